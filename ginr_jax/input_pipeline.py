@@ -1,0 +1,113 @@
+"""grain input pipelines that yield global, data-sharded batches.
+
+The global example stream is defined once, independently of how many
+processes read it: shuffle (reshuffled every epoch) -> repeat -> random
+augmentation keyed by the global position. Process p of P then reads, for
+global batch i, the positions i*G + p*L ... i*G + (p+1)*L - 1 (G global, L =
+G/P local batch), and the local arrays become one global array sharded on
+"data". The data order is therefore the same on 1 or N processes, and the
+iterator state (the next local position) is checkpointed with the model.
+"""
+
+from typing import Any, Iterator
+
+import grain
+import jax
+import ml_collections
+import numpy as np
+
+from ginr_jax import datasets
+from ginr_jax import sharding
+
+
+def _dataset_kwargs(cfg: ml_collections.ConfigDict) -> dict[str, Any]:
+  kwargs = dict(cfg.get("kwargs", {}))
+  return dict(image_size=cfg.image_size, data_dir=cfg.get("data_dir"),
+              **kwargs)
+
+
+def local_batch_size(global_batch: int) -> int:
+  if global_batch % jax.process_count():
+    raise ValueError(f"Batch size {global_batch} is not divisible by the "
+                     f"{jax.process_count()} processes.")
+  return global_batch // jax.process_count()
+
+
+def _process_slice(global_ds: grain.MapDataset, global_batch: int,
+                   num_batches: int) -> grain.MapDataset:
+  """This process's share of each global batch, as a flat MapDataset."""
+  local = local_batch_size(global_batch)
+  start = jax.process_index() * local
+
+  def position(k):
+    return (k // local) * global_batch + start + k % local
+
+  return grain.MapDataset.range(num_batches * local).map(
+      lambda k: global_ds[position(k)])
+
+
+class TrainIterator:
+  """Infinite iterator of global training batches {"image": [B, H, W, C]}.
+
+  `get_state` / `set_state` make it checkpointable (JSON-serialisable state).
+  """
+
+  def __init__(self, cfg: ml_collections.ConfigDict, mesh, seed: int):
+    sharding.check_batch_size(cfg.batch_size, mesh, "input.batch_size")
+    source, transform = datasets.make(cfg.name, split="train", train=True,
+                                      **_dataset_kwargs(cfg))
+    global_ds = source.shuffle(seed=seed).repeat().random_map(
+        transform, seed=seed + 1)
+    local = local_batch_size(cfg.batch_size)
+    # repeat() is effectively infinite; bound the index space to int64.
+    num_batches = (2**62) // cfg.batch_size
+    ds = _process_slice(global_ds, cfg.batch_size, num_batches).batch(
+        local, drop_remainder=True)
+    self._iter = ds.to_iter_dataset(grain.ReadOptions(
+        num_threads=cfg.get("num_threads", 8),
+        prefetch_buffer_size=cfg.get("prefetch", 4))).__iter__()
+    self._sharding = sharding.data_sharded(mesh)
+
+  def __iter__(self):
+    return self
+
+  def __next__(self) -> dict[str, jax.Array]:
+    return to_global(next(self._iter), self._sharding)
+
+  def get_state(self) -> dict[str, Any]:
+    return self._iter.get_state()
+
+  def set_state(self, state: dict[str, Any]):
+    self._iter.set_state(state)
+
+
+def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",
+                 batch_size: int | None = None,
+                 max_examples: int | None = None
+                 ) -> Iterator[dict[str, jax.Array]]:
+  """Every example of `split` exactly once, in global batches.
+
+  The last batch is padded by repeating the final example; its "mask" entry
+  ([B] bool) is False on the padding.
+  """
+  batch_size = batch_size or cfg.eval_batch_size
+  sharding.check_batch_size(batch_size, mesh, "input.eval_batch_size")
+  source, transform = datasets.make(cfg.name, split=split, train=False,
+                                    **_dataset_kwargs(cfg))
+  n = len(source) if max_examples is None else min(len(source), max_examples)
+  num_batches = -(-n // batch_size)
+  padded = grain.MapDataset.range(num_batches * batch_size).map(
+      lambda i: dict(transform(source[min(i, n - 1)], None), mask=i < n))
+  local = local_batch_size(batch_size)
+  ds = _process_slice(padded, batch_size, num_batches).batch(local)
+  data_sharding = sharding.data_sharded(mesh)
+  for batch in ds.to_iter_dataset(grain.ReadOptions(num_threads=8)):
+    yield to_global(batch, data_sharding)
+
+
+def to_global(local_batch: dict[str, np.ndarray], data_sharding
+              ) -> dict[str, jax.Array]:
+  """Assembles each process's local arrays into global data-sharded arrays."""
+  return {k: jax.make_array_from_process_local_data(data_sharding,
+                                                    np.asarray(v))
+          for k, v in local_batch.items()}

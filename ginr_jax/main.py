@@ -1,0 +1,42 @@
+"""Entry point: `python -m ginr_jax.main --config=configs/X.py[:arg]
+--workdir=DIR [--mode=train|eval]`.
+
+Training resumes from the workdir's latest checkpoint; `--mode=eval`
+evaluates that checkpoint (or `--step`) on the full test split without
+training. Override any config value with `--config.a.b=value`; unknown keys
+and wrongly typed values fail before anything runs.
+"""
+
+from absl import app
+from absl import flags
+from absl import logging
+import jax
+from ml_collections import config_flags
+
+from ginr_jax import train
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "Config file (configs/*.py), optionally with :arg.",
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Where checkpoints, metrics "
+                               "and images go; reused to resume.")
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "eval"],
+                          "train (and evaluate), or evaluate a checkpoint.")
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step for --mode=eval "
+                             "(default: the latest).")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.info("JAX %s, process %d/%d, devices: %s", jax.__version__,
+               jax.process_index(), jax.process_count(), jax.devices())
+  if _MODE.value == "train":
+    train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  else:
+    train.evaluate_checkpoint(_CONFIG.value, _WORKDIR.value, _STEP.value)
+
+
+if __name__ == "__main__":
+  app.run(main)

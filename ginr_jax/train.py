@@ -1,0 +1,258 @@
+"""Stage-1 trainer: a hypernetwork learns to predict INRs of images.
+
+Reads top to bottom: setup (mesh, data, model, state from shapes), the jitted
+step, resume, then the loop with its log / checkpoint / eval cadence. The step
+is a pure function `(state, batch, rng) -> (state, metrics)` with the batch
+sharded on the mesh's "data" axis and the state replicated, so it gives the
+same result on 1 or N devices.
+"""
+
+import functools
+import json
+import os
+
+from absl import logging
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from ginr_jax import checkpoint
+from ginr_jax import coords as coords_lib
+from ginr_jax import evaluators
+from ginr_jax import input_pipeline
+from ginr_jax import losses
+from ginr_jax import models
+from ginr_jax import optim
+from ginr_jax import sharding
+from ginr_jax import utils
+
+
+def init_state(rng: jax.Array, model, tx, image_shape: tuple[int, ...]):
+  """The train state {"step", "params", "opt"} for images [H, W, C]."""
+  params = model.init({"params": rng}, jnp.zeros((1, *image_shape)))["params"]
+  return {"step": jnp.zeros((), jnp.int32), "params": params,
+          "opt": tx.init(params)}
+
+
+def training_coords(rng: jax.Array, image_shape: tuple[int, int],
+                    batch_size: int, jitter: bool, subsample: float):
+  """Coordinates and the flat pixel indices they supervise.
+
+  Returns:
+    coords: [N, 2] (shared) or [B, M, 2] (jittered and/or subsampled).
+    indices: None (all N pixels) or [B, M] flat pixel indices per instance.
+  """
+  rng_jitter, rng_subsample = jax.random.split(rng)
+  grid = jnp.asarray(coords_lib.grid(image_shape)).reshape(-1, 2)
+  coords, indices = grid, None
+  if jitter:
+    coords = coords_lib.jitter(rng_jitter, grid, batch_size,
+                               cell=2.0 / image_shape[0])
+  if subsample < 1.0:
+    indices = coords_lib.subsample_indices(rng_subsample, batch_size,
+                                           grid.shape[0], subsample)
+    if coords.ndim == 2:
+      coords = coords[indices]
+    else:
+      coords = jnp.take_along_axis(coords, indices[..., None], axis=1)
+  return coords, indices
+
+
+def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
+               subsample: float):
+  """One Adam step on a batch of images; returns (state, metrics)."""
+  images = batch["image"]                                      # [B, H, W, C]
+  b, h, w, c = images.shape
+  rng = jax.random.fold_in(rng, state["step"])
+  rng_coords, rng_dropout = jax.random.split(rng)
+  coords, indices = training_coords(rng_coords, (h, w), b, jitter, subsample)
+  targets = images.reshape(b, h * w, c)
+  if indices is not None:
+    targets = jnp.take_along_axis(targets, indices[..., None], axis=1)
+
+  def loss_fn(params):
+    hypo_params = model.apply({"params": params}, images, train=True,
+                              rngs={"dropout": rng_dropout})
+    pred = model.hyponet.apply_batch(hypo_params, coords)
+    return losses.mse_and_psnr(pred, targets)
+
+  (loss, psnr), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+      state["params"])
+  updates, opt = tx.update(grads, state["opt"], state["params"])
+  params = optax.apply_updates(state["params"], updates)
+  metrics = {"train/loss": loss, "train/psnr": psnr,
+             "train/l2_grads": utils.l2_norm(grads),
+             "train/l2_params": utils.l2_norm(params),
+             "train/l2_updates": utils.l2_norm(updates),
+             "train/lr": schedule(state["step"])}
+  return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
+
+
+def make_eval_fn(model, chunk: int):
+  """(params, images [B, H, W, C]) -> (psnr [B], baseline_psnr [B])."""
+
+  def eval_fn(params, images):
+    hypo_params = model.apply({"params": params}, images)
+    pred = evaluators.render(model.hyponet, hypo_params, images.shape[1:3],
+                             chunk=chunk)
+    return evaluators.reconstruction_metrics(pred, images)
+
+  return eval_fn
+
+
+def make_render_fn(model, chunk: int):
+  """(params, images, upsample) -> reconstructions on an upsampled grid."""
+
+  def render_fn(params, images, upsample):
+    hypo_params = model.apply({"params": params}, images)
+    return evaluators.render(model.hyponet, hypo_params, images.shape[1:3],
+                             upsample=upsample, chunk=chunk)
+
+  return render_fn
+
+
+class Setup:
+  """What both training and checkpoint evaluation build from a config."""
+
+  def __init__(self, config: ml_collections.ConfigDict):
+    self.config = config
+    self.mesh = sharding.make_mesh(config.get("num_devices"))
+    self.model = models.build(config.model_name, config.model)
+    self.tx, self.schedule = optim.make(config.optim, config.total_steps)
+    size = config.input.image_size
+    self.image_shape = (size, size, 3)
+    init = functools.partial(init_state, model=self.model, tx=self.tx,
+                             image_shape=self.image_shape)
+    self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
+    self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh)
+    self.init = jax.jit(init, out_shardings=self.state_sharding)
+    chunk = config.get("eval_coord_chunk", 65536)
+    repl = sharding.replicated(self.mesh)
+    self.eval_fn = jax.jit(make_eval_fn(self.model, chunk))
+    self.render_fn = jax.jit(make_render_fn(self.model, chunk),
+                             static_argnums=2, out_shardings=repl)
+
+  def evaluate(self, params, writer: utils.MetricWriter, step: int,
+               workdir: str) -> dict[str, float]:
+    """Test PSNR over the whole test split, logged, plus PNG grids."""
+    cfg = self.config
+    batches = input_pipeline.eval_batches(
+        cfg.input, self.mesh, max_examples=cfg.get("eval_max_examples"))
+    scalars = evaluators.evaluate(self.eval_fn, params, batches)
+    writer.write_scalars(step, scalars)
+    logging.info("eval at step %d: PSNR %.2f dB (mean-colour baseline %.2f dB)"
+                 " over %d test images", step, scalars["eval/psnr"],
+                 scalars["eval/baseline_psnr"], scalars["eval/num_examples"])
+    self.write_images(params, step, workdir)
+    return scalars
+
+  def write_images(self, params, step: int, workdir: str):
+    """Targets over reconstructions at 1x, 2x and 3x, one PNG per factor."""
+    n = self.config.get("num_images", 8)
+    batch = next(input_pipeline.eval_batches(self.config.input, self.mesh,
+                                             batch_size=_round_up(
+                                                 n, self.mesh.size)))
+    images = np.asarray(jax.device_get(batch["image"]))[:n]
+    if jax.process_index() != 0:
+      return
+    for factor in self.config.get("render_upsample", (1, 2, 3)):
+      recon = np.asarray(self.render_fn(params, batch["image"], factor))[:n]
+      evaluators.save_grid(
+          os.path.join(workdir, "images", f"recon_{step:08d}_x{factor}.png"),
+          [evaluators.upscale_nearest(images, factor), recon])
+
+
+def _round_up(n: int, multiple: int) -> int:
+  return -(-n // multiple) * multiple
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
+  """Trains (resuming from the workdir's latest checkpoint), then evaluates."""
+  os.makedirs(workdir, exist_ok=True)
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config.to_json_best_effort(indent=2))
+  setup = Setup(config)
+  mesh, cfg = setup.mesh, config
+  logging.info("%d devices, mesh %s; model %s with %s parameters",
+               jax.device_count(), dict(mesh.shape), cfg.model_name,
+               f"{utils.count_params(setup.state_shape['params']):,}")
+
+  train_iter = input_pipeline.TrainIterator(cfg.input, mesh, cfg.seed)
+  manager = checkpoint.make_manager(workdir, cfg.get("keep_checkpoints", 2))
+  writer = utils.MetricWriter(workdir)
+  if manager.latest_step() is not None:
+    abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
+    state = checkpoint.restore(manager, abstract, train_iter)
+    logging.info("Resumed from %s at step %d.", manager.directory,
+                 manager.latest_step())
+  else:
+    state = setup.init(jax.random.key(cfg.seed))
+  first_step = int(jax.device_get(state["step"]))
+  writer.drop_after(first_step)
+
+  repl = sharding.replicated(mesh)
+  update_fn = jax.jit(
+      functools.partial(
+          train_step, model=setup.model, tx=setup.tx, schedule=setup.schedule,
+          jitter=cfg.train.coord_jitter, subsample=cfg.train.coord_subsample),
+      donate_argnums=0, out_shardings=(setup.state_sharding, repl))
+  rng = jax.random.key(cfg.seed + 1)
+  progress = utils.Progress(first_step, cfg.total_steps)
+
+  def save(step, data_state):
+    checkpoint.save(manager, step, state, data_state)
+
+  step, data_state = first_step, train_iter.get_state()
+  try:
+    while step < cfg.total_steps:
+      state, metrics = update_fn(state, next(train_iter), rng)
+      step, data_state = step + 1, train_iter.get_state()
+      last = step == cfg.total_steps
+      if step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last:
+        scalars = jax.device_get(metrics)
+        if not np.isfinite(scalars["train/loss"]):
+          raise FloatingPointError(
+              f"Loss is {scalars['train/loss']} at step {step}; stopping. The "
+              f"last good checkpoint is step {manager.latest_step()} in "
+              f"{manager.directory}.")
+        rate = progress.rate(step)
+        scalars["time/steps_per_sec"] = rate
+        scalars["time/examples_per_sec"] = rate * cfg.input.batch_size
+        writer.write_scalars(step, scalars)
+        logging.info(progress.line(step, rate, {
+            k: scalars[k] for k in ("train/loss", "train/psnr")}))
+      if step % cfg.ckpt_steps == 0 or last:
+        save(step, data_state)
+      if step % cfg.eval_steps == 0 or last:
+        setup.evaluate(state["params"], writer, step, workdir)
+  except KeyboardInterrupt:
+    if step > (manager.latest_step() or 0):
+      logging.warning("Interrupted at step %d: saving a checkpoint.", step)
+      save(step, data_state)
+    raise
+  finally:
+    manager.wait_until_finished()
+    writer.close()
+  return state
+
+
+def evaluate_checkpoint(config: ml_collections.ConfigDict, workdir: str,
+                        step: int | None = None) -> dict[str, float]:
+  """Evaluates a saved checkpoint of `workdir` without training."""
+  setup = Setup(config)
+  manager = checkpoint.make_manager(workdir)
+  if manager.latest_step() is None:
+    raise FileNotFoundError(f"No checkpoint in {manager.directory}; train "
+                            "first with the same --workdir.")
+  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
+  state = checkpoint.restore(manager, abstract, step=step)
+  writer = utils.MetricWriter(workdir)
+  scalars = setup.evaluate(state["params"], writer,
+                           int(jax.device_get(state["step"])), workdir)
+  writer.close()
+  if jax.process_index() == 0:
+    print(json.dumps(scalars))
+  return scalars

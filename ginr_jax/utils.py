@@ -1,0 +1,99 @@
+"""Small helpers of the trainer: metric writing, progress, tree norms."""
+
+import json
+import os
+import time
+
+from absl import logging
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class MetricWriter:
+  """Scalars to `workdir/metrics.jsonl` and TensorBoard events (process 0).
+
+  Each JSON line is {"step": int, "<group>/<name>": float, ...}. TensorBoard
+  events go to `workdir/tensorboard` through tensorboardX (no TensorFlow).
+  """
+
+  def __init__(self, workdir: str):
+    self._active = jax.process_index() == 0
+    self._path = os.path.join(workdir, "metrics.jsonl")
+    self._tb = None
+    if self._active:
+      import tensorboardX  # pylint: disable=g-import-not-at-top
+      self._tb = tensorboardX.SummaryWriter(os.path.join(workdir,
+                                                         "tensorboard"))
+
+  def drop_after(self, step: int):
+    """Forgets lines past `step`: an interrupted run resumes from there."""
+    if not self._active or not os.path.exists(self._path):
+      return
+    with open(self._path) as f:
+      lines = [l for l in f if l.strip() and json.loads(l)["step"] <= step]
+    with open(self._path, "w") as f:
+      f.writelines(lines)
+
+  def write_scalars(self, step: int, scalars: dict[str, float]):
+    if not self._active:
+      return
+    scalars = {k: float(v) for k, v in scalars.items()}
+    with open(self._path, "a") as f:
+      f.write(json.dumps({"step": step, **scalars}) + "\n")
+    for k, v in scalars.items():
+      self._tb.add_scalar(k, v, step)
+    self._tb.flush()
+
+  def close(self):
+    if self._tb is not None:
+      self._tb.close()
+
+
+def read_metrics(workdir: str) -> list[dict[str, float]]:
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+class Progress:
+  """Steps per second and ETA over the steps run in this process."""
+
+  def __init__(self, first_step: int, total_steps: int):
+    self._first, self._total = first_step, total_steps
+    self._start = time.monotonic()
+    self._last_step, self._last_time = first_step, self._start
+
+  def rate(self, step: int) -> float:
+    """Steps/s since the previous call (over the rest of the run so far)."""
+    now = time.monotonic()
+    rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
+    self._last_step, self._last_time = step, now
+    return rate
+
+  def line(self, step: int, rate: float, scalars: dict[str, float]) -> str:
+    elapsed = time.monotonic() - self._start
+    done = step - self._first
+    eta = (self._total - step) * elapsed / max(done, 1)
+    shown = " ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in scalars.items())
+    return (f"step {step}/{self._total} ({100 * step / self._total:.1f}%) | "
+            f"{rate:.2f} steps/s | ETA {format_seconds(eta)} | {shown}")
+
+
+def format_seconds(s: float) -> str:
+  s = int(round(s))
+  h, m = s // 3600, (s % 3600) // 60
+  return f"{h}h{m:02d}m{s % 60:02d}s" if h else f"{m}m{s % 60:02d}s"
+
+
+def l2_norm(tree) -> jax.Array:
+  return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
+
+
+def log_and_print(msg: str):
+  logging.info(msg)
+  if jax.process_index() == 0:
+    print(msg, flush=True)
+
+
+def count_params(tree) -> int:
+  return int(sum(np.prod(x.shape) for x in jax.tree.leaves(tree)))
