@@ -38,6 +38,7 @@ def base_config() -> ml_collections.ConfigDict:
   """IPC with the official transformer hypernetwork on 178x178 images."""
   c = ml_collections.ConfigDict()
   c.seed = 0
+  c.num_devices = 0            # devices on the "data" mesh axis; 0: all
   c.model_name = "ipc"
   c.model = dict(
       hyponet=dict(input_dim=2, output_dim=3, hidden_dim=256, n_layers=5,
@@ -57,7 +58,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.ckpt_steps = 5_000
   c.eval_steps = 20_000
   c.keep_checkpoints = 2
-  c.eval_max_examples = None   # None: the whole test split
+  c.eval_max_examples = 0      # 0: the whole test split
   c.eval_coord_chunk = 65536
   c.num_images = 8
   c.render_upsample = (1, 2, 3)

@@ -118,7 +118,7 @@ class Setup:
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config
-    self.mesh = sharding.make_mesh(config.get("num_devices"))
+    self.mesh = sharding.make_mesh(config.num_devices or None)
     self.model = models.build(config.model_name, config.model)
     self.tx, self.schedule = optim.make(config.optim, config.total_steps)
     size = config.input.image_size
@@ -128,7 +128,7 @@ class Setup:
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
     self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh)
     self.init = jax.jit(init, out_shardings=self.state_sharding)
-    chunk = config.get("eval_coord_chunk", 65536)
+    chunk = config.eval_coord_chunk
     repl = sharding.replicated(self.mesh)
     self.eval_fn = jax.jit(make_eval_fn(self.model, chunk))
     self.render_fn = jax.jit(make_render_fn(self.model, chunk),
@@ -139,7 +139,7 @@ class Setup:
     """Test PSNR over the whole test split, logged, plus PNG grids."""
     cfg = self.config
     batches = input_pipeline.eval_batches(
-        cfg.input, self.mesh, max_examples=cfg.get("eval_max_examples"))
+        cfg.input, self.mesh, max_examples=cfg.eval_max_examples or None)
     scalars = evaluators.evaluate(self.eval_fn, params, batches)
     writer.write_scalars(step, scalars)
     logging.info("eval at step %d: PSNR %.2f dB (mean-colour baseline %.2f dB)"
@@ -150,14 +150,14 @@ class Setup:
 
   def write_images(self, params, step: int, workdir: str):
     """Targets over reconstructions at 1x, 2x and 3x, one PNG per factor."""
-    n = self.config.get("num_images", 8)
+    n = self.config.num_images
     batch = next(input_pipeline.eval_batches(self.config.input, self.mesh,
                                              batch_size=_round_up(
                                                  n, self.mesh.size)))
     images = np.asarray(jax.device_get(batch["image"]))[:n]
     if jax.process_index() != 0:
       return
-    for factor in self.config.get("render_upsample", (1, 2, 3)):
+    for factor in self.config.render_upsample:
       recon = np.asarray(self.render_fn(params, batch["image"], factor))[:n]
       evaluators.save_grid(
           os.path.join(workdir, "images", f"recon_{step:08d}_x{factor}.png"),
@@ -181,7 +181,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
                f"{utils.count_params(setup.state_shape['params']):,}")
 
   train_iter = input_pipeline.TrainIterator(cfg.input, mesh, cfg.seed)
-  manager = checkpoint.make_manager(workdir, cfg.get("keep_checkpoints", 2))
+  manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints)
   writer = utils.MetricWriter(workdir)
   if manager.latest_step() is not None:
     abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)

@@ -23,6 +23,7 @@ import numpy as np
 
 from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.models import tokenizers
+from ginr_jax.models import hypernet
 from ginr_jax.models import transformer
 
 
@@ -53,7 +54,24 @@ class Model(nn.Module):
   mlp_dim: int = 3072
   dropout: float = 0.1
 
-  @nn.compact
+  def setup(self):
+    if not 0 < self.modulated_layer < self.hyponet.n_layers:
+      raise ValueError(
+          f"modulated_layer={self.modulated_layer} must be a layer after the "
+          f"first and at most {self.hyponet.n_layers - 1}.")
+    fan_in, fan_out = self.hyponet.layer_shapes[self.modulated_layer]
+    self.encoder = hypernet.WeightTokenEncoder(
+        self.rank, self.width, self.depth, self.num_heads, self.mlp_dim,
+        self.dropout)
+    self.composer_norm = transformer.layer_norm()
+    self.composer_head = transformer.Linear(fan_in)
+    self.composer_u = self.param(
+        "composer_u", nn.initializers.normal(1.0 / np.sqrt(self.rank * fan_in)),
+        (self.rank, fan_out))
+    self.shared = self.param(
+        "hyponet", lambda rng: self.hyponet.init(
+            rng, skip_weights=(self.modulated_layer,)))
+
   def __call__(self, images: jax.Array, train: bool = False):
     """Predicts hyponet weights for a batch of images.
 
@@ -65,37 +83,19 @@ class Model(nn.Module):
       The hyponet weights pytree (`hyponet.py`): shared leaves without an
       instance axis, the modulated layer's "w" as [B, fan_in, fan_out].
     """
-    fan_in, fan_out = self.hyponet.layer_shapes[self.modulated_layer]
-    if not 0 < self.modulated_layer < self.hyponet.n_layers:
-      raise ValueError(
-          f"modulated_layer={self.modulated_layer} must be a layer after the "
-          f"first and at most {self.hyponet.n_layers - 1}.")
-    shared = self.param(
-        "hyponet", lambda rng: self.hyponet.init(
-            rng, skip_weights=(self.modulated_layer,)))
-    v = self.predict_composer(images, train)                # [B, fan_in, r]
-    u = self.param("composer_u", nn.initializers.normal(
-        1.0 / np.sqrt(self.rank * fan_in)), (self.rank, fan_out))
-    params = {name: dict(layer) for name, layer in shared.items()}
-    params[hyponet_lib.layer_name(self.modulated_layer)]["w"] = v @ u
-    return params
+    return self.hypo_params(self.predict_composer(images, train))
 
-  def predict_composer(self, images: jax.Array, train: bool) -> jax.Array:
-    """Transformer over patch tokens + r weight tokens -> V [B, fan_in, r]."""
-    fan_in = self.hyponet.layer_shapes[self.modulated_layer][0]
+  def predict_composer(self, images: jax.Array, train: bool = False
+                       ) -> jax.Array:
+    """The instance pattern composers V [B, fan_in, r] of the images."""
     patches = tokenizers.patchify(images, self.patch_size, self.patch_padding)
-    b, num_tokens, _ = patches.shape
-    x = transformer.Linear(self.width, name="patch_embed")(patches)
-    pos = self.param("pos_embed", nn.initializers.normal(1.0),
-                     (num_tokens, self.width))
-    weight_tokens = self.param("weight_tokens", nn.initializers.normal(1.0),
-                               (self.rank, self.width))
-    x = jnp.concatenate(
-        [x + pos, jnp.broadcast_to(weight_tokens, (b, *weight_tokens.shape))],
-        axis=1)
-    x = transformer.Encoder(self.depth, self.num_heads, self.mlp_dim,
-                            self.dropout, name="encoder")(x, train)
-    y = x[:, num_tokens:]                                   # [B, r, width]
-    y = transformer.layer_norm("composer_norm")(y)
-    y = transformer.Linear(fan_in, name="composer_head")(y)  # [B, r, fan_in]
+    y = self.encoder(patches, train)                        # [B, r, width]
+    y = self.composer_head(self.composer_norm(y))           # [B, r, fan_in]
     return jnp.swapaxes(y, 1, 2)
+
+  def hypo_params(self, v: jax.Array):
+    """Hyponet weights with W_m = V @ U; V is [B, fan_in, r] or [fan_in, r]."""
+    params = {name: dict(layer) for name, layer in self.shared.items()}
+    params[hyponet_lib.layer_name(self.modulated_layer)]["w"] = (
+        v @ self.composer_u)
+    return params

@@ -1,0 +1,77 @@
+"""Image datasets by name: `make(name, ...) -> (source, transform)`.
+
+This file owns the dispatch from a dataset name to its module:
+
+  embedded    real photos shipped with scikit-image (`embedded.py`)
+  synthetic   generated smooth images for `:tiny` configs (`synthetic.py`)
+  imagenette  `DATA_DIR/imagenette2-320/` (`images.py`)
+  celeba      `DATA_DIR/img_align_celeba/` (`images.py`)
+  ffhq        `DATA_DIR/ffhq/` (`images.py`)
+  tfds        any prepared TFDS image dataset, read TF-free (`images.py`)
+
+Usage with grain, augmenting after shuffle/repeat so every epoch differs:
+
+  source, transform = datasets.make("imagenette", split="train", train=True,
+                                    image_size=178, data_dir="data")
+  ds = source.shuffle(seed=0).repeat().random_map(transform, seed=1)
+
+Folder datasets are prepared with `python -m ginr_jax.datasets.prepare`.
+"""
+
+from ginr_jax.datasets import embedded
+from ginr_jax.datasets import images
+from ginr_jax.datasets import synthetic
+
+DatasetNotFoundError = images.DatasetNotFoundError
+
+_MAKERS = {
+    "embedded": embedded.make,
+    "synthetic": synthetic.make,
+    "imagenette": images.make_imagenette,
+    "celeba": images.make_celeba,
+    "ffhq": images.make_ffhq,
+    "tfds": images.make_tfds,
+}
+NAMES = tuple(_MAKERS)
+
+
+def make(name, *, split, train, image_size, data_dir=None, **kwargs):
+  """Builds a dataset's random-access source and its per-example transform.
+
+  Args:
+    name: one of `NAMES`.
+    split: "train" or "test"; "test" is the split the papers evaluate on
+      (ImageNette `val`, CelebA `test`, FFHQ validation). CelebA also has
+      "val".
+    train: True for random training augmentation, False for deterministic
+      evaluation preprocessing (the transform then ignores its rng, which
+      may be None).
+    image_size: side R of the square output images.
+    data_dir: root folder of the folder datasets (default "data"), or the
+      TFDS data_dir. Ignored by "embedded" and "synthetic".
+    **kwargs: dataset-specific options; see the `make*` function of each
+      module (unknown ones raise TypeError).
+
+  Returns:
+    source: a `grain.MapDataset` of raw elements (paths, indices, decoded
+      TFDS examples or crop descriptors).
+    transform: `transform(element, rng: np.random.Generator)` -> `{"image":
+      float32 (R, R, 3) in [0, 1]}`, RGB. Apply it with
+      `MapDataset.random_map(transform, seed=...)`. It is picklable, for
+      grain's worker processes.
+
+  Raises:
+    ValueError: an unknown name or split, or a bad size.
+    DatasetNotFoundError: a missing or malformed dataset, or an empty split.
+      Raised here, not when examples are read.
+  """
+  if name not in _MAKERS:
+    raise ValueError(
+        f"Unknown dataset {name!r}; valid names: {', '.join(NAMES)}."
+    )
+  if image_size < 1:
+    raise ValueError(f"image_size={image_size} must be >= 1.")
+  return _MAKERS[name](
+      split=split, train=train, image_size=image_size, data_dir=data_dir,
+      **kwargs,
+  )

@@ -1,0 +1,181 @@
+r"""Downloads ImageNette; explains and checks the manual CelebA/FFHQ steps.
+
+This program owns getting the folder datasets of `images.py` onto disk:
+
+  python -m ginr_jax.datasets.prepare imagenette --data_dir=DATA
+  python -m ginr_jax.datasets.prepare celeba --data_dir=DATA
+  python -m ginr_jax.datasets.prepare ffhq --data_dir=DATA
+
+`imagenette` streams imagenette2-320.tgz (about 330 MB) to a temporary file
+inside DATA, extracts it there, moves `imagenette2-320/` into place and checks
+the layout. CelebA and FFHQ sit behind accounts and Google Drive quotas, so
+for them the program prints the manual steps and checks the layout when it is
+present. Every run ends by printing the number of images per split; the exit
+status is non-zero when the dataset is not ready.
+"""
+
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.request
+
+from absl import app
+from absl import flags
+
+from ginr_jax.datasets import images
+
+_DATA_DIR = flags.DEFINE_string(
+    "data_dir", images.DEFAULT_DATA_DIR, "Root folder of the datasets."
+)
+
+IMAGENETTE_URL = (
+    "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-320.tgz"
+)
+
+SPLITS = {
+    "imagenette": tuple(images.IMAGENETTE_SPLITS),
+    "celeba": tuple(images.CELEBA_SPLITS),
+    "ffhq": images.FFHQ_SPLITS,
+}
+_FILES = {
+    "imagenette": images.imagenette_files,
+    "celeba": images.celeba_files,
+    "ffhq": images.ffhq_files,
+}
+
+CELEBA_STEPS = """\
+CelebA (202,599 aligned 178x218 JPEGs, 1.4 GB) must be downloaded by hand:
+  1. Download img_align_celeba.zip ("Align&Cropped Images") from
+     https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html (Google Drive), or
+     the Kaggle copy jessicali9530/celeba-dataset.
+  2. Unzip it so that the images are {data_dir}/img_align_celeba/000001.jpg
+     ... 202599.jpg. The Kaggle archive nests img_align_celeba/ twice: move
+     the inner folder up.
+Splits follow the official index ranges: train 1-162770, val 162771-182637,
+test 182638-202599 (the one evaluated).
+"""
+
+FFHQ_STEPS = """\
+FFHQ (70,000 1024x1024 PNGs, 89 GB) must be downloaded by hand:
+  1. Follow https://github.com/NVlabs/ffhq-dataset: `python download_ffhq.py
+     --images` gives images1024x1024/<thousands>/<NNNNN>.png.
+  2. Flatten it into {data_dir}/ffhq/:
+       mkdir -p {data_dir}/ffhq
+       find images1024x1024 -name '*.png' -exec mv -t {data_dir}/ffhq {{}} +
+By default files 00000-59999 are train and 60000-69999 test. The official
+split is the taming-transformers lists data/ffhqtrain.txt and
+data/ffhqvalidation.txt (a shuffled 60,000 / 10,000 partition); to use it,
+pass their paths as train_list= / test_list= to the ffhq dataset.
+"""
+
+
+def validate(name: str, data_dir: str) -> dict[str, int]:
+  """Checks a folder dataset's layout.
+
+  Args:
+    name: "imagenette", "celeba" or "ffhq".
+    data_dir: root folder of the datasets.
+
+  Returns:
+    {split: number of images}.
+
+  Raises:
+    DatasetNotFoundError: the layout is missing or malformed, or a split is
+      empty; the message says where it looked and what it expected.
+  """
+  return {split: len(_FILES[name](data_dir, split)) for split in SPLITS[name]}
+
+
+def download(url: str, path: str, chunk_bytes: int = 1 << 20) -> None:
+  """Streams `url` to the file `path`, printing progress.
+
+  Args:
+    url: what to fetch.
+    path: where to write it.
+    chunk_bytes: read size.
+
+  Raises:
+    OSError: the transfer failed or ended short of the announced size.
+  """
+  with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as f:
+    total = int(response.headers.get("Content-Length") or 0)
+    done, shown = 0, -1
+    while chunk := response.read(chunk_bytes):
+      f.write(chunk)
+      done += len(chunk)
+      # One line per 5% (or per 64 chunks when the size is unknown).
+      step = done * 20 // total if total else done // (64 * chunk_bytes)
+      if step != shown:
+        shown = step
+        progress = f"{done / 1e6:.0f} MB"
+        if total:
+          progress += f" of {total / 1e6:.0f} MB ({100 * done // total}%)"
+        print("  " + progress, flush=True)
+  if total and done != total:
+    raise OSError(f"{url}: got {done} of {total} bytes.")
+
+
+def prepare_imagenette(data_dir: str, url: str = IMAGENETTE_URL):
+  """Downloads and extracts ImageNette into `data_dir/imagenette2-320`.
+
+  Does nothing when a valid copy is already there.
+
+  Args:
+    data_dir: root folder of the datasets; created if needed.
+    url: where to fetch imagenette2-320.tgz.
+
+  Returns:
+    {split: number of images}.
+
+  Raises:
+    DatasetNotFoundError: a malformed copy is in the way, or the archive did
+      not hold the expected layout.
+  """
+  target = os.path.join(data_dir, images.IMAGENETTE_FOLDER)
+  if os.path.exists(target):
+    # A malformed copy raises here: we do not delete the user's files.
+    counts = validate("imagenette", data_dir)
+    print(f"{target} is already prepared.")
+    return counts
+  os.makedirs(data_dir, exist_ok=True)
+  # Working inside data_dir keeps the final move on one file system, so the
+  # target appears complete or not at all.
+  with tempfile.TemporaryDirectory(dir=data_dir, prefix=".prepare-") as tmp:
+    archive = os.path.join(tmp, os.path.basename(url))
+    print(f"Downloading {url}", flush=True)
+    download(url, archive)
+    print(f"Extracting {archive}", flush=True)
+    with tarfile.open(archive) as tar:
+      tar.extractall(tmp, filter="data")
+    extracted = os.path.join(tmp, images.IMAGENETTE_FOLDER)
+    validate("imagenette", tmp)
+    shutil.move(extracted, target)
+  return validate("imagenette", data_dir)
+
+
+def main(argv):
+  if len(argv) != 2 or argv[1] not in SPLITS:
+    raise app.UsageError(
+        "usage: python -m ginr_jax.datasets.prepare "
+        f"{{{','.join(SPLITS)}}} --data_dir=DIR"
+    )
+  name, data_dir = argv[1], _DATA_DIR.value
+  try:
+    if name == "imagenette":
+      counts = prepare_imagenette(data_dir)
+    else:
+      steps = CELEBA_STEPS if name == "celeba" else FFHQ_STEPS
+      print(steps.format(data_dir=data_dir))
+      counts = validate(name, data_dir)
+  except images.DatasetNotFoundError as e:
+    print(f"{name} is not ready: {e}", file=sys.stderr)
+    return 1
+  print(f"{name} in {os.path.abspath(data_dir)}: " + ", ".join(
+      f"{split} {count} images" for split, count in counts.items()))
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main)
