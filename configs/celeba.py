@@ -11,16 +11,23 @@ test images (182,638-202,599).
 
 Measured: no full run here (CPU-only machine).
 
-Arguments: `tiny`.
+Arguments: `tiny`; `source=tfds` reads the TFDS `celeb_a` data source
+(same aligned images and official partition; prepared with `tfds build
+celeb_a --file_format=array_record`) instead of the folder.
 """
 
 from ginr_jax import config_lib as common
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False)
+  arg = common.parse_arg(arg, tiny=False, source="folder")
   c = common.base_config()
   c.input.name = "celeba"
+  if arg.source == "tfds":
+    c.input.name = "tfds"
+    c.input.data_dir = ""    # TFDS's default data_dir
+    c.input.augment = False  # resize + centre crop only, as the folder path
+    c.input.kwargs = dict(tfds_name="celeb_a", tfds_test_split="test")
   c.model.hyponet.ff_sigma = 64.0
   c.total_steps = 300 * 162_770 // 16        # 300 epochs at batch 16
   c.ckpt_steps = 10_000

@@ -7,12 +7,15 @@ domain / CC0), each photo downscaled to a 96-pixel short side first so that a
 crop holds real structure. Train and test are split by source photo: the test
 crops come from two photos (a cat, a coffee cup) the model never sees.
 
-Model: the IPC recipe scaled down (4 blocks of width 192, 64 tokens of 4x4
-patches, rank 64, a 5-layer d=128 MLP with sigma 32 Fourier features);
-Adam 1e-4 constant as the paper... raised to 3e-4 because the run is short.
+Model: the IPC recipe scaled down to train in minutes on 2 CPU cores: 3
+blocks of width 128 over 16 tokens of 8x8 patches, rank 64, a 5-layer d=64
+MLP with sigma 32 Fourier features (twice the 16-cycle Nyquist limit of 32
+px; the official sigma 128 at 178 px is 1.4 times its limit). Adam at 1e-3, not
+the paper's 1e-4, because the run is 3,000 steps instead of millions.
 
-Target: test PSNR at least 3 dB above the mean-colour baseline.
-Measured: see the README (eval/psnr and eval/baseline_psnr).
+Target: test PSNR at least 3 dB above the mean-colour baseline (each test
+crop predicted as its own mean colour).
+Measured (2-core CPU, see README): MEASURED.
 
 Arguments: `tiny` (synthetic data, tiny model, 3 steps).
 """
@@ -25,18 +28,18 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "embedded"
   c.input.image_size = 32
-  c.input.kwargs = dict(photo_short_side=96, test_crops_per_photo=32)
-  c.input.batch_size = 32
+  c.input.kwargs = dict(photo_short_side=96, test_crops_per_photo=64)
+  c.input.batch_size = 16
   c.input.eval_batch_size = 64
   m = c.model
-  m.hyponet.hidden_dim = 128
+  m.hyponet.hidden_dim = 64
   m.hyponet.ff_dim = 64
   m.hyponet.ff_sigma = 32.0
-  m.patch_size, m.patch_padding = 4, 0
+  m.patch_size, m.patch_padding = 8, 0
   m.rank = 64
-  m.width, m.depth, m.num_heads, m.mlp_dim = 192, 4, 4, 768
+  m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
   m.dropout = 0.0
-  c.optim.lr = 3e-4
+  c.optim.lr = 1e-3
   c.total_steps = 3000
   c.log_steps = 100
   c.ckpt_steps = 1000

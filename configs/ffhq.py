@@ -46,6 +46,10 @@ def get_config(arg=None):
   patch, padding, sigma, epochs, batch, subsample = _RECIPES[arg.res]
   c = common.base_config()
   c.input.name = "ffhq"
+  # Split lists (one file name a line); empty: 00000-59999 train, 60000-69999
+  # test. The official ones are taming-transformers' ffhqtrain.txt and
+  # ffhqvalidation.txt, a different 60k/10k split.
+  c.input.kwargs = dict(train_list="", test_list="")
   c.input.image_size = arg.res
   c.input.batch_size = batch
   c.input.eval_batch_size = batch

@@ -16,16 +16,22 @@ of the modulated layer, see models/ipc.py).
 Measured: no full run here (CPU-only machine, about 2.4M steps). See the
 README's results table for the CPU benchmark of this config's step.
 
-Arguments: `tiny` (synthetic data, tiny model, 3 steps).
+Arguments: `tiny` (synthetic data, tiny model, 3 steps); `source=tfds`
+reads the TFDS `imagenette/320px-v2` data source (prepared with `tfds build
+imagenette/320px-v2 --file_format=array_record`) instead of the folder.
 """
 
 from ginr_jax import config_lib as common
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False)
+  arg = common.parse_arg(arg, tiny=False, source="folder")
   c = common.base_config()
   c.input.name = "imagenette"
+  if arg.source == "tfds":
+    c.input.name = "tfds"
+    c.input.data_dir = ""    # TFDS's default data_dir
+    c.input.kwargs = dict(tfds_name="imagenette/320px-v2")
   c.model.hyponet.ff_sigma = 128.0
   c.train.coord_jitter = True
   c.total_steps = 4000 * 9469 // 16          # 4000 epochs at batch 16

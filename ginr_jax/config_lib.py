@@ -46,8 +46,10 @@ def base_config() -> ml_collections.ConfigDict:
       patch_size=9, patch_padding=1,     # 178 -> 180 -> 20x20 = 400 tokens
       rank=256, modulated_layer=1,
       width=768, depth=6, num_heads=12, mlp_dim=3072, dropout=0.1)
+  # name: a dataset of ginr_jax/datasets; kwargs: its extra options; augment:
+  # use its training augmentation (random crop + flip where it has one).
   c.input = dict(name="", data_dir="data", image_size=178, batch_size=16,
-                 eval_batch_size=16, num_threads=8, kwargs={})
+                 eval_batch_size=16, augment=True, num_threads=8, kwargs={})
   c.train = dict(coord_jitter=False, coord_subsample=1.0)
   # Adam 1e-4, constant: the official recipe. Other schedules: optim.py.
   c.optim = dict(name="adam", lr=1e-4, b1=0.9, b2=0.999, weight_decay=0.0,
@@ -82,7 +84,8 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   m.rank = 8
   m.width, m.depth, m.num_heads, m.mlp_dim = 16, 1, 2, 32
   c.total_steps = 3
-  c.log_steps = c.ckpt_steps = 1
+  c.log_steps = 1
+  c.ckpt_steps = 2
   c.eval_steps = 3
   c.eval_max_examples = 8
   c.num_images = 4

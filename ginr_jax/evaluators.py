@@ -5,6 +5,7 @@ and at denser coordinate grids (the representation's super-resolution)."""
 import os
 from typing import Callable, Iterable
 
+from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -66,12 +67,15 @@ def evaluate(eval_fn: Callable, params, batches: Iterable[dict]
     {"eval/psnr", "eval/baseline_psnr", "eval/num_examples"}.
   """
   total = base_total = count = 0.0
-  for batch in batches:
+  for i, batch in enumerate(batches):
     psnr, baseline = jax.device_get(eval_fn(params, batch["image"]))
     mask = np.asarray(jax.device_get(batch["mask"]))
     total += float(np.sum(psnr[mask]))
     base_total += float(np.sum(baseline[mask]))
     count += int(mask.sum())
+    if (i + 1) % 100 == 0:
+      logging.info("eval: %d images, PSNR so far %.2f dB", count,
+                   total / count)
   return {"eval/psnr": total / count, "eval/baseline_psnr": base_total / count,
           "eval/num_examples": count}
 

@@ -21,9 +21,7 @@ from ginr_jax import sharding
 
 
 def _dataset_kwargs(cfg: ml_collections.ConfigDict) -> dict[str, Any]:
-  kwargs = dict(cfg.get("kwargs", {}))
-  return dict(image_size=cfg.image_size, data_dir=cfg.get("data_dir"),
-              **kwargs)
+  return dict(image_size=cfg.image_size, data_dir=cfg.data_dir, **cfg.kwargs)
 
 
 def local_batch_size(global_batch: int) -> int:
@@ -54,8 +52,8 @@ class TrainIterator:
 
   def __init__(self, cfg: ml_collections.ConfigDict, mesh, seed: int):
     sharding.check_batch_size(cfg.batch_size, mesh, "input.batch_size")
-    source, transform = datasets.make(cfg.name, split="train", train=True,
-                                      **_dataset_kwargs(cfg))
+    source, transform = datasets.make(cfg.name, split="train",
+                                      train=cfg.augment, **_dataset_kwargs(cfg))
     global_ds = source.shuffle(seed=seed).repeat().random_map(
         transform, seed=seed + 1)
     local = local_batch_size(cfg.batch_size)
@@ -64,8 +62,8 @@ class TrainIterator:
     ds = _process_slice(global_ds, cfg.batch_size, num_batches).batch(
         local, drop_remainder=True)
     self._iter = ds.to_iter_dataset(grain.ReadOptions(
-        num_threads=cfg.get("num_threads", 8),
-        prefetch_buffer_size=cfg.get("prefetch", 4))).__iter__()
+        num_threads=cfg.num_threads,
+        prefetch_buffer_size=max(4, cfg.num_threads))).__iter__()
     self._sharding = sharding.data_sharded(mesh)
 
   def __iter__(self):
@@ -103,6 +101,16 @@ def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",
   data_sharding = sharding.data_sharded(mesh)
   for batch in ds.to_iter_dataset(grain.ReadOptions(num_threads=8)):
     yield to_global(batch, data_sharding)
+
+
+def eval_sample(cfg: ml_collections.ConfigDict, num: int,
+                split: str = "test") -> np.ndarray:
+  """`num` examples spread evenly over `split`, for figures: [num, H, W, C]."""
+  source, transform = datasets.make(cfg.name, split=split, train=False,
+                                    **_dataset_kwargs(cfg))
+  indices = np.linspace(0, len(source) - 1, min(num, len(source)))
+  return np.stack([transform(source[int(round(i))], None)["image"]
+                   for i in indices])
 
 
 def to_global(local_batch: dict[str, np.ndarray], data_sharding

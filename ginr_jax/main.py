@@ -7,6 +7,8 @@ training. Override any config value with `--config.a.b=value`; unknown keys
 and wrongly typed values fail before anything runs.
 """
 
+import logging as std_logging
+
 from absl import app
 from absl import flags
 from absl import logging
@@ -27,9 +29,16 @@ _STEP = flags.DEFINE_integer("step", None, "Checkpoint step for --mode=eval "
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+def quiet_orbax():
+  """orbax logs every checkpoint step at INFO; keep its warnings only."""
+  logging.get_absl_handler().addFilter(
+      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  quiet_orbax()
   logging.info("JAX %s, process %d/%d, devices: %s", jax.__version__,
                jax.process_index(), jax.process_count(), jax.devices())
   if _MODE.value == "train":

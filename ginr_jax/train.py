@@ -150,37 +150,31 @@ class Setup:
 
   def write_images(self, params, step: int, workdir: str):
     """Targets over reconstructions at 1x, 2x and 3x, one PNG per factor."""
-    n = self.config.num_images
-    batch = next(input_pipeline.eval_batches(self.config.input, self.mesh,
-                                             batch_size=_round_up(
-                                                 n, self.mesh.size)))
-    images = np.asarray(jax.device_get(batch["image"]))[:n]
-    if jax.process_index() != 0:
-      return
+    images = input_pipeline.eval_sample(self.config.input,
+                                        self.config.num_images)
+    on_mesh = jax.device_put(images, sharding.replicated(self.mesh))
     for factor in self.config.render_upsample:
-      recon = np.asarray(self.render_fn(params, batch["image"], factor))[:n]
-      evaluators.save_grid(
-          os.path.join(workdir, "images", f"recon_{step:08d}_x{factor}.png"),
-          [evaluators.upscale_nearest(images, factor), recon])
-
-
-def _round_up(n: int, multiple: int) -> int:
-  return -(-n // multiple) * multiple
+      recon = np.asarray(jax.device_get(self.render_fn(params, on_mesh,
+                                                       factor)))
+      if jax.process_index() == 0:
+        evaluators.save_grid(
+            os.path.join(workdir, "images", f"recon_{step:08d}_x{factor}.png"),
+            [evaluators.upscale_nearest(images, factor), recon])
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   """Trains (resuming from the workdir's latest checkpoint), then evaluates."""
-  os.makedirs(workdir, exist_ok=True)
-  if jax.process_index() == 0:
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config.to_json_best_effort(indent=2))
   setup = Setup(config)
   mesh, cfg = setup.mesh, config
   logging.info("%d devices, mesh %s; model %s with %s parameters",
                jax.device_count(), dict(mesh.shape), cfg.model_name,
                f"{utils.count_params(setup.state_shape['params']):,}")
-
+  # Opening the data first: a missing dataset fails before the workdir exists.
   train_iter = input_pipeline.TrainIterator(cfg.input, mesh, cfg.seed)
+  os.makedirs(workdir, exist_ok=True)
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config.to_json_best_effort(indent=2))
   manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints)
   writer = utils.MetricWriter(workdir)
   if manager.latest_step() is not None:
@@ -214,10 +208,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
       if step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last:
         scalars = jax.device_get(metrics)
         if not np.isfinite(scalars["train/loss"]):
+          good = manager.latest_step()
           raise FloatingPointError(
-              f"Loss is {scalars['train/loss']} at step {step}; stopping. The "
-              f"last good checkpoint is step {manager.latest_step()} in "
-              f"{manager.directory}.")
+              f"Loss is {scalars['train/loss']} at step {step}; stopping. " + (
+                  f"The last good checkpoint is step {good} in "
+                  f"{manager.directory}." if good is not None else
+                  "No checkpoint was saved before it."))
         rate = progress.rate(step)
         scalars["time/steps_per_sec"] = rate
         scalars["time/examples_per_sec"] = rate * cfg.input.batch_size

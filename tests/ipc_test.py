@@ -91,9 +91,10 @@ class IPCTest(parameterized.TestCase):
     images = jax.random.uniform(jax.random.key(1), (4, 16, 16, 3))
     variables = model.init(jax.random.key(0), images)
     x = coords.grid((16, 16)).reshape(-1, 2)
-    batched = model.hyponet.apply_batch(model.apply(variables, images), x)
+    apply = jax.jit(model.apply)
+    batched = model.hyponet.apply_batch(apply(variables, images), x)
     for i in range(4):
-      hypo = model.apply(variables, images[i:i + 1])
+      hypo = apply(variables, images[i:i + 1])
       single = jax.tree.map(lambda l: l[0] if l.ndim == 3 else l, hypo)
       np.testing.assert_allclose(batched[i], model.hyponet.apply(single, x),
                                  atol=1e-5)

@@ -529,7 +529,7 @@ def make_tfds(
       or the split is empty.
   """
   _check_split("tfds", split, ("train", "test"))
-  builder = tfds.builder(tfds_name, data_dir=data_dir)
+  builder = tfds.builder(tfds_name, data_dir=data_dir or None)
   if tfds_test_split is None:
     tfds_test_split = "test" if "test" in builder.info.splits else "validation"
   tfds_split = tfds_train_split if split == "train" else tfds_test_split
