@@ -90,27 +90,11 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
   return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
 
 
-def make_eval_fn(model, chunk: int):
-  """(params, images [B, H, W, C]) -> (psnr [B], baseline_psnr [B])."""
-
-  def eval_fn(params, images):
-    hypo_params = model.apply({"params": params}, images)
-    pred = evaluators.render(model.hyponet, hypo_params, images.shape[1:3],
-                             chunk=chunk)
-    return evaluators.reconstruction_metrics(pred, images)
-
-  return eval_fn
-
-
-def make_render_fn(model, chunk: int):
-  """(params, images, upsample) -> reconstructions on an upsampled grid."""
-
-  def render_fn(params, images, upsample):
-    hypo_params = model.apply({"params": params}, images)
-    return evaluators.render(model.hyponet, hypo_params, images.shape[1:3],
-                             upsample=upsample, chunk=chunk)
-
-  return render_fn
+def reconstruct(params, images, upsample: int = 1, *, model, chunk: int):
+  """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid."""
+  hypo_params = model.apply({"params": params}, images)
+  return evaluators.render(model.hyponet, hypo_params, images.shape[1:3],
+                           upsample=upsample, chunk=chunk)
 
 
 class Setup:
@@ -128,11 +112,12 @@ class Setup:
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
     self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh)
     self.init = jax.jit(init, out_shardings=self.state_sharding)
-    chunk = config.eval_coord_chunk
-    repl = sharding.replicated(self.mesh)
-    self.eval_fn = jax.jit(make_eval_fn(self.model, chunk))
-    self.render_fn = jax.jit(make_render_fn(self.model, chunk),
-                             static_argnums=2, out_shardings=repl)
+    recon = functools.partial(reconstruct, model=self.model,
+                              chunk=config.eval_coord_chunk)
+    self.eval_fn = jax.jit(  # (params, images) -> (psnr [B], baseline [B])
+        lambda p, x: evaluators.reconstruction_metrics(recon(p, x), x))
+    self.render_fn = jax.jit(recon, static_argnums=2,
+                             out_shardings=sharding.replicated(self.mesh))
 
   def evaluate(self, params, writer: utils.MetricWriter, step: int,
                workdir: str) -> dict[str, float]:
