@@ -9,7 +9,8 @@ sigma=64 Fourier features and no coordinate jitter; resize + centre crop 178
 of the aligned 178x218 faces; official index split, evaluated on the 19,962
 test images (182,638-202,599).
 
-Measured: no full run here (CPU-only machine).
+Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps and
+evaluates in about 10 s on 2 CPU cores.
 
 Arguments: `tiny`; `source=tfds` reads the TFDS `celeb_a` data source
 (same aligned images and official partition; prepared with `tfds build
