@@ -9,6 +9,9 @@ sigma=64 Fourier features and no coordinate jitter; resize + centre crop 178
 of the aligned 178x218 faces; official index split, evaluated on the 19,962
 test images (182,638-202,599).
 
+Deviation: the modulated layer's unused base weight is not created
+(models/ipc.py): 65,536 fewer parameters than the official model.
+
 Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps and
 evaluates in about 10 s on 2 CPU cores.
 

@@ -24,6 +24,12 @@ Recipe per resolution, from the official configs where one exists:
 512 and 1024 use batch 8: the official YAMLs say 16, but the official code
 never accumulates gradients, so its runs stepped on 8 (2 per GPU x 4).
 
+Deviations: the default split is by file name (00000-59999 train, 60000-69999
+test), not the official lists, which are not redistributed here; pass them
+with --config.input.kwargs.train_list=ffhqtrain.txt and .test_list=
+ffhqvalidation.txt (taming-transformers' files). The modulated layer's unused
+base weight is not created (models/ipc.py).
+
 Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps and
 evaluates in about 10 s on 2 CPU cores.
 """

@@ -2,7 +2,6 @@
 §2 "Coordinate subsampling" and "Coordinate noise")."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 

@@ -4,10 +4,10 @@ import json
 import os
 import time
 
-from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
+import tensorboardX
 
 
 class MetricWriter:
@@ -22,7 +22,6 @@ class MetricWriter:
     self._path = os.path.join(workdir, "metrics.jsonl")
     self._tb = None
     if self._active:
-      import tensorboardX  # pylint: disable=g-import-not-at-top
       self._tb = tensorboardX.SummaryWriter(os.path.join(workdir,
                                                          "tensorboard"))
 
@@ -87,12 +86,6 @@ def format_seconds(s: float) -> str:
 
 def l2_norm(tree) -> jax.Array:
   return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
-
-
-def log_and_print(msg: str):
-  logging.info(msg)
-  if jax.process_index() == 0:
-    print(msg, flush=True)
 
 
 def count_params(tree) -> int:

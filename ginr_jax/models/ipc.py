@@ -21,9 +21,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax.models import hypernet
 from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.models import tokenizers
-from ginr_jax.models import hypernet
 from ginr_jax.models import transformer
 
 
