@@ -5,7 +5,10 @@ r"""The embedded demo: IPC on crops of real photographs, on a laptop CPU.
 Data: 32x32 crops of colour photographs bundled with scikit-image (public
 domain / CC0), each photo downscaled to a 96-pixel short side first so that a
 crop holds real structure. Train and test are split by source photo: the test
-crops come from two photos (a cat, a coffee cup) the model never sees.
+crops come from two photos (a cat, a coffee cup) the model never sees. The
+training crops get their RGB channels shuffled at random: with seven training
+photos, this colour augmentation lifts test PSNR by about 1 dB (23.49 ->
+24.58 dB at 3,000 steps) and removes a colour cast learnt from them.
 
 Model: the IPC recipe scaled down to train in minutes on 2 CPU cores: 3
 blocks of width 128 over 16 tokens of 8x8 patches, rank 64, a 5-layer d=64
@@ -29,7 +32,8 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "embedded"
   c.input.image_size = 32
-  c.input.kwargs = dict(photo_short_side=96, test_crops_per_photo=64)
+  c.input.kwargs = dict(photo_short_side=96, test_crops_per_photo=64,
+                        permute_channels=True)
   c.input.batch_size = 16
   c.input.eval_batch_size = 64
   m = c.model

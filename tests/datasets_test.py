@@ -459,6 +459,22 @@ class TestEmbedded:
           _is_window(image, p) or _is_window(image[:, ::-1], p) for p in photos
       )
 
+  def test_permute_channels_reorders_the_same_crop(self):
+    kwargs = dict(split="train", train=True, image_size=16,
+                  photo_short_side=32)
+    _, plain = datasets.make("embedded", **kwargs)
+    _, permuted = datasets.make("embedded", permute_channels=True, **kwargs)
+    orders = set()
+    for seed in range(12):
+      a, b = _run(plain, 0, seed), _run(permuted, 0, seed)
+      # Same draw, channels reordered: find the permutation.
+      order = tuple(next(i for i in range(3) if np.array_equal(b[..., c],
+                                                               a[..., i]))
+                    for c in range(3))
+      assert sorted(order) == [0, 1, 2]
+      orders.add(order)
+    assert len(orders) > 1
+
   def test_crop_larger_than_photo_error(self):
     with pytest.raises(ValueError, match="photo_short_side"):
       datasets.make("embedded", split="train", train=True, image_size=200)

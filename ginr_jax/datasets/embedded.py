@@ -97,7 +97,8 @@ def grid_positions(
   return [(int(t), int(l)) for t, l in itertools.product(tops, lefts)]
 
 
-def _random_crop(index, rng, *, names, image_size, photo_short_side):
+def _random_crop(index, rng, *, names, image_size, photo_short_side,
+                 permute_channels):
   del index  # Each draw is fresh; its content comes from `rng` alone.
   photos = [photo(name, photo_short_side) for name in names]
   # Weighting photos by their number of crop positions makes every
@@ -108,8 +109,10 @@ def _random_crop(index, rng, *, names, image_size, photo_short_side):
       np.float64,
   )
   chosen = photos[rng.choice(len(photos), p=positions / positions.sum())]
-  crop = images.random_crop(chosen, image_size, rng)
-  return {"image": images.to_unit_float(images.random_flip(crop, rng))}
+  crop = images.random_flip(images.random_crop(chosen, image_size, rng), rng)
+  if permute_channels:
+    crop = crop[..., rng.permutation(3)]
+  return {"image": images.to_unit_float(crop)}
 
 
 def _grid_crop(element, rng, *, image_size, photo_short_side):
@@ -129,6 +132,7 @@ def make(
     photo_short_side=128,
     train_examples_per_epoch=1000,
     test_crops_per_photo=32,
+    permute_channels=False,
 ):
   """The embedded photo-crop dataset.
 
@@ -145,6 +149,8 @@ def make(
       recognisable part with real detail.
     train_examples_per_epoch: length of the source when train=True.
     test_crops_per_photo: crops per photo when train=False.
+    permute_channels: train=True also shuffles the RGB channels of each crop,
+      multiplying the colours that seven training photos offer.
 
   Returns:
     (source, transform) as in `ginr_jax.datasets.make`. The source holds
@@ -170,7 +176,7 @@ def make(
   if train:
     transform = functools.partial(
         _random_crop, names=names, image_size=image_size,
-        photo_short_side=photo_short_side,
+        photo_short_side=photo_short_side, permute_channels=permute_channels,
     )
     return grain.MapDataset.range(train_examples_per_epoch), transform
   crops = [
