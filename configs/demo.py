@@ -18,8 +18,8 @@ the paper's 1e-4, because the run is 3,000 steps instead of millions.
 
 Target: test PSNR at least 3 dB above the mean-colour baseline (each test
 crop predicted as its own mean colour).
-Measured on a 2-core CPU: eval/psnr 23.49 dB against eval/baseline_psnr
-17.68 dB after 3,000 steps, 7 min 19 s wall in total (README, Results).
+Measured on a 2-core CPU: eval/psnr 24.58 dB against eval/baseline_psnr
+17.68 dB after 3,000 steps, 7 min 2 s wall in total (README, Results).
 
 Arguments: `tiny` (synthetic data, tiny model, 3 steps).
 """
