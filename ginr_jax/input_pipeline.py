@@ -20,8 +20,11 @@ from ginr_jax import datasets
 from ginr_jax import sharding
 
 
-def _dataset_kwargs(cfg: ml_collections.ConfigDict) -> dict[str, Any]:
-  return dict(image_size=cfg.image_size, data_dir=cfg.data_dir, **cfg.kwargs)
+def _dataset(cfg: ml_collections.ConfigDict, split: str, train: bool):
+  """`datasets.make` with the options of `config.input`."""
+  return datasets.make(cfg.name, split=split, train=train,
+                       image_size=cfg.image_size, data_dir=cfg.data_dir,
+                       **cfg.kwargs)
 
 
 def local_batch_size(global_batch: int) -> int:
@@ -52,8 +55,7 @@ class TrainIterator:
 
   def __init__(self, cfg: ml_collections.ConfigDict, mesh, seed: int):
     sharding.check_batch_size(cfg.batch_size, mesh, "input.batch_size")
-    source, transform = datasets.make(cfg.name, split="train",
-                                      train=cfg.augment, **_dataset_kwargs(cfg))
+    source, transform = _dataset(cfg, "train", train=cfg.augment)
     global_ds = source.shuffle(seed=seed).repeat().random_map(
         transform, seed=seed + 1)
     local = local_batch_size(cfg.batch_size)
@@ -90,8 +92,7 @@ def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",
   """
   batch_size = batch_size or cfg.eval_batch_size
   sharding.check_batch_size(batch_size, mesh, "input.eval_batch_size")
-  source, transform = datasets.make(cfg.name, split=split, train=False,
-                                    **_dataset_kwargs(cfg))
+  source, transform = _dataset(cfg, split, train=False)
   n = len(source) if max_examples is None else min(len(source), max_examples)
   num_batches = -(-n // batch_size)
   padded = grain.MapDataset.range(num_batches * batch_size).map(
@@ -106,8 +107,7 @@ def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",
 def eval_sample(cfg: ml_collections.ConfigDict, num: int,
                 split: str = "test") -> np.ndarray:
   """`num` examples spread evenly over `split`, for figures: [num, H, W, C]."""
-  source, transform = datasets.make(cfg.name, split=split, train=False,
-                                    **_dataset_kwargs(cfg))
+  source, transform = _dataset(cfg, split, train=False)
   indices = np.linspace(0, len(source) - 1, min(num, len(source)))
   return np.stack([transform(source[int(round(i))], None)["image"]
                    for i in indices])

@@ -63,7 +63,7 @@ class Progress:
     self._last_step, self._last_time = first_step, self._start
 
   def rate(self, step: int) -> float:
-    """Steps/s since the previous call (over the rest of the run so far)."""
+    """Steps/s since the previous call (or since the start, on the first)."""
     now = time.monotonic()
     rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
     self._last_step, self._last_time = step, now
