@@ -13,16 +13,15 @@ from PIL import Image
 
 from ginr_jax import coords as coords_lib
 from ginr_jax import losses
-from ginr_jax.models import hyponet as hyponet_lib
 
 
-def render(hyponet: hyponet_lib.HypoNet, hypo_params, shape: tuple[int, int],
+def render(decode: Callable, latents, shape: tuple[int, int],
            upsample: int = 1, chunk: int = 65536) -> jax.Array:
   """Evaluates every instance on the full pixel grid, `chunk` coords at once.
 
   Args:
-    hyponet: the MLP shape.
-    hypo_params: per-instance weights (leading axis B on instance leaves).
+    decode: (latents, coords [n, 2]) -> [B, n, output_dim], the model's.
+    latents: the instances' latents (`encode`).
     shape: (H, W) of the images.
     upsample: render on an (upsample*H, upsample*W) grid.
     chunk: coordinates per evaluation, bounding activation memory.
@@ -38,7 +37,7 @@ def render(hyponet: hyponet_lib.HypoNet, hypo_params, shape: tuple[int, int],
   num_chunks = -(-n // chunk)
   flat = np.concatenate(
       [flat, np.zeros((num_chunks * chunk - n, flat.shape[1]), np.float32)])
-  pred = jax.lax.map(lambda c: hyponet.apply_batch(hypo_params, c),
+  pred = jax.lax.map(lambda c: decode(latents, c),
                      jnp.asarray(flat).reshape(num_chunks, chunk, -1))
   pred = jnp.swapaxes(pred, 0, 1).reshape(pred.shape[1], num_chunks * chunk,
                                           -1)[:, :n]

@@ -31,7 +31,8 @@ from ginr_jax import utils
 
 def init_state(rng: jax.Array, model, tx, image_shape: tuple[int, ...]):
   """The train state {"step", "params", "opt"} for images [H, W, C]."""
-  params = model.init({"params": rng}, jnp.zeros((1, *image_shape)))["params"]
+  params = model.init({"params": rng}, jnp.zeros((1, *image_shape)),
+                      jnp.zeros((1, 2)))["params"]
   return {"step": jnp.zeros((), jnp.int32), "params": params,
           "opt": tx.init(params)}
 
@@ -73,9 +74,8 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
     targets = jnp.take_along_axis(targets, indices[..., None], axis=1)
 
   def loss_fn(params):
-    hypo_params = model.apply({"params": params}, images, train=True,
-                              rngs={"dropout": rng_dropout})
-    pred = model.hyponet.apply_batch(hypo_params, coords)
+    pred = model.apply({"params": params}, images, coords, train=True,
+                       rngs={"dropout": rng_dropout})
     return losses.mse_and_psnr(pred, targets)
 
   (loss, psnr), grads = jax.value_and_grad(loss_fn, has_aux=True)(
@@ -92,8 +92,9 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
 
 def reconstruct(params, images, upsample: int = 1, *, model, chunk: int):
   """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid."""
-  hypo_params = model.apply({"params": params}, images)
-  return evaluators.render(model.hyponet, hypo_params, images.shape[1:3],
+  latents = model.apply({"params": params}, images, method="encode")
+  decode = functools.partial(model.apply, {"params": params}, method="decode")
+  return evaluators.render(decode, latents, images.shape[1:3],
                            upsample=upsample, chunk=chunk)
 
 

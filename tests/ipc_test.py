@@ -50,7 +50,7 @@ class IPCTest(parameterized.TestCase):
   def test_full_size_parameter_count(self):
     model = ipc.Model(hyponet=hyponet.HypoNet())
     shapes = jax.eval_shape(lambda: model.init(
-        jax.random.key(0), jnp.zeros((1, 178, 178, 3))))
+        jax.random.key(0), jnp.zeros((1, 178, 178, 3)), jnp.zeros((1, 2))))
     n = sum(np.prod(x.shape) for x in jax.tree.leaves(shapes))
     # Official: 43,746,307 trainable, of which 65,536 are the never-used base
     # weight of the modulated layer.
@@ -64,9 +64,10 @@ class IPCTest(parameterized.TestCase):
   def test_modulated_weight_is_v_times_u(self, rank):
     model = tiny_model(rank=rank)
     images = jax.random.uniform(jax.random.key(1), (3, 16, 16, 3))
-    variables = model.init(jax.random.key(0), images)
-    hypo = model.apply(variables, images)
-    v = model.apply(variables, images, method=model.predict_composer)
+    variables = model.init(jax.random.key(0), images, jnp.zeros((1, 2)))
+    latents = model.apply(variables, images, method="encode")
+    hypo = model.apply(variables, latents, method="hypo_params")
+    v = jnp.swapaxes(latents, 1, 2)
     u = variables["params"]["composer_u"]
     self.assertEqual(v.shape, (3, 16, rank))            # [B, fan_in, r]
     self.assertEqual(u.shape, (rank, 16))                # [r, fan_out]
@@ -81,7 +82,8 @@ class IPCTest(parameterized.TestCase):
     model = ipc.Model(hyponet=hyponet.HypoNet(hidden_dim=64, ff_dim=8),
                       rank=32, width=16, depth=1, num_heads=2, mlp_dim=16,
                       patch_size=9, patch_padding=1)
-    params = model.init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)))["params"]
+    params = model.init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)),
+                        jnp.zeros((1, 2)))["params"]
     # N(0, 1/sqrt(r * fan_in)) with fan_in = 64.
     self.assertAlmostEqual(float(jnp.std(params["composer_u"])),
                            1 / np.sqrt(32 * 64), delta=0.1 / np.sqrt(32 * 64))
@@ -89,12 +91,14 @@ class IPCTest(parameterized.TestCase):
   def test_batched_forward_equals_per_instance(self):
     model = tiny_model()
     images = jax.random.uniform(jax.random.key(1), (4, 16, 16, 3))
-    variables = model.init(jax.random.key(0), images)
     x = coords.grid((16, 16)).reshape(-1, 2)
-    apply = jax.jit(model.apply)
-    batched = model.hyponet.apply_batch(apply(variables, images), x)
+    variables = model.init(jax.random.key(0), images, x)
+    batched = jax.jit(model.apply)(variables, images, x)
+    hypo_params = jax.jit(lambda im: model.apply(
+        variables, model.apply(variables, im, method="encode"),
+        method="hypo_params"))
     for i in range(4):
-      hypo = apply(variables, images[i:i + 1])
+      hypo = hypo_params(images[i:i + 1])
       single = jax.tree.map(lambda l: l[0] if l.ndim == 3 else l, hypo)
       np.testing.assert_allclose(batched[i], model.hyponet.apply(single, x),
                                  atol=1e-5)
@@ -102,8 +106,8 @@ class IPCTest(parameterized.TestCase):
   def test_dropout_only_in_training(self):
     model = tiny_model()
     images = jax.random.uniform(jax.random.key(1), (2, 16, 16, 3))
-    variables = model.init(jax.random.key(0), images)
-    w = lambda **kw: model.apply(variables, images, **kw)["layer_1"]["w"]
+    variables = model.init(jax.random.key(0), images, jnp.zeros((1, 2)))
+    w = lambda **kw: model.apply(variables, images, method="encode", **kw)
     np.testing.assert_array_equal(w(), w())
     a = w(train=True, rngs={"dropout": jax.random.key(1)})
     b = w(train=True, rngs={"dropout": jax.random.key(2)})

@@ -1,12 +1,16 @@
 """Models, chosen by module name: `config.model_name` = "ipc" builds
-`ginr_jax.models.ipc.Model(**config.model)`, with `config.model.hyponet`
-turned into a `hyponet.HypoNet`."""
+`ginr_jax.models.ipc.build(config.model)`.
+
+Every model maps images to per-instance latents and decodes them at
+coordinates, with the same interface:
+  __call__(images, coords, train=False) -> predictions [B, N, output_dim]
+  encode(images, train=False)           -> latents (a pytree, batch-leading)
+  decode(latents, coords, return_activations=False) -> predictions
+"""
 
 import importlib
 
 import ml_collections
-
-from ginr_jax.models import hyponet
 
 
 def build(model_name: str, model_cfg: ml_collections.ConfigDict):
@@ -15,6 +19,4 @@ def build(model_name: str, model_cfg: ml_collections.ConfigDict):
   except ModuleNotFoundError as e:
     raise ValueError(f"Unknown model_name {model_name!r}: no module "
                      f"ginr_jax/models/{model_name}.py.") from e
-  kwargs = model_cfg.to_dict()
-  kwargs["hyponet"] = hyponet.HypoNet(**kwargs["hyponet"])
-  return module.Model(**kwargs)
+  return module.build(model_cfg.to_dict())

@@ -19,6 +19,7 @@ including the output layer. Biases are never normalised.
 """
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -72,18 +73,11 @@ class HypoNet:
 
   def frequencies(self) -> np.ndarray:
     """ff_dim/input_dim frequencies log-spaced in [1, ff_sigma], inclusive."""
-    n = self.ff_dim // self.input_dim
-    return np.exp(np.linspace(0.0, np.log(self.ff_sigma), n)).astype(np.float32)
+    return log_spaced_frequencies(self.ff_dim // self.input_dim, self.ff_sigma)
 
   def fourier_features(self, coords: jax.Array) -> jax.Array:
-    """[..., input_dim] -> [..., 2*ff_dim] as the official code computes them.
-
-    z = pi * (x_d * f_k) flattened dimension-major (all k for d=0 first), and
-    the features are [cos(z), sin(z)]; the raw coordinate is not included.
-    """
-    z = coords[..., :, None] * jnp.asarray(self.frequencies())
-    z = jnp.pi * z.reshape(*coords.shape[:-1], -1)
-    return jnp.concatenate([jnp.cos(z), jnp.sin(z)], axis=-1)
+    """[..., input_dim] -> [..., 2*ff_dim], see `fourier_features`."""
+    return fourier_features(coords, self.frequencies())
 
   def init(self, rng: jax.Array, skip_weights: tuple[int, ...] = ()) -> Params:
     """Official initialisation: weights U(+-1/sqrt(fan_out)), biases zero.
@@ -135,23 +129,27 @@ class HypoNet:
     out = h + self.output_bias
     return (out, activations) if return_activations else out
 
-  def apply_batch(self, params: Params, coords: jax.Array) -> jax.Array:
+  def apply_batch(self, params: Params, coords: jax.Array,
+                  return_activations: bool = False) -> Any:
     """Runs B instances whose weights are partly shared.
 
     Args:
       params: the weights pytree; each leaf either has the shape of
         `layer_shapes` (shared) or an extra leading axis B (per instance).
       coords: [N, input_dim] shared by all instances, or [B, N, input_dim].
+      return_activations: also return the hidden activations [B, N, d].
 
     Returns:
-      [B, N, output_dim] predictions.
+      [B, N, output_dim] predictions (and activations, as `apply`).
     """
     in_axes = self.instance_axes(params)
     coords_axis = 0 if coords.ndim == 3 else None
     if coords_axis is None and not any(
         a == 0 for a in jax.tree.leaves(in_axes)):
       raise ValueError("apply_batch needs a batched leaf or batched coords.")
-    return jax.vmap(self.apply, in_axes=(in_axes, coords_axis))(params, coords)
+    apply = functools.partial(self.apply,
+                              return_activations=return_activations)
+    return jax.vmap(apply, in_axes=(in_axes, coords_axis))(params, coords)
 
   def instance_axes(self, params: Params) -> dict[str, dict[str, int | None]]:
     """vmap in_axes for `params`: 0 for per-instance leaves, None if shared."""
@@ -177,3 +175,20 @@ def normalize_weight(w: jax.Array, eps: float = 1e-12) -> jax.Array:
   """Unit L2 norm over fan_in (axis -2) for each output unit, as F.normalize."""
   norm = jnp.sqrt(jnp.sum(jnp.square(w), axis=-2, keepdims=True))
   return w / jnp.maximum(norm, eps)
+
+
+def log_spaced_frequencies(n: int, sigma: float) -> np.ndarray:
+  """n frequencies log-spaced in [1, sigma], inclusive: sigma**(j/(n-1))."""
+  return np.exp(np.linspace(0.0, np.log(sigma), n)).astype(np.float32)
+
+
+def fourier_features(coords: jax.Array, frequencies) -> jax.Array:
+  """[..., D] -> [..., 2*D*n] Fourier features, as the official code.
+
+  z = pi * (x_d * f_k) flattened dimension-major (all k for d=0 first), and
+  the features are [cos(z), sin(z)]; the raw coordinate is not included.
+  LA-GINR Eq. (2) is the same map.
+  """
+  z = coords[..., :, None] * jnp.asarray(frequencies)
+  z = jnp.pi * z.reshape(*coords.shape[:-1], -1)
+  return jnp.concatenate([jnp.cos(z), jnp.sin(z)], axis=-1)

@@ -10,6 +10,17 @@ unit like every other layer. All other weights and every bias are shared.
 V's r columns are the transformer's outputs at r learnable weight tokens,
 mapped by LayerNorm -> Linear(width, fan_in).
 
+`composer_form` selects the modulation of IPC Table 6 (the ablation):
+  "shared_u"    W = V(n) U, the paper's method (default);
+  "direct"      W = V(n): the r = fan_out token columns are the weight;
+  "instance_u"  W = V(n) U(n): every token also gives a row of U(n);
+  "hadamard"    W = U * V(n) elementwise, U shared [fan_in, fan_out] with the
+                hyponet's base-weight init, r = fan_out.
+
+The model's latents (`encode`) are one vector per weight token, [B, r, C]:
+the columns of V (C = fan_in), followed by the rows of U(n) for
+"instance_u" (C = fan_in + fan_out).
+
 Deviation from the official code: it also allocates a base weight for the
 modulated layer that is never used (65,536 parameters for d = 256); we do not
 create it, so the ImageNette model has 43,680,771 parameters, the official
@@ -26,16 +37,20 @@ from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.models import tokenizers
 from ginr_jax.models import transformer
 
+COMPOSER_FORMS = ("shared_u", "direct", "instance_u", "hadamard")
+
 
 class Model(nn.Module):
-  """Images [B, H, W, C] -> per-instance hyponet weights.
+  """Images [B, H, W, C] -> per-instance hyponet weights -> predictions.
 
   Attributes:
     hyponet: the coordinate MLP's shape.
     patch_size: side of the non-overlapping square patches.
     patch_padding: zero padding on each image side before patching.
     rank: r, the number of weight tokens and of columns of V.
-    modulated_layer: index of the hyponet layer modulated by V.
+    modulated_layer: index of the hyponet layer modulated by V (0-based; the
+      paper's "second layer" is 1).
+    composer_form: one of COMPOSER_FORMS (IPC Table 6).
     width: transformer width (= token embedding size).
     depth: number of transformer blocks.
     num_heads: attention heads.
@@ -48,6 +63,7 @@ class Model(nn.Module):
   patch_padding: int = 1
   rank: int = 256
   modulated_layer: int = 1
+  composer_form: str = "shared_u"
   width: int = 768
   depth: int = 6
   num_heads: int = 12
@@ -55,47 +71,78 @@ class Model(nn.Module):
   dropout: float = 0.1
 
   def setup(self):
-    if not 0 < self.modulated_layer < self.hyponet.n_layers:
-      raise ValueError(
-          f"modulated_layer={self.modulated_layer} must be a layer after the "
-          f"first and at most {self.hyponet.n_layers - 1}.")
+    n_layers = self.hyponet.n_layers
+    if not 0 <= self.modulated_layer < n_layers:
+      raise ValueError(f"modulated_layer={self.modulated_layer} must be in "
+                       f"[0, {n_layers - 1}] (0-based).")
+    if self.composer_form not in COMPOSER_FORMS:
+      raise ValueError(f"composer_form={self.composer_form!r}; use one of "
+                       f"{COMPOSER_FORMS}.")
     fan_in, fan_out = self.hyponet.layer_shapes[self.modulated_layer]
+    if self.composer_form in ("direct", "hadamard") and self.rank != fan_out:
+      raise ValueError(
+          f"composer_form={self.composer_form!r} predicts the whole "
+          f"[{fan_in}, {fan_out}] weight: set rank={fan_out} (= fan_out of "
+          f"layer {self.modulated_layer}), not {self.rank}.")
     self.encoder = hypernet.WeightTokenEncoder(
         self.rank, self.width, self.depth, self.num_heads, self.mlp_dim,
         self.dropout)
     self.composer_norm = transformer.layer_norm()
     self.composer_head = transformer.Linear(fan_in)
-    self.composer_u = self.param(
-        "composer_u", nn.initializers.normal(1.0 / np.sqrt(self.rank * fan_in)),
-        (self.rank, fan_out))
+    if self.composer_form == "shared_u":
+      self.composer_u = self.param(
+          "composer_u",
+          nn.initializers.normal(1.0 / np.sqrt(self.rank * fan_in)),
+          (self.rank, fan_out))
+    elif self.composer_form == "instance_u":
+      self.composer_u_head = transformer.Linear(fan_out)
+    elif self.composer_form == "hadamard":
+      self.composer_u = self.param(
+          "composer_u", lambda rng: self.hyponet.init(rng)[
+              hyponet_lib.layer_name(self.modulated_layer)]["w"])
     self.shared = self.param(
         "hyponet", lambda rng: self.hyponet.init(
             rng, skip_weights=(self.modulated_layer,)))
 
-  def __call__(self, images: jax.Array, train: bool = False):
-    """Predicts hyponet weights for a batch of images.
+  def __call__(self, images: jax.Array, coords: jax.Array,
+               train: bool = False) -> jax.Array:
+    """Predictions [B, N, output_dim] at coords [N, D] or [B, N, D]."""
+    return self.decode(self.encode(images, train), coords)
 
-    Args:
-      images: [B, H, W, C] in [0, 1].
-      train: enables dropout (needs a "dropout" rng).
+  def encode(self, images: jax.Array, train: bool = False) -> jax.Array:
+    """Latents [B, r, C] of images [B, H, W, C] in [0, 1] (module docstring).
 
-    Returns:
-      The hyponet weights pytree (`hyponet.py`): shared leaves without an
-      instance axis, the modulated layer's "w" as [B, fan_in, fan_out].
+    `train` enables dropout (needs a "dropout" rng).
     """
-    return self.hypo_params(self.predict_composer(images, train))
-
-  def predict_composer(self, images: jax.Array, train: bool = False
-                       ) -> jax.Array:
-    """The instance pattern composers V [B, fan_in, r] of the images."""
     patches = tokenizers.patchify(images, self.patch_size, self.patch_padding)
-    y = self.encoder(patches, train)                        # [B, r, width]
-    y = self.composer_head(self.composer_norm(y))           # [B, r, fan_in]
-    return jnp.swapaxes(y, 1, 2)
+    y = self.composer_norm(self.encoder(patches, train))     # [B, r, width]
+    v = self.composer_head(y)                                # [B, r, fan_in]
+    if self.composer_form == "instance_u":
+      v = jnp.concatenate([v, self.composer_u_head(y)], axis=-1)
+    return v
 
-  def hypo_params(self, v: jax.Array):
-    """Hyponet weights with W_m = V @ U; V is [B, fan_in, r] or [fan_in, r]."""
+  def decode(self, latents: jax.Array, coords: jax.Array,
+             return_activations: bool = False):
+    """The hyponet of every instance at coords; see `HypoNet.apply_batch`."""
+    return self.hyponet.apply_batch(self.hypo_params(latents), coords,
+                                    return_activations)
+
+  def hypo_params(self, latents: jax.Array):
+    """Hyponet weights with the modulated layer's W from latents [B, r, C]."""
+    fan_in = self.hyponet.layer_shapes[self.modulated_layer][0]
+    v = jnp.swapaxes(latents[..., :fan_in], -1, -2)          # [B, fan_in, r]
+    if self.composer_form == "shared_u":
+      w = v @ self.composer_u
+    elif self.composer_form == "direct":
+      w = v
+    elif self.composer_form == "instance_u":
+      w = v @ latents[..., fan_in:]
+    else:
+      w = self.composer_u * v
     params = {name: dict(layer) for name, layer in self.shared.items()}
-    params[hyponet_lib.layer_name(self.modulated_layer)]["w"] = (
-        v @ self.composer_u)
+    params[hyponet_lib.layer_name(self.modulated_layer)]["w"] = w
     return params
+
+
+def build(cfg: dict) -> Model:
+  return Model(**{**cfg, "hyponet": hyponet_lib.HypoNet(**cfg["hyponet"])})

@@ -1,0 +1,262 @@
+"""LA-GINR: locality-aware latent tokens and their INR decoder.
+
+Lee et al., "Locality-Aware Generalizable Implicit Neural Representation",
+NeurIPS'23, §3 and Appendix A. There is no official code: every choice the
+paper leaves open is named here.
+
+Encoder (§3.2): the IPC transformer over patch tokens plus R learnable tokens;
+their outputs, mapped by LayerNorm -> Linear(width, d) like IPC's V head, are
+the R latent tokens z_k in R^d (Table 5 reports them as 256 x 256 for R = d =
+256).
+
+Decoder (§3.3), for a coordinate v and latents Z:
+  gamma_s(v)   Fourier features, frequencies log-spaced in [1, s]     (Eq. 2)
+  h_F(v; s)    = ReLU(W gamma_s(v) + b)                               (Eq. 3)
+  q_v          = h_F(v; sigma_q)                                      (Eq. 4)
+  m_v          = MultiHeadAttention(q_v, Z, Z)                        (Eq. 5)
+  m_v^l        = ReLU(h_F(v; sigma_l) + W_m^l m_v + b_m^l)      (Eq. 6, 7)
+  h^1 = m^1,   h^l = ReLU(W^l (m^l + h^(l-1)) + b^l)                  (Eq. 8)
+  y            = sum_l f_out^l(h^l)                                    (Eq. 9)
+Everything before Eq. 5 depends on the coordinate only, so with coordinates
+shared by the batch ([N, D]) it is computed once for all instances.
+
+Choices the paper leaves open:
+  - The attention is torch.nn.MultiheadAttention-shaped: Linear q, k, v and
+    output projections of width d with bias, head dim d / heads, softmax over
+    the R tokens, scale 1/sqrt(head dim); no LayerNorm.
+  - Every Linear has torch's default init (the paper builds on the IPC code);
+    layers are not weight-normalised (the equations have plain W, b).
+  - The output gets the constant `output_bias` (0.5 for images) as IPC's
+    hyponet.
+Ablations (LA-GINR Tables 3 and 7):
+  - token_aggregation="weight" (w/o STA): IPC's weight modulation replaces
+    Eq. 5, m_v = ReLU(q_v normalize(V U) + b) with V the latents as columns
+    [d, R], U [R, d] shared (IPC's init), normalised per output unit as IPC.
+  - multiband=False (w/o multi FM): m_v goes through `mlp_layers` ReLU(Linear)
+    layers and one output Linear, IPC's MLP after its modulated layer.
+  - freq_linear=False (w/o Linear in Eq. 6): h_F^l = ReLU(gamma_{sigma_l}(v)).
+  - mod_linear=False (w/o Linear in Eq. 7): m^l = ReLU(h_F^l + m_v).
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ginr_jax.models import hypernet
+from ginr_jax.models import hyponet as hyponet_lib
+from ginr_jax.models import tokenizers
+from ginr_jax.models import transformer
+
+TOKEN_AGGREGATIONS = ("attention", "weight")
+
+
+class Decoder(nn.Module):
+  """Locality-aware INR decoder: latents [B, R, d] x coords -> outputs.
+
+  Attributes:
+    num_latents: R, the number of latent tokens.
+    input_dim: coordinate dimension d_in.
+    output_dim: output channels d_out.
+    hidden_dim: d, width of every hidden feature and of the latents.
+    freq_dim: d_F, size of each Fourier feature vector (Eq. 2).
+    sigma_q: bandwidth of the query's frequency features (Eq. 4).
+    sigmas: bandwidths sigma_1..sigma_L of the L modulation levels (Eq. 6).
+    num_heads: heads of the cross-attention (Eq. 5).
+    output_bias: constant added to the output.
+    token_aggregation: "attention" (Eq. 5) or "weight" (w/o STA).
+    multiband: multi-band modulation (Eq. 6-9); False: a plain MLP.
+    mlp_layers: hidden layers of the plain MLP when multiband is False.
+    freq_linear: the Linear of Eq. 6.
+    mod_linear: the Linear of Eq. 7.
+  """
+
+  num_latents: int
+  input_dim: int = 2
+  output_dim: int = 3
+  hidden_dim: int = 256
+  freq_dim: int = 256
+  sigma_q: float = 16.0
+  sigmas: tuple[float, ...] = (128.0, 32.0)
+  num_heads: int = 2
+  output_bias: float = 0.5
+  token_aggregation: str = "attention"
+  multiband: bool = True
+  mlp_layers: int = 2
+  freq_linear: bool = True
+  mod_linear: bool = True
+
+  def setup(self):
+    d = self.hidden_dim
+    self._check()
+    self.query_freq = transformer.Linear(d)
+    if self.token_aggregation == "attention":
+      self.attn_query = transformer.Linear(d)
+      self.attn_key = transformer.Linear(d)
+      self.attn_value = transformer.Linear(d)
+      self.attn_out = transformer.Linear(d)
+    else:
+      self.composer_u = self.param(
+          "composer_u", nn.initializers.normal(1.0 / np.sqrt(
+              self.num_latents * d)), (self.num_latents, d))
+      self.composer_b = self.param("composer_b", nn.initializers.zeros, (d,))
+    if self.multiband:
+      levels = range(len(self.sigmas))
+      if self.freq_linear:
+        self.band_freq = [transformer.Linear(d) for _ in levels]
+      if self.mod_linear:
+        self.band_mod = [transformer.Linear(d) for _ in levels]
+      self.compose = [transformer.Linear(d) for _ in levels[1:]]
+      self.heads = [transformer.Linear(self.output_dim) for _ in levels]
+    else:
+      self.mlp = [transformer.Linear(d) for _ in range(self.mlp_layers)]
+      self.heads = [transformer.Linear(self.output_dim)]
+
+  def _check(self):
+    if self.token_aggregation not in TOKEN_AGGREGATIONS:
+      raise ValueError(f"token_aggregation={self.token_aggregation!r}; use one"
+                       f" of {TOKEN_AGGREGATIONS}.")
+    if self.hidden_dim % self.num_heads:
+      raise ValueError(f"hidden_dim={self.hidden_dim} is not divisible by "
+                       f"num_heads={self.num_heads}.")
+    if self.freq_dim < 2 * self.input_dim:
+      raise ValueError(f"freq_dim={self.freq_dim} gives no frequency for "
+                       f"{self.input_dim}-D coordinates; use at least "
+                       f"{2 * self.input_dim}.")
+    if not self.sigmas:
+      raise ValueError("sigmas is empty: give at least one level bandwidth.")
+    if self.multiband and not self.freq_linear and (
+        self.num_frequencies * 2 * self.input_dim != self.hidden_dim):
+      raise ValueError(
+          "freq_linear=False adds the Fourier features to hidden features: "
+          f"needs freq_dim = hidden_dim = a multiple of {2 * self.input_dim}.")
+
+  @property
+  def num_frequencies(self) -> int:
+    """n = d_F / (2 d_in) frequencies per coordinate axis (Eq. 2)."""
+    return self.freq_dim // (2 * self.input_dim)
+
+  def fourier(self, coords: jax.Array, sigma: float) -> jax.Array:
+    return hyponet_lib.fourier_features(
+        coords, hyponet_lib.log_spaced_frequencies(self.num_frequencies,
+                                                   sigma))
+
+  def coordinate_features(self, coords: jax.Array):
+    """The instance-independent part: q_v (Eq. 4) and h_F^l (Eq. 6)."""
+    query = jax.nn.relu(self.query_freq(self.fourier(coords, self.sigma_q)))
+    bands = []
+    if self.multiband:
+      for l, sigma in enumerate(self.sigmas):
+        gamma = self.fourier(coords, sigma)
+        bands.append(jax.nn.relu(
+            self.band_freq[l](gamma) if self.freq_linear else gamma))
+    return query, bands
+
+  def attention_weights(self, latents: jax.Array, query: jax.Array):
+    """Softmax weights [B, heads, N, R] of queries [N, d] or [B, N, d]."""
+    b, r, _ = latents.shape
+    heads, dh = self.num_heads, self.hidden_dim // self.num_heads
+    q = self.attn_query(query).reshape(*query.shape[:-1], heads, dh)
+    k = self.attn_key(latents).reshape(b, r, heads, dh)
+    pattern = "nhc,brhc->bhnr" if query.ndim == 2 else "bnhc,brhc->bhnr"
+    logits = jnp.einsum(pattern, q, k) / np.sqrt(dh)
+    return jax.nn.softmax(logits, axis=-1)
+
+  def aggregate(self, latents: jax.Array, query: jax.Array) -> jax.Array:
+    """The modulation vectors m_v [B, N, d] (Eq. 5, or IPC's for "weight")."""
+    b, r, d = latents.shape
+    if self.token_aggregation == "weight":
+      w = hyponet_lib.normalize_weight(
+          jnp.swapaxes(latents, 1, 2) @ self.composer_u)       # [B, d, d]
+      pattern = "nc,bcd->bnd" if query.ndim == 2 else "bnc,bcd->bnd"
+      return jax.nn.relu(jnp.einsum(pattern, query, w) + self.composer_b)
+    heads, dh = self.num_heads, d // self.num_heads
+    weights = self.attention_weights(latents, query)
+    v = self.attn_value(latents).reshape(b, r, heads, dh)
+    out = jnp.einsum("bhnr,brhc->bnhc", weights, v)
+    return self.attn_out(out.reshape(*out.shape[:2], d))
+
+  def __call__(self, latents: jax.Array, coords: jax.Array,
+               return_activations: bool = False):
+    """Outputs [B, N, output_dim] at coords [N, D] (shared) or [B, N, D].
+
+    With return_activations, also the hidden features h^l (or the MLP's
+    hidden layers), each [B, N, d].
+    """
+    query, bands = self.coordinate_features(coords)
+    m = self.aggregate(latents, query)
+    hidden = []
+    if self.multiband:
+      for l, band in enumerate(bands):
+        m_l = jax.nn.relu(band + (self.band_mod[l](m) if self.mod_linear
+                                  else m))
+        h = m_l if l == 0 else jax.nn.relu(self.compose[l - 1](m_l + h))
+        hidden.append(h)
+      heads_in = hidden                                        # Eq. 9
+    else:
+      h = m
+      for layer in self.mlp:
+        h = jax.nn.relu(layer(h))
+        hidden.append(h)
+      heads_in = [h]
+    out = sum(head(h) for head, h in zip(self.heads, heads_in))
+    out = out + self.output_bias
+    return (out, hidden) if return_activations else out
+
+
+class Model(nn.Module):
+  """Images [B, H, W, C] -> R latent tokens -> locality-aware decoder.
+
+  Attributes:
+    decoder: the INR decoder (its num_latents is R).
+    patch_size: side of the non-overlapping square patches.
+    patch_padding: zero padding on each image side before patching.
+    width: transformer width (= token embedding size).
+    depth: number of transformer blocks.
+    num_heads: self-attention heads of the encoder.
+    mlp_dim: hidden size of the transformer MLPs.
+    dropout: residual dropout rate of the transformer.
+  """
+
+  decoder: Decoder
+  patch_size: int = 9
+  patch_padding: int = 1
+  width: int = 768
+  depth: int = 6
+  num_heads: int = 12
+  mlp_dim: int = 3072
+  dropout: float = 0.1
+
+  def setup(self):
+    self.encoder = hypernet.WeightTokenEncoder(
+        self.decoder.num_latents, self.width, self.depth, self.num_heads,
+        self.mlp_dim, self.dropout)
+    self.latent_norm = transformer.layer_norm()
+    self.latent_head = transformer.Linear(self.decoder.hidden_dim)
+
+  def __call__(self, images: jax.Array, coords: jax.Array,
+               train: bool = False) -> jax.Array:
+    """Predictions [B, N, output_dim] at coords [N, D] or [B, N, D]."""
+    return self.decode(self.encode(images, train), coords)
+
+  def encode(self, images: jax.Array, train: bool = False) -> jax.Array:
+    """Latent tokens [B, R, d] of images in [0, 1]."""
+    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding)
+    return self.latent_head(self.latent_norm(self.encoder(patches, train)))
+
+  def decode(self, latents: jax.Array, coords: jax.Array,
+             return_activations: bool = False):
+    return self.decoder(latents, coords, return_activations)
+
+  def attention_weights(self, latents: jax.Array, coords: jax.Array):
+    """Cross-attention weights [B, heads, N, R] of coords over the latents."""
+    query, _ = self.decoder.coordinate_features(coords)
+    return self.decoder.attention_weights(latents, query)
+
+
+def build(cfg: dict) -> Model:
+  cfg = dict(cfg)
+  decoder_cfg = dict(cfg.pop("decoder"))
+  decoder_cfg["sigmas"] = tuple(decoder_cfg["sigmas"])
+  decoder = Decoder(num_latents=cfg.pop("num_latents"), **decoder_cfg)
+  return Model(decoder=decoder, **cfg)
