@@ -28,7 +28,7 @@ from ginr_jax import config_lib as common
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False)
+  arg = common.parse_arg(arg, tiny=False, **common.MODEL_ARGS)
   c = common.base_config()
   c.input.name = "embedded"
   c.input.image_size = 32
@@ -36,12 +36,22 @@ def get_config(arg=None):
                         permute_channels=True)
   c.input.batch_size = 16
   c.input.eval_batch_size = 64
+  # Every paper size divided by 4: MLP / decoder width 64, 64 tokens,
+  # bandwidths over the 178 -> 32 px scale (sigma 128 -> 32).
+  common.set_model(c, arg, ff_sigma=32.0, la_sigmas=(32.0, 8.0),
+                   la_sigma_q=4.0)
   m = c.model
-  m.hyponet.hidden_dim = 64
-  m.hyponet.ff_dim = 64
-  m.hyponet.ff_sigma = 32.0
+  if "hyponet" in m:
+    m.hyponet.hidden_dim = 64
+    m.hyponet.ff_dim = 64
+  if arg.model == "ipc":
+    m.rank = 64
+  elif arg.model == "transinr":
+    m.groups = 16                       # 16 x 4 + 3 = 67 weight tokens
+  else:
+    m.num_latents = 64
+    m.decoder.hidden_dim = m.decoder.freq_dim = 64
   m.patch_size, m.patch_padding = 8, 0
-  m.rank = 64
   m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
   m.dropout = 0.0
   c.optim.lr = 1e-3

@@ -1,5 +1,6 @@
-"""Helpers shared by configs/*.py: argument parsing, the IPC model defaults
-and the `:tiny` shrink that every config applies."""
+"""Helpers shared by configs/*.py: argument parsing, the model families'
+official defaults, the model/ablation arguments, and the `:tiny` shrink that
+every config applies."""
 
 import ml_collections
 
@@ -34,18 +35,121 @@ def parse_arg(arg: str | None, **spec):
   return ml_collections.ConfigDict(values)
 
 
+ENCODER = dict(
+    patch_size=9, patch_padding=1,       # 178 -> 180 -> 20x20 = 400 tokens
+    width=768, depth=6, num_heads=12, mlp_dim=3072, dropout=0.1)
+
+
+def hyponet(ff_sigma: float = 128.0, hidden_dim: int = 256) -> dict:
+  """The official 5-layer Fourier-feature MLP for RGB images."""
+  return dict(input_dim=2, output_dim=3, hidden_dim=hidden_dim, n_layers=5,
+              ff_dim=128, ff_sigma=ff_sigma, output_bias=0.5)
+
+
+def ipc_model(**hyponet_kwargs) -> dict:
+  """IPC (models/ipc.py): r = 256 weight tokens modulate layer 1 by V U."""
+  return dict(ENCODER, hyponet=hyponet(**hyponet_kwargs), rank=256,
+              modulated_layer=1, composer_form="shared_u")
+
+
+def transinr_model(**hyponet_kwargs) -> dict:
+  """TransINR (models/transinr.py): 64 weight groups on every layer."""
+  return dict(ENCODER, hyponet=hyponet(**hyponet_kwargs), groups=64)
+
+
+def la_ginr_model(sigmas=(128.0, 32.0), sigma_q=16.0, heads=2) -> dict:
+  """LA-GINR (models/la_ginr.py) with LA-GINR App. A.1's image decoder."""
+  return dict(ENCODER, num_latents=256, decoder=dict(
+      input_dim=2, output_dim=3, hidden_dim=256, freq_dim=256,
+      sigma_q=sigma_q, sigmas=tuple(sigmas), num_heads=heads, output_bias=0.5,
+      token_aggregation="attention", multiband=True, mlp_layers=2,
+      freq_linear=True, mod_linear=True))
+
+
+# Config arguments choosing the model and its paper ablations (IPC Tables 6
+# and 7, LA-GINR Tables 3, 4 and 7). 0 / "" mean "the config's default".
+MODEL_ARGS = dict(
+    model="ipc",            # ipc | transinr | la_ginr
+    form="shared_u",        # IPC composer form, models/ipc.py
+    layer=2,                # IPC modulated layer, 1-based as IPC Table 7
+    r=256,                  # IPC rank (weight tokens)
+    groups=64,              # TransINR weight groups per layer
+    recipe="ipc",           # TransINR: "ipc" (IPC's baseline) | "original"
+    sta=True,               # LA-GINR selective token aggregation (Eq. 5)
+    multiband=True,         # LA-GINR multi-band modulation (Eq. 6-9)
+    heads=0,                # LA-GINR cross-attention heads
+    sigmas="",              # LA-GINR band sigmas, e.g. "128-32"
+    sigma_q=0.0,            # LA-GINR query sigma
+    linear6=True,           # LA-GINR Linear of Eq. 6
+    linear7=True,           # LA-GINR Linear of Eq. 7
+)
+_MODEL_ONLY_ARGS = {
+    "ipc": ("form", "layer", "r"),
+    "transinr": ("groups", "recipe"),
+    "la_ginr": ("sta", "multiband", "heads", "sigmas", "sigma_q", "linear6",
+                "linear7"),
+}
+
+
+def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
+              *, ff_sigma: float, hidden_dim: int = 256,
+              la_sigmas=(128.0, 32.0), la_sigma_q: float = 16.0,
+              la_heads: int = 2):
+  """Sets c.model_name / c.model from the MODEL_ARGS in `arg`.
+
+  Args:
+    c: the config to modify.
+    arg: parsed arguments including MODEL_ARGS.
+    ff_sigma, hidden_dim: the hyponet of IPC and TransINR.
+    la_sigmas, la_sigma_q, la_heads: the dataset's LA-GINR decoder defaults.
+  """
+  if arg.model not in _MODEL_ONLY_ARGS:
+    raise ValueError(f"model={arg.model!r}; use one of "
+                     f"{sorted(_MODEL_ONLY_ARGS)}.")
+  for model, keys in _MODEL_ONLY_ARGS.items():
+    for key in keys:
+      if model != arg.model and arg[key] != MODEL_ARGS[key]:
+        raise ValueError(f"Config argument {key}={arg[key]} applies to "
+                         f"model={model}, not model={arg.model}.")
+  c.model_name = arg.model
+  if arg.model == "ipc":
+    model = ipc_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
+    layer = arg.layer - 1
+    shapes = list(zip([256] + [hidden_dim] * 4, [hidden_dim] * 4 + [3]))
+    if not 0 <= layer < len(shapes):
+      raise ValueError(f"layer={arg.layer}: the MLP has layers 1-5.")
+    model.update(modulated_layer=layer, composer_form=arg.form,
+                 # The official code caps the weight tokens at fan_out.
+                 rank=min(arg.r, shapes[layer][1]))
+  elif arg.model == "transinr":
+    model = transinr_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
+    model["groups"] = arg.groups
+    if arg.recipe not in ("ipc", "original"):
+      raise ValueError(f"recipe={arg.recipe!r}; use ipc or original.")
+    if arg.recipe == "original":    # trans-inr's own cfgs, §6.2
+      model["hyponet"]["ff_sigma"] = 1024.0
+      model["dropout"] = 0.0
+      c.optim.schedule = "step"
+      c.optim.decay_factor, c.optim.decay_at = 0.1, (0.8,)
+  else:
+    sigmas = (tuple(float(s) for s in arg.sigmas.split("-")) if arg.sigmas
+              else la_sigmas)
+    model = la_ginr_model(sigmas, arg.sigma_q or la_sigma_q,
+                          arg.heads or la_heads)
+    model["decoder"].update(
+        token_aggregation="attention" if arg.sta else "weight",
+        multiband=arg.multiband, freq_linear=arg.linear6,
+        mod_linear=arg.linear7)
+  c.model = model
+
+
 def base_config() -> ml_collections.ConfigDict:
   """IPC with the official transformer hypernetwork on 178x178 images."""
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.num_devices = 0            # devices on the "data" mesh axis; 0: all
   c.model_name = "ipc"
-  c.model = dict(
-      hyponet=dict(input_dim=2, output_dim=3, hidden_dim=256, n_layers=5,
-                   ff_dim=128, ff_sigma=128.0, output_bias=0.5),
-      patch_size=9, patch_padding=1,     # 178 -> 180 -> 20x20 = 400 tokens
-      rank=256, modulated_layer=1,
-      width=768, depth=6, num_heads=12, mlp_dim=3072, dropout=0.1)
+  c.model = ipc_model()
   # name: a dataset of ginr_jax/datasets; kwargs: its extra options; augment:
   # use its training augmentation (random crop + flip where it has one).
   c.input = dict(name="", data_dir="data", image_size=178, batch_size=16,
@@ -79,9 +183,17 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   c.input.image_size = 2 * m.patch_size - 2 * m.patch_padding
   c.input.batch_size = c.input.eval_batch_size = 8
   c.input.num_threads = 2
-  m.hyponet.hidden_dim = 16
-  m.hyponet.ff_dim = 8
-  m.rank = 8
+  if "hyponet" in m:
+    m.hyponet.hidden_dim = 16
+    m.hyponet.ff_dim = 8
+  if "rank" in m:    # the official cap at fan_out, for the output layer
+    m.rank = 3 if m.rank == 3 else (16 if m.composer_form in (
+        "direct", "hadamard") else 8)
+  if "groups" in m:
+    m.groups = 4
+  if "decoder" in m:
+    m.num_latents = 8
+    m.decoder.hidden_dim = m.decoder.freq_dim = 16
   m.width, m.depth, m.num_heads, m.mlp_dim = 16, 1, 2, 32
   c.total_steps = 3
   c.log_steps = 1

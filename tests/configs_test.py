@@ -1,5 +1,13 @@
-"""Every config builds at full size (shapes only) and trains with `:tiny`."""
+"""Every config row builds at full size (shapes only) and trains with `:tiny`.
 
+The rows are each config module's ROWS (the paper rows its docstring lists).
+Under `:tiny` many rows share one code path (they differ in sizes or
+bandwidths only), so training runs once per distinct code path: the full
+train-and-evaluate loop for one config per model family, a few optimizer
+steps for the other paths.
+"""
+
+import functools
 import glob
 import importlib.util
 import os
@@ -10,55 +18,105 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import input_pipeline
 from ginr_jax import models
 from ginr_jax import train
 from ginr_jax import utils
 
 CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "configs")
-# (config file, argument) pairs: every file, and every FFHQ resolution.
-CONFIGS = [(os.path.basename(p)[:-3], "")
-           for p in sorted(glob.glob(os.path.join(CONFIG_DIR, "*.py")))]
-FFHQ_VARIANTS = [("ffhq", f"res={r}") for r in (256, 512)]
-# Training with :tiny: every file, plus the FFHQ variants that change the code
-# path (no padding, subsampling, d and r).
-TINY = CONFIGS + [("ffhq", "res=1024,d=1024,r=1024")]
+NAMES = [os.path.basename(p)[:-3]
+         for p in sorted(glob.glob(os.path.join(CONFIG_DIR, "*.py")))]
+
+
+@functools.cache
+def module(name: str):
+  spec = importlib.util.spec_from_file_location(
+      name, os.path.join(CONFIG_DIR, f"{name}.py"))
+  mod = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(mod)
+  return mod
 
 
 def load(name: str, arg: str):
-  spec = importlib.util.spec_from_file_location(
-      name, os.path.join(CONFIG_DIR, f"{name}.py"))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config(arg)
+  return module(name).get_config(arg)
+
+
+def rows(name: str) -> tuple[str, ...]:
+  return getattr(module(name), "ROWS", ("",))
+
+
+ROWS = [(name, row) for name in NAMES for row in rows(name)] + [
+    ("demo", "model=transinr"), ("demo", "model=la_ginr")]
+
+
+def code_path(config) -> tuple:
+  """What decides the traced program under `:tiny`, beyond array sizes."""
+  m = config.model
+  decoder = m.get("decoder", {})
+  return (config.model_name, m.get("composer_form"), m.get("modulated_layer"),
+          m.get("rank") == 3, decoder.get("token_aggregation"),
+          decoder.get("multiband"), decoder.get("freq_linear"),
+          decoder.get("mod_linear"), len(decoder.get("sigmas", ())) > 1,
+          # Coordinates per instance ([B, M, 2]) or shared ([N, 2]).
+          config.train.coord_jitter or config.train.coord_subsample < 1,
+          config.optim.schedule)
+
+
+def tiny_paths():
+  """One (name, row) per distinct `:tiny` code path."""
+  seen = {}
+  for name, row in ROWS:
+    tiny = ",".join(filter(None, [row, "tiny"]))
+    seen.setdefault(code_path(load(name, tiny)), (name, tiny))
+  return sorted(seen.values())
+
+
+TINY_PATHS = tiny_paths()
+FULL_LOOP = [("demo", "tiny"), ("demo", "model=transinr,tiny"),
+             ("demo", "model=la_ginr,tiny")]
 
 
 def param_count(config) -> int:
   model = models.build(config.model_name, config.model)
   size = config.input.image_size
   shapes = jax.eval_shape(lambda: model.init(
-      jax.random.key(0), jnp.zeros((1, size, size, 3))))
+      jax.random.key(0), jnp.zeros((1, size, size, 3)), jnp.zeros((1, 2))))
   return utils.count_params(shapes)
 
 
 class ConfigsTest(parameterized.TestCase):
 
-  @parameterized.parameters(*CONFIGS, *FFHQ_VARIANTS, *TINY[len(CONFIGS):])
-  def test_builds_at_full_size(self, name, arg):
-    config = load(name, arg)
+  @parameterized.parameters(*ROWS)
+  def test_row_builds_at_full_size(self, name, row):
+    config = load(name, row)
     self.assertGreater(config.total_steps, 0)
     self.assertGreater(param_count(config), 0)
 
+  @parameterized.parameters(*NAMES)
+  def test_docstring_names_every_row(self, name):
+    doc = module(name).__doc__
+    for row in rows(name):
+      for part in row.split(","):
+        self.assertIn(part, doc, f"{name}.py ROWS has {row!r}")
+
   def test_official_sizes(self):
     self.assertEqual(param_count(load("imagenette", "")), 43_680_771)
+    # Official TransINR ImageNette: 44.48M (official_code_facts.md §1.6).
+    self.assertEqual(param_count(load("imagenette", "model=transinr")),
+                     44_476_675)
     ffhq = load("ffhq", "res=512,d=1024,r=1024")
     model = models.build(ffhq.model_name, ffhq.model)
     self.assertEqual(model.hyponet.layer_shapes[1], (1024, 1024))
     self.assertEqual(ffhq.train.coord_subsample, 0.1)
     self.assertEqual(load("ffhq", "1024").model.hyponet.ff_sigma, 256.0)
+    la = load("ffhq", "1024,model=la_ginr,levels=4").model
+    self.assertEqual(la.decoder.sigmas, (256.0, 180.0, 128.0, 64.0))
+    self.assertEqual((la.patch_size, la.patch_padding), (48, 16))  # 484
+    self.assertEqual(load("imagenette", "layer=5").model.rank, 3)
 
-  @parameterized.parameters(*TINY)
+  @parameterized.parameters(*FULL_LOOP)
   def test_tiny_trains_and_evaluates(self, name, arg):
-    config = load(name, ",".join(filter(None, [arg, "tiny"])))
+    config = load(name, arg)
     self.assertEqual(config.input.name, "synthetic")
     workdir = self.create_tempdir().full_path
     train.train_and_evaluate(config, workdir)
@@ -66,11 +124,34 @@ class ConfigsTest(parameterized.TestCase):
     self.assertEqual(metrics[-1]["step"], config.total_steps)
     self.assertTrue(np.isfinite(metrics[-1]["eval/psnr"]))
 
+  @parameterized.parameters(*TINY_PATHS)
+  def test_tiny_code_path_trains(self, name, arg):
+    config = load(name, arg)
+    setup = train.Setup(config)
+    state = setup.init(jax.random.key(0))
+    step = jax.jit(functools.partial(
+        train.train_step, model=setup.model, tx=setup.tx,
+        schedule=setup.schedule, jitter=config.train.coord_jitter,
+        subsample=config.train.coord_subsample))
+    batches = input_pipeline.TrainIterator(config.input, setup.mesh, 0)
+    losses = []
+    for _ in range(2):
+      state, metrics = step(state, next(batches), jax.random.key(1))
+      losses.append(float(metrics["train/loss"]))
+    self.assertTrue(np.all(np.isfinite(losses)), losses)
+    self.assertGreater(float(metrics["train/l2_updates"]), 0.0)
+
   def test_bad_arguments_fail(self):
     with self.assertRaisesRegex(ValueError, "Unknown config argument 'nope'"):
       load("ffhq", "nope=1")
     with self.assertRaisesRegex(ValueError, "resolution 300"):
       load("ffhq", "300")
+    with self.assertRaisesRegex(ValueError, "applies to model=ipc"):
+      load("imagenette", "model=la_ginr,form=direct")
+    with self.assertRaisesRegex(ValueError, "use it with model=la_ginr"):
+      load("ffhq", "256,levels=3")
+    with self.assertRaisesRegex(ValueError, "layers 1-5"):
+      load("imagenette", "layer=6")
 
 
 if __name__ == "__main__":

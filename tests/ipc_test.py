@@ -116,3 +116,76 @@ class IPCTest(parameterized.TestCase):
 
 if __name__ == "__main__":
   absltest.main()
+
+
+class ComposerFormTest(parameterized.TestCase):
+  """IPC Table 6's modulation forms and Table 7's modulated layers."""
+
+  def make(self, form, layer=1, rank=16):
+    model = ipc.Model(hyponet=hyponet.HypoNet(hidden_dim=16, ff_dim=8),
+                      patch_size=8, patch_padding=0, rank=rank,
+                      modulated_layer=layer, composer_form=form, width=16,
+                      depth=1, num_heads=2, mlp_dim=32, dropout=0.0)
+    images = jax.random.uniform(jax.random.key(1), (2, 16, 16, 3))
+    variables = model.init(jax.random.key(0), images, jnp.zeros((1, 2)))
+    return model, variables, images
+
+  def weight(self, model, variables, latents):
+    hypo = model.apply(variables, latents, method="hypo_params")
+    return hypo[hyponet.layer_name(model.modulated_layer)]["w"]
+
+  @parameterized.parameters(("shared_u", 16), ("direct", 16),
+                            ("instance_u", 32), ("hadamard", 16))
+  def test_shapes(self, form, channels):
+    model, variables, images = self.make(form)
+    latents = model.apply(variables, images, method="encode")
+    self.assertEqual(latents.shape, (2, 16, channels))      # [B, r, C]
+    self.assertEqual(self.weight(model, variables, latents).shape,
+                     (2, 16, 16))                           # [B, in, out]
+    pred = model.apply(variables, images, jnp.zeros((5, 2)))
+    self.assertEqual(pred.shape, (2, 5, 3))
+
+  def test_forms_reduce_to_each_other(self):
+    v = jax.random.normal(jax.random.key(2), (2, 16, 16))   # [B, r, fan_in]
+    model, variables, _ = self.make("shared_u")
+    u = variables["params"]["composer_u"]
+    plain = self.weight(model, variables, v)
+    np.testing.assert_allclose(plain, jnp.swapaxes(v, 1, 2) @ u, atol=1e-6)
+    # U(n) V(n) with every U(n) equal to the shared U is plain IPC.
+    model_iu, variables_iu, _ = self.make("instance_u")
+    latents = jnp.concatenate([v, jnp.broadcast_to(u, (2, *u.shape))], -1)
+    np.testing.assert_allclose(
+        self.weight(model_iu, variables_iu, latents), plain, atol=1e-6)
+    # W = V(n) is plain IPC with U = I, and U * V(n) with U = 1.
+    identity = {"params": dict(variables["params"], composer_u=jnp.eye(16))}
+    direct_model, direct_vars, _ = self.make("direct")
+    np.testing.assert_allclose(self.weight(direct_model, direct_vars, v),
+                               self.weight(model, identity, v), atol=1e-6)
+    had_model, had_vars, _ = self.make("hadamard")
+    ones = {"params": dict(had_vars["params"],
+                           composer_u=jnp.ones((16, 16)))}
+    np.testing.assert_allclose(self.weight(had_model, ones, v),
+                               jnp.swapaxes(v, 1, 2), atol=1e-6)
+    # U * V(n) with the learnt U is the elementwise product.
+    np.testing.assert_allclose(
+        self.weight(had_model, had_vars, v),
+        had_vars["params"]["composer_u"] * jnp.swapaxes(v, 1, 2), atol=1e-6)
+
+  def test_whole_weight_forms_need_rank_fan_out(self):
+    with self.assertRaisesRegex(ValueError, "set rank=16"):
+      self.make("direct", rank=8)
+
+  @parameterized.parameters((0, 16, 16), (4, 16, 3))
+  def test_first_and_last_layer(self, layer, fan_in, fan_out):
+    model, variables, images = self.make("shared_u", layer=layer,
+                                         rank=min(16, fan_out))
+    self.assertNotIn("w", variables["params"]["hyponet"][
+        hyponet.layer_name(layer)])
+    latents = model.apply(variables, images, method="encode")
+    w = self.weight(model, variables, latents)
+    self.assertEqual(w.shape, (2, fan_in, fan_out))
+    x = coords.grid((16, 16)).reshape(-1, 2)
+    hypo = model.apply(variables, latents, method="hypo_params")
+    single = jax.tree.map(lambda l: l[1] if l.ndim == 3 else l, hypo)
+    np.testing.assert_allclose(model.apply(variables, images, x)[1],
+                               model.hyponet.apply(single, x), atol=1e-5)
