@@ -1,0 +1,206 @@
+r"""What the latents and neurons of a trained model encode, as PNGs.
+
+  # LA-GINR Fig. 5 / 12: zero one latent token, show |change| over the image
+  python -m ginr_jax.analysis --mode=locality --workdir=workdirs/demo_la_ginr
+  # IPC Fig. 8: activation maps of chosen neurons in every hidden layer
+  python -m ginr_jax.analysis --mode=activations --workdir=workdirs/demo_ipc
+
+Reads the workdir's config.json and latest checkpoint (or --step) and writes
+to WORKDIR/analysis/.
+
+locality: for each chosen token k (the same tokens for every image, as the
+paper's Fig. 12), the latents of a test image are decoded with token k
+replaced by the zero vector -- a column of V for IPC, a latent token for
+LA-GINR -- and |prediction - original prediction| (mean over channels) is
+shown, rescaled to a maximum of 1. Rows: targets, reconstructions, then one
+row per token. It also reports each map's footprint: the fraction of the
+image that holds half of the total change (0.5 for a change spread evenly,
+1/pixels for a single pixel), in locality.json and on stdout.
+
+activations: one PNG per test image; the first row shows the target and the
+reconstruction, then one row per hidden layer with the chosen neurons'
+activations, each rescaled to [0, 1].
+"""
+
+import functools
+import json
+import os
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from ginr_jax import checkpoint
+from ginr_jax import coords as coords_lib
+from ginr_jax import evaluators
+from ginr_jax import input_pipeline
+from ginr_jax import train
+
+_MODE = flags.DEFINE_enum("mode", "locality", ["locality", "activations"],
+                          "What to draw.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir.",
+                               required=True)
+_CONFIG = flags.DEFINE_string(
+    "config", None, "Config JSON; default: the workdir's config.json.")
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
+_TOKENS = flags.DEFINE_list(
+    "tokens", None, "Latent tokens to zero; default: 8 spread evenly.")
+_NEURONS = flags.DEFINE_list("neurons", ["0", "1", "2", "3", "4", "5"],
+                             "Neurons (hidden units) to show per layer.")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 4, "Test images to use.")
+_UPSAMPLE = flags.DEFINE_integer(
+    "upsample", 0, "Decode on a grid this many times denser than the pixels;"
+    " 0: enough for maps about 128 pixels wide.")
+
+
+def load(workdir: str, config_path: str | None = None,
+         step: int | None = None):
+  """(config, Setup, params) of a workdir's checkpoint."""
+  config_path = config_path or os.path.join(workdir, "config.json")
+  if not os.path.exists(config_path):
+    raise FileNotFoundError(
+        f"No {config_path}: pass --workdir of a training run (it writes "
+        "config.json) or --config=<config.json>.")
+  with open(config_path) as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  setup = train.Setup(config)
+  manager = checkpoint.make_manager(workdir)
+  if manager.latest_step() is None:
+    raise FileNotFoundError(f"No checkpoint in {manager.directory}.")
+  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
+  state = checkpoint.restore(manager, abstract, step=step)
+  return config, setup, state["params"]
+
+
+def make_render(model, shape: tuple[int, int], upsample: int, chunk: int):
+  """jitted (params, latents) -> predictions on the upsampled pixel grid."""
+
+  def render(params, latents):
+    decode = functools.partial(model.apply, {"params": params},
+                               method="decode")
+    return evaluators.render(decode, latents, shape, upsample, chunk)
+
+  return jax.jit(render)
+
+
+def locality_maps(model, params, images: np.ndarray, tokens, upsample: int,
+                  chunk: int = 65536):
+  """(reconstructions, |change| maps [T, B, H', W']) when zeroing tokens."""
+  latents = model.apply({"params": params}, images, method="encode")
+  if not isinstance(latents, jax.Array):
+    raise ValueError(
+        "Locality maps need one latent vector per token (IPC, LA-GINR); "
+        f"this model's latents are a {type(latents).__name__}.")
+  render = make_render(model, images.shape[1:3], upsample, chunk)
+  base = render(params, latents)
+  maps = []
+  for k in tokens:
+    if not 0 <= k < latents.shape[1]:
+      raise ValueError(f"Token {k} out of range: the model has "
+                       f"{latents.shape[1]} latent tokens.")
+    changed = render(params, latents.at[:, k].set(0.0))
+    maps.append(jnp.abs(changed - base).mean(-1))
+  return np.asarray(base), np.asarray(jnp.stack(maps))
+
+
+def footprint(delta: np.ndarray) -> float:
+  """Fraction of the pixels that hold half of the total |change|."""
+  flat = np.sort(np.abs(delta).ravel())[::-1]
+  total = flat.sum()
+  if total == 0:
+    return 0.0
+  return float((np.searchsorted(np.cumsum(flat), 0.5 * total) + 1)
+               / flat.size)
+
+
+def heat(x: np.ndarray) -> np.ndarray:
+  """[..., H, W] in [0, 1] -> RGB, black -> red -> yellow -> white."""
+  x = np.clip(x, 0.0, 1.0)[..., None]
+  return np.clip(np.concatenate([3 * x, 3 * x - 1, 3 * x - 2], -1), 0, 1)
+
+
+def rescale_max(x: np.ndarray) -> np.ndarray:
+  peak = x.max(axis=(-2, -1), keepdims=True)
+  return x / np.where(peak > 0, peak, 1.0)
+
+
+def write_locality(config, setup, params, out_dir: str, tokens=None,
+                   num_images: int = 4, upsample: int = 4) -> dict:
+  images = input_pipeline.eval_sample(config.input, num_images)
+  latents = jax.eval_shape(functools.partial(
+      setup.model.apply, {"params": params}, method="encode"), images)
+  num_tokens = getattr(latents, "shape", (0, 0))[1]
+  if tokens is None:
+    tokens = np.linspace(0, max(num_tokens - 1, 0), 8).astype(int).tolist()
+  recon, maps = locality_maps(setup.model, params, images, tokens, upsample,
+                              config.eval_coord_chunk)
+  rows = [evaluators.upscale_nearest(images, upsample), recon]
+  rows += [heat(rescale_max(m)) for m in maps]
+  path = os.path.join(out_dir, "locality.png")
+  evaluators.save_grid(path, rows)
+  spans = [[footprint(m) for m in token_maps] for token_maps in maps]
+  summary = {"model": config.model_name, "tokens": list(tokens),
+             "footprint": spans, "mean_footprint": float(np.mean(spans)),
+             "png": path}
+  with open(os.path.join(out_dir, "locality.json"), "w") as f:
+    json.dump(summary, f, indent=1)
+  return summary
+
+
+def write_activations(config, setup, params, out_dir: str, neurons,
+                      num_images: int = 4, upsample: int = 4) -> list[str]:
+  images = input_pipeline.eval_sample(config.input, num_images)
+  grid = coords_lib.grid(images.shape[1:3], upsample=upsample)
+  flat = jnp.asarray(grid.reshape(-1, 2))
+  decode = jax.jit(lambda p, x: setup.model.apply(
+      {"params": p}, setup.model.apply({"params": p}, x, method="encode"),
+      flat, return_activations=True, method="decode"))
+  paths = []
+  for i in range(num_images):       # one image at a time bounds the memory
+    recon, hidden = decode(params, images[i:i + 1])
+    width = hidden[0].shape[-1]
+    if any(not 0 <= n < width for n in neurons):
+      raise ValueError(f"Neurons {neurons} out of range: layers have "
+                       f"{width}.")
+    columns = max(len(neurons), 2)
+    rows = [np.ones((columns, *grid.shape[:2], 3), np.float32)]
+    rows[0][0] = evaluators.upscale_nearest(images[i:i + 1], upsample)[0]
+    rows[0][1] = np.clip(np.asarray(recon[0]).reshape(*grid.shape[:2], 3),
+                         0, 1)
+    for h in hidden:
+      maps = np.asarray(h[0][:, neurons]).T.reshape(-1, *grid.shape[:2])
+      lo = maps.min(axis=(1, 2), keepdims=True)
+      hi = maps.max(axis=(1, 2), keepdims=True)
+      row = np.ones_like(rows[0])
+      row[:len(neurons)] = heat((maps - lo) / np.where(hi > lo, hi - lo, 1))
+      rows.append(row)
+    path = os.path.join(out_dir, f"activations_{i}.png")
+    evaluators.save_grid(path, rows)
+    paths.append(path)
+  return paths
+
+
+def main(argv):
+  del argv
+  config, setup, params = load(_WORKDIR.value, _CONFIG.value, _STEP.value)
+  upsample = _UPSAMPLE.value or max(1, 128 // config.input.image_size)
+  out_dir = os.path.join(_WORKDIR.value, "analysis")
+  os.makedirs(out_dir, exist_ok=True)
+  if _MODE.value == "locality":
+    tokens = [int(t) for t in _TOKENS.value] if _TOKENS.value else None
+    summary = write_locality(config, setup, params, out_dir, tokens,
+                             _NUM_IMAGES.value, upsample)
+    print(json.dumps({k: summary[k] for k in
+                      ("model", "tokens", "mean_footprint", "png")}))
+  else:
+    paths = write_activations(config, setup, params, out_dir,
+                              [int(n) for n in _NEURONS.value],
+                              _NUM_IMAGES.value, upsample)
+    print("\n".join(paths))
+
+
+if __name__ == "__main__":
+  app.run(main)
