@@ -2,15 +2,26 @@
 
   python -m ginr_jax.benchmark --config=configs/imagenette.py \
       --config.input.batch_size=2 --steps=5
+  # several models of one config file, timed in one process, interleaved:
+  python -m ginr_jax.benchmark --config=configs/imagenette.py \
+      --config.input.batch_size=2 --variant=model=ipc --variant=model=la_ginr
 
 Feeds random images of the config's shape (the input pipeline is not timed),
 compiles the jitted step, runs `--warmup` untimed steps and `--steps` timed
 ones, and prints, last, one JSON line with steps_per_sec, examples_per_sec,
-compile_sec and peak_memory_bytes (the accelerator's peak allocation, or the
-process's peak resident memory on CPU).
+compile_sec, XLA's flops_per_step and bytes_accessed_per_step, and
+peak_memory_bytes (the accelerator's peak allocation, or the process's peak
+resident memory on CPU).
+
+With --variant (config arguments, repeated), every variant of the config file
+is built with the same --config.* overrides and their steps alternate (A B A
+B ...), so that a noisy machine slows them alike; one JSON line per variant,
+then one with each variant's median step time relative to the first. Peak
+memory is then the process's, over all variants.
 """
 
 import functools
+import importlib.util
 import json
 import resource
 import time
@@ -30,6 +41,9 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file, optionally with :arg.", lock_config=True)
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed steps.")
 _WARMUP = flags.DEFINE_integer("warmup", 1, "Untimed steps after compiling.")
+_VARIANTS = flags.DEFINE_multi_string(
+    "variant", [], "Config-file arguments of a variant to time against the "
+    "others, e.g. model=la_ginr; repeat the flag.")
 flags.mark_flags_as_required(["config"])
 
 
@@ -40,56 +54,107 @@ def peak_memory_bytes() -> int:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB
 
 
+class _Timed:
+  """One config's compiled training step, with its state and batch."""
+
+  def __init__(self, config):
+    self.config = config
+    self.setup = train.Setup(config)
+    images = np.random.default_rng(0).uniform(
+        size=(config.input.batch_size, *self.setup.image_shape))
+    self.batch = {"image": jax.device_put(
+        images.astype(np.float32), sharding.data_sharded(self.setup.mesh))}
+    self.state = self.setup.init(jax.random.key(config.seed))
+    step_fn = jax.jit(
+        functools.partial(
+            train.train_step, model=self.setup.model, tx=self.setup.tx,
+            schedule=self.setup.schedule, jitter=config.train.coord_jitter,
+            subsample=config.train.coord_subsample),
+        donate_argnums=0,
+        out_shardings=(self.setup.state_sharding,
+                       sharding.replicated(self.setup.mesh)))
+    self.rng = jax.random.key(0)
+    start = time.perf_counter()
+    self.compiled = step_fn.lower(self.state, self.batch, self.rng).compile()
+    self.compile_sec = time.perf_counter() - start
+    cost = self.compiled.cost_analysis()
+    cost = (cost[0] if isinstance(cost, list) else cost) or {}
+    self.flops = float(cost.get("flops", 0.0))
+    self.bytes_accessed = float(cost.get("bytes accessed", 0.0))
+    self.times = []
+
+  def step(self, timed: bool):
+    start = time.perf_counter()
+    self.state, metrics = self.compiled(self.state, self.batch, self.rng)
+    jax.block_until_ready((self.state, metrics))
+    if timed:
+      self.times.append(time.perf_counter() - start)
+
+  def result(self) -> dict:
+    sec = float(np.median(self.times))
+    batch_size = self.config.input.batch_size
+    return {
+        "model": self.config.model_name,
+        "num_params": utils.count_params(self.setup.state_shape["params"]),
+        "batch_size": batch_size,
+        "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
+        "step_sec_median": sec,
+        "step_sec_all": [round(t, 4) for t in self.times],
+        "steps_per_sec": 1.0 / sec,
+        "examples_per_sec": batch_size / sec,
+        "compile_sec": self.compile_sec,
+        # XLA's count for the compiled step (0 where the backend has none).
+        "flops_per_step": self.flops,
+        "bytes_accessed_per_step": self.bytes_accessed,
+        "peak_memory_bytes": peak_memory_bytes(),
+    }
+
+
+def benchmark_interleaved(configs, steps: int, warmup: int) -> list[dict]:
+  """Compiles every config, then alternates their steps; one result each."""
+  timed = [_Timed(c) for c in configs]
+  for i in range(warmup + steps):
+    for t in timed:
+      t.step(timed=i >= warmup)
+  return [t.result() for t in timed]
+
+
 def benchmark(config, steps: int, warmup: int) -> dict[str, float]:
   """Compiles and times `steps` training steps; returns the figures."""
-  setup = train.Setup(config)
-  cfg = config
-  batch_size = cfg.input.batch_size
-  images = np.random.default_rng(0).uniform(
-      size=(batch_size, *setup.image_shape)).astype(np.float32)
-  batch = {"image": jax.device_put(images, sharding.data_sharded(setup.mesh))}
-  state = setup.init(jax.random.key(cfg.seed))
-  step_fn = jax.jit(
-      functools.partial(
-          train.train_step, model=setup.model, tx=setup.tx,
-          schedule=setup.schedule, jitter=cfg.train.coord_jitter,
-          subsample=cfg.train.coord_subsample),
-      donate_argnums=0,
-      out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)))
-  rng = jax.random.key(0)
+  return benchmark_interleaved([config], steps, warmup)[0]
 
-  start = time.perf_counter()
-  compiled = step_fn.lower(state, batch, rng).compile()
-  compile_sec = time.perf_counter() - start
-  for _ in range(warmup):
-    state, metrics = compiled(state, batch, rng)
-  jax.block_until_ready(state)
-  times = []
-  for _ in range(steps):
-    start = time.perf_counter()
-    state, metrics = compiled(state, batch, rng)
-    jax.block_until_ready((state, metrics))
-    times.append(time.perf_counter() - start)
-  sec = float(np.median(times))
-  return {
-      "model": cfg.model_name,
-      "num_params": utils.count_params(setup.state_shape["params"]),
-      "batch_size": batch_size,
-      "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
-      "step_sec_median": sec,
-      "step_sec_all": [round(t, 4) for t in times],
-      "steps_per_sec": 1.0 / sec,
-      "examples_per_sec": batch_size / sec,
-      "compile_sec": compile_sec,
-      "peak_memory_bytes": peak_memory_bytes(),
-  }
+
+def variant_configs(variants: list[str]):
+  """The --config file built with each variant's arguments + overrides."""
+  path = config_flags.get_config_filename(flags.FLAGS["config"])
+  overrides = config_flags.get_override_values(flags.FLAGS["config"])
+  spec = importlib.util.spec_from_file_location("benchmarked_config",
+                                                path.split(":")[0])
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  configs = []
+  for variant in variants:
+    config = module.get_config(variant)
+    config.update_from_flattened_dict(overrides)
+    configs.append(config)
+  return configs
 
 
 def main(argv):
   del argv
-  result = benchmark(_CONFIG.value, _STEPS.value, _WARMUP.value)
-  logging.info("benchmark: %s", result)
-  print(json.dumps(result), flush=True)
+  if not _VARIANTS.value:
+    result = benchmark(_CONFIG.value, _STEPS.value, _WARMUP.value)
+    logging.info("benchmark: %s", result)
+    print(json.dumps(result), flush=True)
+    return
+  results = benchmark_interleaved(variant_configs(_VARIANTS.value),
+                                  _STEPS.value, _WARMUP.value)
+  for variant, result in zip(_VARIANTS.value, results):
+    print(json.dumps(dict(result, variant=variant)), flush=True)
+  first = results[0]["step_sec_median"]
+  print(json.dumps({"step_time_vs_first": {
+      v: round(r["step_sec_median"] / first, 3)
+      for v, r in zip(_VARIANTS.value, results)}}), flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import os
 import tempfile
 
 from absl.testing import absltest
+import jax
 import numpy as np
 from PIL import Image
 
@@ -58,7 +59,7 @@ class AnalysisTest(absltest.TestCase):
     images = np.random.default_rng(0).uniform(
         size=(2, config.input.image_size, config.input.image_size, 3))
     images = images.astype(np.float32)
-    recon, maps = analysis.locality_maps(setup.model, params, images, [1], 1)
+    _, maps = analysis.locality_maps(setup.model, params, images, [1], 1)
     self.assertEqual(maps.shape, (1, 2, *images.shape[1:3]))
     self.assertGreater(float(maps.max()), 0.0)
     with self.assertRaisesRegex(ValueError, "out of range"):
@@ -79,8 +80,9 @@ class AnalysisTest(absltest.TestCase):
       analysis.write_activations(config, setup, params, out, [99])
 
   def test_transinr_latents_are_not_tokens(self):
-    config, setup, params = trained(os.path.join(self.root, "transinr"),
-                                    "model=transinr,tiny")
+    config = demo.get_config("model=transinr,tiny")
+    setup = train.Setup(config)
+    params = setup.init(jax.random.key(0))["params"]
     size = config.input.image_size
     images = np.zeros((1, size, size, 3), np.float32)
     with self.assertRaisesRegex(ValueError, "one latent vector per token"):

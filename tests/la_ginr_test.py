@@ -51,7 +51,7 @@ def reference(dec, params, latents, x):
       w = np.exp(logits - logits.max(-1, keepdims=True))
       m[:, s] = (w / w.sum(-1, keepdims=True)) @ v[:, s]
     m = lin("attn_out", m)                                             # Eq. 5
-    y = dec.output_bias
+    y, hid = dec.output_bias, None
     for l, sigma in enumerate(dec.sigmas):
       h_f = relu(lin(f"band_freq_{l}", fourier(x, sigma, n)))          # Eq. 6
       m_l = relu(h_f + lin(f"band_mod_{l}", m))                        # Eq. 7

@@ -99,7 +99,8 @@ def download(url: str, path: str, chunk_bytes: int = 1 << 20) -> None:
   Raises:
     OSError: the transfer failed or ended short of the announced size.
   """
-  with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as f:
+  with (urllib.request.urlopen(url, timeout=60) as response,
+        open(path, "wb") as f):
     total = int(response.headers.get("Content-Length") or 0)
     done, shown = 0, -1
     while chunk := response.read(chunk_bytes):

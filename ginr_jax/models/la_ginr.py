@@ -94,7 +94,7 @@ class Decoder(nn.Module):
       self.attn_query = transformer.Linear(d)
       self.attn_key = transformer.Linear(d)
       self.attn_value = transformer.Linear(d)
-      self.attn_out = transformer.Linear(d)
+      self.attn_out = self._dense("attn_out", d, d)
     else:
       self.composer_u = self.param(
           "composer_u", nn.initializers.normal(1.0 / np.sqrt(
@@ -105,12 +105,23 @@ class Decoder(nn.Module):
       if self.freq_linear:
         self.band_freq = [transformer.Linear(d) for _ in levels]
       if self.mod_linear:
-        self.band_mod = [transformer.Linear(d) for _ in levels]
+        self.band_mod = [self._dense(f"band_mod_{l}", d, d) for l in levels]
       self.compose = [transformer.Linear(d) for _ in levels[1:]]
       self.heads = [transformer.Linear(self.output_dim) for _ in levels]
     else:
       self.mlp = [transformer.Linear(d) for _ in range(self.mlp_layers)]
       self.heads = [transformer.Linear(self.output_dim)]
+
+  def _dense(self, name: str, fan_in: int, fan_out: int):
+    """A Linear's {"kernel", "bias"} as one parameter, for folding (below)."""
+    init = transformer.torch_uniform_init(fan_in)
+
+    def make(rng):
+      k_rng, b_rng = jax.random.split(rng)
+      return {"kernel": init(k_rng, (fan_in, fan_out)),
+              "bias": init(b_rng, (fan_out,))}
+
+    return self.param(name, make)
 
   def _check(self):
     if self.token_aggregation not in TOKEN_AGGREGATIONS:
@@ -162,19 +173,44 @@ class Decoder(nn.Module):
     logits = jnp.einsum(pattern, q, k) / np.sqrt(dh)
     return jax.nn.softmax(logits, axis=-1)
 
+  def attend(self, latents: jax.Array, query: jax.Array) -> jax.Array:
+    """Eq. 5 before the output projection: heads concatenated, [B, N, d]."""
+    b, r, d = latents.shape
+    heads, dh = self.num_heads, d // self.num_heads
+    weights = self.attention_weights(latents, query)
+    v = self.attn_value(latents).reshape(b, r, heads, dh)
+    out = jnp.einsum("bhnr,brhc->bnhc", weights, v)
+    return out.reshape(*out.shape[:2], d)
+
   def aggregate(self, latents: jax.Array, query: jax.Array) -> jax.Array:
     """The modulation vectors m_v [B, N, d] (Eq. 5, or IPC's for "weight")."""
-    b, r, d = latents.shape
     if self.token_aggregation == "weight":
       w = hyponet_lib.normalize_weight(
           jnp.swapaxes(latents, 1, 2) @ self.composer_u)       # [B, d, d]
       pattern = "nc,bcd->bnd" if query.ndim == 2 else "bnc,bcd->bnd"
       return jax.nn.relu(jnp.einsum(pattern, query, w) + self.composer_b)
-    heads, dh = self.num_heads, d // self.num_heads
-    weights = self.attention_weights(latents, query)
-    v = self.attn_value(latents).reshape(b, r, heads, dh)
-    out = jnp.einsum("bhnr,brhc->bnhc", weights, v)
-    return self.attn_out(out.reshape(*out.shape[:2], d))
+    out = self.attn_out
+    return self.attend(latents, query) @ out["kernel"] + out["bias"]
+
+  def level_modulations(self, latents: jax.Array, query: jax.Array):
+    """W_m^l m_v + b_m^l of Eq. 7 for every level l, each [B, N, d].
+
+    With attention, the output projection of Eq. 5 and the Linears of Eq. 7
+    are folded into one [d, L*d] matrix: the same function with one N x d x d
+    matmul fewer per coordinate.
+    """
+    levels = len(self.sigmas)
+    if not self.mod_linear:
+      return [self.aggregate(latents, query)] * levels
+    if self.token_aggregation == "weight":
+      m = self.aggregate(latents, query)
+      return [m @ p["kernel"] + p["bias"] for p in self.band_mod]
+    out = self.attn_out
+    kernel = jnp.concatenate(
+        [out["kernel"] @ p["kernel"] for p in self.band_mod], axis=-1)
+    bias = jnp.concatenate(
+        [out["bias"] @ p["kernel"] + p["bias"] for p in self.band_mod])
+    return jnp.split(self.attend(latents, query) @ kernel + bias, levels, -1)
 
   def __call__(self, latents: jax.Array, coords: jax.Array,
                return_activations: bool = False):
@@ -184,17 +220,17 @@ class Decoder(nn.Module):
     hidden layers), each [B, N, d].
     """
     query, bands = self.coordinate_features(coords)
-    m = self.aggregate(latents, query)
     hidden = []
     if self.multiband:
-      for l, band in enumerate(bands):
-        m_l = jax.nn.relu(band + (self.band_mod[l](m) if self.mod_linear
-                                  else m))
-        h = m_l if l == 0 else jax.nn.relu(self.compose[l - 1](m_l + h))
+      mods = self.level_modulations(latents, query)
+      h = None
+      for l, (band, mod) in enumerate(zip(bands, mods)):
+        m_l = jax.nn.relu(band + mod)                          # Eq. 7
+        h = m_l if h is None else jax.nn.relu(self.compose[l - 1](m_l + h))
         hidden.append(h)
       heads_in = hidden                                        # Eq. 9
     else:
-      h = m
+      h = self.aggregate(latents, query)
       for layer in self.mlp:
         h = jax.nn.relu(layer(h))
         hidden.append(h)
