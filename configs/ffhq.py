@@ -9,6 +9,10 @@ Rows (config argument: paper test PSNR on the 10k validation images):
   178                               IPC, IPC Table 2:            37.18 dB
   178,model=transinr                TransINR, IPC Table 2:       33.66 dB
   178,model=la_ginr                 LA-GINR Table 1:             43.32 dB
+ IPC Table 7, modulated layer 1-5 (FFHQ column; the paper does not give
+ the resolution or length of these runs, so they use the 178 recipe):
+  178,layer=1 / 178,layer=2 / 178,layer=3 / 178,layer=4 / 178,layer=5
+                                    36.04 / 36.20 / 34.2 / 31.09 / 22.92 dB
  IPC Table 3 (256 / 512):
   256  / 512                        d 256,  r 256:        34.68 / 31.58 dB
   256,d=1024 / 512,d=1024           d 1024, r 256:        38.43 / 35.22 dB
@@ -71,7 +75,8 @@ ROWS = tuple(
     f"{res},model=la_ginr,levels={l}" for res in (256, 512, 1024)
     for l in (1, 3, 4)) + (
     "256,model=la_ginr,heads=1", "256,model=la_ginr,sta=false",
-    "256,model=la_ginr,heads=1,multiband=false")
+    "256,model=la_ginr,heads=1,multiband=false") + tuple(
+    f"178,layer={layer}" for layer in (1, 2, 3, 4, 5))
 
 _RECIPES = {  # res: (patch, padding, sigma, epochs, batch, subsample)
     178: (9, 1, 64.0, 1000, 16, 1.0),
