@@ -20,7 +20,6 @@ then one with each variant's median step time relative to the first. Peak
 memory is then the process's, over all variants.
 """
 
-import functools
 import importlib.util
 import json
 import resource
@@ -66,11 +65,7 @@ class _Timed:
         images.astype(np.float32), sharding.data_sharded(self.setup.mesh))}
     self.state = self.setup.init(jax.random.key(config.seed))
     step_fn = jax.jit(
-        functools.partial(
-            train.train_step, model=self.setup.model, tx=self.setup.tx,
-            schedule=self.setup.schedule, jitter=config.train.coord_jitter,
-            subsample=config.train.coord_subsample),
-        donate_argnums=0,
+        self.setup.train_step, donate_argnums=0,
         out_shardings=(self.setup.state_sharding,
                        sharding.replicated(self.setup.mesh)))
     self.rng = jax.random.key(0)

@@ -155,6 +155,10 @@ def base_config() -> ml_collections.ConfigDict:
   c.input = dict(name="", data_dir="data", image_size=178, batch_size=16,
                  eval_batch_size=16, augment=True, num_threads=8, kwargs={})
   c.train = dict(coord_jitter=False, coord_subsample=1.0)
+  # Optimization-based meta-learning (meta.py): inner SGD steps on each
+  # instance's latents before the outer loss; 0 steps: none.
+  c.meta = dict(inner_steps=0, inner_lr=0.0, norm_scaled=True,
+                first_order=False, remat=False)
   # Adam 1e-4, constant: the official recipe. Other schedules: optim.py.
   c.optim = dict(name="adam", lr=1e-4, b1=0.9, b2=0.999, weight_decay=0.0,
                  schedule="constant", warmup_steps=0, min_lr=0.0,
@@ -180,21 +184,23 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   m = c.model
   c.input.name = "synthetic"
   c.input.kwargs = {}
-  c.input.image_size = 2 * m.patch_size - 2 * m.patch_padding
+  c.input.image_size = (2 * m.patch_size - 2 * m.patch_padding
+                        if "patch_size" in m else 16)
   c.input.batch_size = c.input.eval_batch_size = 8
   c.input.num_threads = 2
   if "hyponet" in m:
     m.hyponet.hidden_dim = 16
     m.hyponet.ff_dim = 8
   if "rank" in m:    # the official cap at fan_out, for the output layer
-    m.rank = 3 if m.rank == 3 else (16 if m.composer_form in (
+    m.rank = 3 if m.rank == 3 else (16 if m.get("composer_form") in (
         "direct", "hadamard") else 8)
   if "groups" in m:
     m.groups = 4
   if "decoder" in m:
     m.num_latents = 8
     m.decoder.hidden_dim = m.decoder.freq_dim = 16
-  m.width, m.depth, m.num_heads, m.mlp_dim = 16, 1, 2, 32
+  if "width" in m:
+    m.width, m.depth, m.num_heads, m.mlp_dim = 16, 1, 2, 32
   c.total_steps = 3
   c.log_steps = 1
   c.ckpt_steps = 2

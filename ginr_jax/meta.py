@@ -60,3 +60,33 @@ def inner_loop(loss_fn: Callable[[Any], jax.Array], latents, *, steps: int,
   if remat:
     body = jax.checkpoint(body)
   return jax.lax.scan(body, latents, None, length=steps)
+
+
+def adapt_batch(decode: Callable, latents, coords: jax.Array,
+                targets: jax.Array, *, steps: int, lr: float,
+                norm_scaled: bool = True, first_order: bool = False,
+                remat: bool = False):
+  """Runs every instance's inner loop on its own MSE, vmapped over the batch.
+
+  Args:
+    decode: (latents with a batch axis of 1, coords) -> [1, N, C]
+      predictions; the model's decode with its outer parameters bound.
+    latents: batch-leading latents pytree [B, ...].
+    coords: [N, D] shared or [B, N, D] per instance.
+    targets: [B, N, C].
+    steps, lr, norm_scaled, first_order, remat: as `inner_loop`.
+
+  Returns:
+    (adapted latents [B, ...], per-instance MSE before each step [B, steps]).
+  """
+
+  def one(v, c, t):
+    def mse(u):
+      pred = decode(jax.tree.map(lambda x: x[None], u), c)[0]
+      return jnp.mean(jnp.square(pred - t))
+
+    return inner_loop(mse, v, steps=steps, lr=lr, norm_scaled=norm_scaled,
+                      first_order=first_order, remat=remat)
+
+  coords_axis = 0 if coords.ndim == 3 else None
+  return jax.vmap(one, in_axes=(0, coords_axis, 0))(latents, coords, targets)

@@ -23,6 +23,7 @@ from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
 from ginr_jax import losses
+from ginr_jax import meta
 from ginr_jax import models
 from ginr_jax import optim
 from ginr_jax import sharding
@@ -61,8 +62,26 @@ def training_coords(rng: jax.Array, image_shape: tuple[int, int],
   return coords, indices
 
 
+def adapt(params, latents, coords, targets, *, model, meta_cfg,
+          train: bool = True):
+  """The inner loop of optimization-based meta-learning (`meta.py`).
+
+  Returns the adapted latents and each inner step's starting MSE [B, K];
+  without inner steps (meta_cfg.inner_steps = 0) the latents unchanged.
+  """
+  if not meta_cfg or not meta_cfg["inner_steps"]:
+    return latents, None
+  decode = functools.partial(model.apply, {"params": params}, method="decode")
+  return meta.adapt_batch(
+      decode, latents, coords, targets, steps=meta_cfg["inner_steps"],
+      lr=meta_cfg["inner_lr"], norm_scaled=meta_cfg["norm_scaled"],
+      # Evaluation needs no meta-gradient (the official eval is first-order).
+      first_order=meta_cfg["first_order"] or not train,
+      remat=meta_cfg["remat"])
+
+
 def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
-               subsample: float):
+               subsample: float, meta_cfg=None):
   """One Adam step on a batch of images; returns (state, metrics)."""
   images = batch["image"]                                      # [B, H, W, C]
   b, h, w, c = images.shape
@@ -74,12 +93,16 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
     targets = jnp.take_along_axis(targets, indices[..., None], axis=1)
 
   def loss_fn(params):
-    pred = model.apply({"params": params}, images, coords, train=True,
-                       rngs={"dropout": rng_dropout})
-    return losses.mse_and_psnr(pred, targets)
+    latents = model.apply({"params": params}, images, train=True,
+                          rngs={"dropout": rng_dropout}, method="encode")
+    latents, inner_mse = adapt(params, latents, coords, targets, model=model,
+                               meta_cfg=meta_cfg)
+    pred = model.apply({"params": params}, latents, coords, method="decode")
+    loss, psnr = losses.mse_and_psnr(pred, targets)
+    return loss, (psnr, inner_mse)
 
-  (loss, psnr), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      state["params"])
+  (loss, (psnr, inner_mse)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(state["params"])
   updates, opt = tx.update(grads, state["opt"], state["params"])
   params = optax.apply_updates(state["params"], updates)
   metrics = {"train/loss": loss, "train/psnr": psnr,
@@ -87,12 +110,25 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
              "train/l2_params": utils.l2_norm(params),
              "train/l2_updates": utils.l2_norm(updates),
              "train/lr": schedule(state["step"])}
+  if inner_mse is not None:   # PSNR before inner step k (k = 0: V_0)
+    for k in range(inner_mse.shape[1]):
+      metrics[f"train/psnr_inner_{k}"] = jnp.mean(
+          losses.psnr_from_mse(inner_mse[:, k]))
   return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
 
 
-def reconstruct(params, images, upsample: int = 1, *, model, chunk: int):
-  """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid."""
+def reconstruct(params, images, upsample: int = 1, *, model, chunk: int,
+                meta_cfg=None):
+  """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid.
+
+  Meta-learned models first adapt on the image's own pixel grid.
+  """
   latents = model.apply({"params": params}, images, method="encode")
+  if meta_cfg and meta_cfg["inner_steps"]:
+    b, h, w, c = images.shape
+    grid = jnp.asarray(coords_lib.grid((h, w)).reshape(-1, 2))
+    latents, _ = adapt(params, latents, grid, images.reshape(b, h * w, c),
+                       model=model, meta_cfg=meta_cfg, train=False)
   decode = functools.partial(model.apply, {"params": params}, method="decode")
   return evaluators.render(decode, latents, images.shape[1:3],
                            upsample=upsample, chunk=chunk)
@@ -113,8 +149,15 @@ class Setup:
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
     self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh)
     self.init = jax.jit(init, out_shardings=self.state_sharding)
+    # (state, batch, rng) -> (state, metrics), to be jitted by the caller.
+    self.train_step = functools.partial(
+        train_step, model=self.model, tx=self.tx, schedule=self.schedule,
+        jitter=config.train.coord_jitter,
+        subsample=config.train.coord_subsample,
+        meta_cfg=config.meta.to_dict())
     recon = functools.partial(reconstruct, model=self.model,
-                              chunk=config.eval_coord_chunk)
+                              chunk=config.eval_coord_chunk,
+                              meta_cfg=config.meta.to_dict())
     self.eval_fn = jax.jit(  # (params, images) -> (psnr [B], baseline [B])
         lambda p, x: evaluators.reconstruction_metrics(recon(p, x), x))
     self.render_fn = jax.jit(recon, static_argnums=2,
@@ -174,11 +217,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   writer.drop_after(first_step)
 
   repl = sharding.replicated(mesh)
-  update_fn = jax.jit(
-      functools.partial(
-          train_step, model=setup.model, tx=setup.tx, schedule=setup.schedule,
-          jitter=cfg.train.coord_jitter, subsample=cfg.train.coord_subsample),
-      donate_argnums=0, out_shardings=(setup.state_sharding, repl))
+  update_fn = jax.jit(setup.train_step, donate_argnums=0,
+                      out_shardings=(setup.state_sharding, repl))
   rng = jax.random.key(cfg.seed + 1)
   progress = utils.Progress(first_step, cfg.total_steps)
 

@@ -138,10 +138,7 @@ class ConfigsTest(parameterized.TestCase):
     config = load(name, arg)
     setup = train.Setup(config)
     state = setup.init(jax.random.key(0))
-    step = jax.jit(functools.partial(
-        train.train_step, model=setup.model, tx=setup.tx,
-        schedule=setup.schedule, jitter=config.train.coord_jitter,
-        subsample=config.train.coord_subsample))
+    step = jax.jit(setup.train_step)
     images = np.random.default_rng(0).uniform(
         size=(config.input.batch_size, *setup.image_shape))
     batch = {"image": images.astype(np.float32)}

@@ -8,6 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ginr_jax import meta
+from ginr_jax import train
+from configs import meta_ipc
 
 
 def problem(dtype=jnp.float32):
@@ -118,3 +120,36 @@ class InnerLoopTest(absltest.TestCase):
 
 if __name__ == "__main__":
   absltest.main()
+
+
+class MetaIPCTest(absltest.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.config = meta_ipc.get_config("tiny")
+    self.setup = train.Setup(self.config)
+    self.params = self.setup.init(jax.random.key(0))["params"]
+    size = self.config.input.image_size
+    self.images = jnp.asarray(np.random.default_rng(0).uniform(
+        size=(2, size, size, 3)), jnp.float32)
+
+  def test_every_instance_starts_from_v0_and_uses_v_u(self):
+    model = self.setup.model
+    latents = model.apply({"params": self.params}, self.images,
+                          method="encode")
+    v0 = self.params["init_latents"]
+    self.assertEqual(latents.shape, (2, *v0.shape))           # [B, r, d]
+    np.testing.assert_array_equal(latents[1], v0)
+    hypo = model.apply({"params": self.params}, latents, method="hypo_params")
+    np.testing.assert_allclose(hypo["layer_1"]["w"][0],
+                               v0.T @ self.params["composer_u"], rtol=1e-5)
+
+  def test_evaluation_adapts_and_lowers_the_error(self):
+    def mse(inner_steps):
+      meta_cfg = dict(self.config.meta.to_dict(), inner_steps=inner_steps,
+                      inner_lr=0.02)
+      pred = train.reconstruct(self.params, self.images, model=self.setup.model,
+                               chunk=4096, meta_cfg=meta_cfg)
+      return float(jnp.mean(jnp.square(pred - self.images)))
+
+    self.assertLess(mse(3), mse(0))
