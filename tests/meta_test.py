@@ -9,6 +9,8 @@ import numpy as np
 
 from ginr_jax import meta
 from ginr_jax import train
+from ginr_jax.models import hyponet
+from ginr_jax.models import learned_init
 from configs import meta_ipc
 
 
@@ -153,3 +155,36 @@ class MetaIPCTest(absltest.TestCase):
       return float(jnp.mean(jnp.square(pred - self.images)))
 
     self.assertLess(mse(3), mse(0))
+
+
+class LearnedInitTest(absltest.TestCase):
+
+  def make(self, adapt_biases):
+    net = hyponet.HypoNet(hidden_dim=64, ff_dim=8)
+    model = learned_init.Model(hyponet=net, adapt_biases=adapt_biases)
+    images = jnp.zeros((2, 8, 8, 3))
+    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (7, 2)),
+                    jnp.float32)
+    variables = model.init(jax.random.key(0), images, x)
+    return model, variables, images, x
+
+  def test_weights_are_latents_biases_shared(self):
+    model, variables, images, x = self.make(adapt_biases=False)
+    latents = model.apply(variables, images, method="encode")
+    self.assertEqual(set(latents["layer_1"]), {"w"})
+    self.assertEqual(latents["layer_1"]["w"].shape, (2, 64, 64))
+    # V_0 ~ N(0, 1/sqrt(fan_in)), as the official init.
+    self.assertAlmostEqual(float(jnp.std(latents["layer_1"]["w"][0])),
+                           1 / 8, delta=0.01)
+    params = variables["params"]
+    single = {name: {"w": params["init_latents"][name]["w"],
+                     "b": params["hyponet"][name]["b"]}
+              for name in params["init_latents"]}
+    np.testing.assert_allclose(model.apply(variables, images, x)[1],
+                               model.hyponet.apply(single, x), atol=1e-5)
+
+  def test_maml_adapts_biases_too(self):
+    model, variables, images, _ = self.make(adapt_biases=True)
+    latents = model.apply(variables, images, method="encode")
+    self.assertEqual(set(latents["layer_4"]), {"w", "b"})
+    self.assertNotIn("hyponet", variables["params"])
