@@ -32,14 +32,23 @@ Measured on a 2-core CPU after 3,000 steps (seed 0; baseline 17.68 dB):
 (README, Results: learning curves and locality maps.)
 
 Arguments: `tiny` (synthetic data, tiny model, 3 steps) and the model
-arguments of `ginr_jax/config_lib.py` (MODEL_ARGS).
+arguments of `ginr_jax/config_lib.py` (MODEL_ARGS); `model=meta_ipc` and
+`model=maml` (Learned Init as the official code: all weights, norm-scaled
+steps) meta-learn the same MLP with 2 inner steps and IPC §4.4's inner
+learning rates (0.01 and 0.001), outer Adam 1e-3 as the other demo models.
 """
 
 from ginr_jax import config_lib as common
 
 
+_META = {  # model: (model_name, inner lr): IPC §4.4's FFHQ 256 values
+    "meta_ipc": ("meta_ipc", 0.01), "maml": ("learned_init", 0.001)}
+
+
 def get_config(arg=None):
   arg = common.parse_arg(arg, tiny=False, **common.MODEL_ARGS)
+  if arg.model in _META:
+    return _meta_config(arg)
   c = common.base_config()
   c.input.name = "embedded"
   c.input.image_size = 32
@@ -72,3 +81,17 @@ def get_config(arg=None):
   c.eval_steps = 1000
   c.num_images = 16
   return common.shrink_for_tiny(c) if arg.tiny else c
+
+
+def _meta_config(arg):
+  """Meta-IPC or MAML (Learned Init) on the demo data: 2 inner steps."""
+  c = get_config("tiny" if arg.tiny else None)
+  name, inner_lr = _META[arg.model]
+  c.model_name = name
+  hyponet = c.model.hyponet.to_dict()
+  c.model = (dict(hyponet=hyponet, rank=hyponet["hidden_dim"],
+                  modulated_layer=1) if name == "meta_ipc"
+             else dict(hyponet=hyponet, adapt_biases=False))
+  c.meta = dict(inner_steps=2, inner_lr=inner_lr, norm_scaled=True,
+                first_order=False, remat=False)
+  return c

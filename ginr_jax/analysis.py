@@ -30,10 +30,8 @@ from absl import app
 from absl import flags
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 
-from ginr_jax import checkpoint
 from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
@@ -54,25 +52,6 @@ _NUM_IMAGES = flags.DEFINE_integer("num_images", 4, "Test images to use.")
 _UPSAMPLE = flags.DEFINE_integer(
     "upsample", 0, "Decode on a grid this many times denser than the pixels;"
     " 0: enough for maps about 128 pixels wide.")
-
-
-def load(workdir: str, config_path: str | None = None,
-         step: int | None = None):
-  """(config, Setup, params) of a workdir's checkpoint."""
-  config_path = config_path or os.path.join(workdir, "config.json")
-  if not os.path.exists(config_path):
-    raise FileNotFoundError(
-        f"No {config_path}: pass --workdir of a training run (it writes "
-        "config.json) or --config=<config.json>.")
-  with open(config_path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
-  setup = train.Setup(config)
-  manager = checkpoint.make_manager(workdir)
-  if manager.latest_step() is None:
-    raise FileNotFoundError(f"No checkpoint in {manager.directory}.")
-  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-  state = checkpoint.restore(manager, abstract, step=step)
-  return config, setup, state["params"]
 
 
 def make_render(model, shape: tuple[int, int], upsample: int, chunk: int):
@@ -185,7 +164,8 @@ def write_activations(config, setup, params, out_dir: str, neurons,
 
 def main(argv):
   del argv
-  config, setup, params = load(_WORKDIR.value, _CONFIG.value, _STEP.value)
+  config, setup, params = train.load_workdir(_WORKDIR.value, _CONFIG.value,
+                                             _STEP.value)
   upsample = _UPSAMPLE.value or max(1, 128 // config.input.image_size)
   out_dir = os.path.join(_WORKDIR.value, "analysis")
   os.makedirs(out_dir, exist_ok=True)

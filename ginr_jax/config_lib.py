@@ -202,6 +202,7 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   if "width" in m:
     m.width, m.depth, m.num_heads, m.mlp_dim = 16, 1, 2, 32
   c.total_steps = 3
+  c.optim.warmup_steps = min(c.optim.warmup_steps, 2)
   c.log_steps = 1
   c.ckpt_steps = 2
   c.eval_steps = 3

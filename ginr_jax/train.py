@@ -19,6 +19,7 @@ import numpy as np
 import optax
 
 from ginr_jax import checkpoint
+from ginr_jax import config_lib
 from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
@@ -278,3 +279,24 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict, workdir: str,
   if jax.process_index() == 0:
     print(json.dumps(scalars))
   return scalars
+
+
+def load_workdir(workdir: str, config_path: str | None = None,
+                 step: int | None = None):
+  """(config, Setup, params) of a training workdir's checkpoint."""
+  config_path = config_path or os.path.join(workdir, "config.json")
+  if not os.path.exists(config_path):
+    raise FileNotFoundError(
+        f"No {config_path}: pass --workdir of a training run (it writes "
+        "config.json) or --config=<config.json>.")
+  with open(config_path) as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  if "meta" not in config:     # saved before meta-learning existed
+    config.meta = config_lib.base_config().meta
+  setup = Setup(config)
+  manager = checkpoint.make_manager(workdir)
+  if manager.latest_step() is None:
+    raise FileNotFoundError(f"No checkpoint in {manager.directory}.")
+  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
+  state = checkpoint.restore(manager, abstract, step=step)
+  return config, setup, state["params"]

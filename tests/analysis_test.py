@@ -17,7 +17,7 @@ from configs import demo
 
 def trained(workdir: str, arg: str):
   train.train_and_evaluate(demo.get_config(arg), workdir)
-  return analysis.load(workdir)
+  return train.load_workdir(workdir)
 
 
 class FootprintTest(absltest.TestCase):

@@ -20,3 +20,8 @@ def build(model_name: str, model_cfg: ml_collections.ConfigDict):
     raise ValueError(f"Unknown model_name {model_name!r}: no module "
                      f"ginr_jax/models/{model_name}.py.") from e
   return module.build(model_cfg.to_dict())
+
+
+def decoder_params(model_name: str) -> tuple[str, ...]:
+  """Top-level parameter names of the model's decoder (besides latents)."""
+  return importlib.import_module(f"ginr_jax.models.{model_name}").DECODER_PARAMS

@@ -290,6 +290,11 @@ class Model(nn.Module):
     return self.decoder.attention_weights(latents, query)
 
 
+# The parameters, besides the latents, that map coordinates to outputs:
+# what test-time optimisation of "all weights" adapts per instance.
+DECODER_PARAMS = ("decoder",)
+
+
 def build(cfg: dict) -> Model:
   cfg = dict(cfg)
   decoder_cfg = dict(cfg.pop("decoder"))

@@ -70,5 +70,10 @@ class Model(nn.Module):
     return self.hyponet.apply_batch(params, coords, return_activations)
 
 
+# The parameters, besides the latents, that map coordinates to outputs:
+# what test-time optimisation of "all weights" adapts per instance.
+DECODER_PARAMS = ("hyponet",)
+
+
 def build(cfg: dict) -> Model:
   return Model(**{**cfg, "hyponet": hyponet_lib.HypoNet(**cfg["hyponet"])})

@@ -72,5 +72,10 @@ class Model(nn.Module):
     return params
 
 
+# The parameters, besides the latents, that map coordinates to outputs:
+# what test-time optimisation of "all weights" adapts per instance.
+DECODER_PARAMS = ("hyponet", "composer_u")
+
+
 def build(cfg: dict) -> Model:
   return Model(**{**cfg, "hyponet": hyponet_lib.HypoNet(**cfg["hyponet"])})

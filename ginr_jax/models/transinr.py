@@ -107,5 +107,10 @@ class Model(nn.Module):
     return params
 
 
+# The parameters, besides the latents, that map coordinates to outputs:
+# what test-time optimisation of "all weights" adapts per instance.
+DECODER_PARAMS = ("hyponet",)
+
+
 def build(cfg: dict) -> Model:
   return Model(**{**cfg, "hyponet": hyponet_lib.HypoNet(**cfg["hyponet"])})
