@@ -99,7 +99,8 @@ class IPCTest(parameterized.TestCase):
         method="hypo_params"))
     for i in range(4):
       hypo = hypo_params(images[i:i + 1])
-      single = jax.tree.map(lambda leaf: leaf[0] if leaf.ndim == 3 else leaf, hypo)
+      single = jax.tree.map(
+          lambda leaf: leaf[0] if leaf.ndim == 3 else leaf, hypo)
       np.testing.assert_allclose(batched[i], model.hyponet.apply(single, x),
                                  atol=1e-5)
 
@@ -186,6 +187,7 @@ class ComposerFormTest(parameterized.TestCase):
     self.assertEqual(w.shape, (2, fan_in, fan_out))
     x = coords.grid((16, 16)).reshape(-1, 2)
     hypo = model.apply(variables, latents, method="hypo_params")
-    single = jax.tree.map(lambda leaf: leaf[1] if leaf.ndim == 3 else leaf, hypo)
+    single = jax.tree.map(
+        lambda leaf: leaf[1] if leaf.ndim == 3 else leaf, hypo)
     np.testing.assert_allclose(model.apply(variables, images, x)[1],
                                model.hyponet.apply(single, x), atol=1e-5)

@@ -150,8 +150,9 @@ class MetaIPCTest(absltest.TestCase):
     def mse(inner_steps):
       meta_cfg = dict(self.config.meta.to_dict(), inner_steps=inner_steps,
                       inner_lr=0.02)
-      pred = train.reconstruct(self.params, self.images, model=self.setup.model,
-                               chunk=4096, meta_cfg=meta_cfg)
+      pred = train.reconstruct(self.params, self.images,
+                               model=self.setup.model, chunk=4096,
+                               meta_cfg=meta_cfg)
       return float(jnp.mean(jnp.square(pred - self.images)))
 
     self.assertLess(mse(3), mse(0))

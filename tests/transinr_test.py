@@ -55,7 +55,8 @@ class TransINRTest(absltest.TestCase):
     hypo = self.model.apply(self.variables, latents, method="hypo_params")
     pred = self.model.apply(self.variables, self.images, self.x)
     for b in range(2):
-      single = jax.tree.map(lambda leaf: leaf[b] if leaf.ndim == 3 else leaf, hypo)
+      single = jax.tree.map(
+          lambda leaf: leaf[b] if leaf.ndim == 3 else leaf, hypo)
       # The hyponet normalises W_base * tile(G) per unit, as the official.
       np.testing.assert_allclose(
           pred[b], self.model.hyponet.apply(single, self.x), atol=1e-5)
