@@ -37,27 +37,11 @@ ROWS = ("ffhq256", "ffhq256,epochs=100", "imagenette", "ffhq256,maml")
 def get_config(arg=None):
   arg = common.parse_arg(arg, data="ffhq256", epochs=0, maml=False,
                          first_order=False, remat=False, tiny=False)
-  c = common.base_config()
+  c, sigma = common.meta_learning_config(
+      arg, inner_lr={"imagenette": 0.003, "ffhq256": 0.001},
+      outer_lr={"imagenette": 1e-4, "ffhq256": 3e-4},
+      epochs={"imagenette": 800, "ffhq256": 200}, norm_scaled=not arg.maml)
   c.model_name = "learned_init"
-  if arg.data == "imagenette":
-    sigma, inner_lr, lr, epochs, train_images = 128.0, 0.003, 1e-4, 800, 9469
-    c.input.name = "imagenette"
-  elif arg.data == "ffhq256":
-    sigma, inner_lr, lr, epochs, train_images = 64.0, 0.001, 3e-4, 200, 60_000
-    c.input.name = "ffhq"
-    c.input.kwargs = dict(train_list="", test_list="")
-    c.input.image_size = 256
-  else:
-    raise ValueError(f"data={arg.data!r}; use imagenette or ffhq256.")
   c.model = dict(hyponet=common.hyponet(ff_sigma=sigma),
                  adapt_biases=arg.maml)
-  c.meta = dict(inner_steps=2, inner_lr=inner_lr, norm_scaled=not arg.maml,
-                first_order=arg.first_order, remat=arg.remat)
-  c.optim.lr = lr
-  steps_per_epoch = train_images // c.input.batch_size
-  if arg.data == "ffhq256":
-    c.optim.warmup_steps = steps_per_epoch // 2
-  c.total_steps = (arg.epochs or epochs) * steps_per_epoch
-  c.ckpt_steps = 10_000
-  c.eval_steps = 50_000
   return common.shrink_for_tiny(c) if arg.tiny else c

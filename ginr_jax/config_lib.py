@@ -4,6 +4,8 @@ every config applies."""
 
 import ml_collections
 
+from ginr_jax.models import hyponet as hyponet_lib
+
 
 def parse_arg(arg: str | None, **spec):
   """Parses "a=1,b,c=x" against defaults, big_vision style.
@@ -115,9 +117,10 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
   if arg.model == "ipc":
     model = ipc_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
     layer = arg.layer - 1
-    shapes = list(zip([256] + [hidden_dim] * 4, [hidden_dim] * 4 + [3]))
+    shapes = hyponet_lib.HypoNet(**model["hyponet"]).layer_shapes
     if not 0 <= layer < len(shapes):
-      raise ValueError(f"layer={arg.layer}: the MLP has layers 1-5.")
+      raise ValueError(f"layer={arg.layer}: the MLP has layers "
+                       f"1-{len(shapes)}.")
     model.update(modulated_layer=layer, composer_form=arg.form,
                  # The official code caps the weight tokens at fan_out.
                  rank=min(arg.r, shapes[layer][1]))
@@ -141,6 +144,46 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
         multiband=arg.multiband, freq_linear=arg.linear6,
         mod_linear=arg.linear7)
   c.model = model
+
+
+# data: (Fourier sigma, training images) of the official meta-learning configs.
+_META_DATA = {"imagenette": (128.0, 9469), "ffhq256": (64.0, 60_000)}
+
+
+def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
+                         outer_lr: dict, epochs: dict,
+                         norm_scaled: bool = True) -> ml_collections.ConfigDict:
+  """Data, inner loop and schedule of the official meta configs (§1.7).
+
+  Args:
+    arg: parsed arguments with data, epochs, first_order and remat.
+    inner_lr, outer_lr, epochs: per-data values (keys of _META_DATA).
+    norm_scaled: the norm-scaled inner step.
+
+  Returns:
+    (config without its model, the data's Fourier sigma for the hyponet).
+  """
+  if arg.data not in _META_DATA:
+    raise ValueError(f"data={arg.data!r}; use one of {sorted(_META_DATA)}.")
+  sigma, train_images = _META_DATA[arg.data]
+  c = base_config()
+  if arg.data == "imagenette":
+    c.input.name = "imagenette"
+  else:
+    c.input.name = "ffhq"
+    c.input.kwargs = dict(train_list="", test_list="")
+    c.input.image_size = 256
+  c.meta = dict(inner_steps=2, inner_lr=inner_lr[arg.data],
+                norm_scaled=norm_scaled, first_order=arg.first_order,
+                remat=arg.remat)
+  c.optim.lr = outer_lr[arg.data]
+  steps_per_epoch = train_images // c.input.batch_size
+  if arg.data == "ffhq256":     # half an epoch of linear warm-up from 0
+    c.optim.warmup_steps = steps_per_epoch // 2
+  c.total_steps = (arg.epochs or epochs[arg.data]) * steps_per_epoch
+  c.ckpt_steps = 10_000
+  c.eval_steps = 50_000
+  return c, sigma
 
 
 def base_config() -> ml_collections.ConfigDict:

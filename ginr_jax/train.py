@@ -19,7 +19,6 @@ import numpy as np
 import optax
 
 from ginr_jax import checkpoint
-from ginr_jax import config_lib
 from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
@@ -118,18 +117,21 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
   return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
 
 
+def eval_latents(params, images, *, model, meta_cfg=None):
+  """The latents of test images [B, H, W, C]; meta-learned models first
+  adapt them on each image's own pixel grid."""
+  latents = model.apply({"params": params}, images, method="encode")
+  b, h, w, c = images.shape
+  grid = jnp.asarray(coords_lib.grid((h, w)).reshape(-1, 2))
+  latents, _ = adapt(params, latents, grid, images.reshape(b, h * w, c),
+                     model=model, meta_cfg=meta_cfg, train=False)
+  return latents
+
+
 def reconstruct(params, images, upsample: int = 1, *, model, chunk: int,
                 meta_cfg=None):
-  """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid.
-
-  Meta-learned models first adapt on the image's own pixel grid.
-  """
-  latents = model.apply({"params": params}, images, method="encode")
-  if meta_cfg and meta_cfg["inner_steps"]:
-    b, h, w, c = images.shape
-    grid = jnp.asarray(coords_lib.grid((h, w)).reshape(-1, 2))
-    latents, _ = adapt(params, latents, grid, images.reshape(b, h * w, c),
-                       model=model, meta_cfg=meta_cfg, train=False)
+  """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid."""
+  latents = eval_latents(params, images, model=model, meta_cfg=meta_cfg)
   decode = functools.partial(model.apply, {"params": params}, method="decode")
   return evaluators.render(decode, latents, images.shape[1:3],
                            upsample=upsample, chunk=chunk)
@@ -150,15 +152,18 @@ class Setup:
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
     self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh)
     self.init = jax.jit(init, out_shardings=self.state_sharding)
+    # Configs saved before meta-learning existed have no "meta".
+    self.meta_cfg = meta_cfg = (config.meta.to_dict() if "meta" in config
+                                else None)
     # (state, batch, rng) -> (state, metrics), to be jitted by the caller.
     self.train_step = functools.partial(
         train_step, model=self.model, tx=self.tx, schedule=self.schedule,
         jitter=config.train.coord_jitter,
         subsample=config.train.coord_subsample,
-        meta_cfg=config.meta.to_dict())
+        meta_cfg=meta_cfg)
     recon = functools.partial(reconstruct, model=self.model,
                               chunk=config.eval_coord_chunk,
-                              meta_cfg=config.meta.to_dict())
+                              meta_cfg=meta_cfg)
     self.eval_fn = jax.jit(  # (params, images) -> (psnr [B], baseline [B])
         lambda p, x: evaluators.reconstruction_metrics(recon(p, x), x))
     self.render_fn = jax.jit(recon, static_argnums=2,
@@ -291,8 +296,6 @@ def load_workdir(workdir: str, config_path: str | None = None,
         "config.json) or --config=<config.json>.")
   with open(config_path) as f:
     config = ml_collections.ConfigDict(json.load(f))
-  if "meta" not in config:     # saved before meta-learning existed
-    config.meta = config_lib.base_config().meta
   setup = Setup(config)
   manager = checkpoint.make_manager(workdir)
   if manager.latest_step() is None:

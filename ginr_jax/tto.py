@@ -45,9 +45,8 @@ def optimize(config, setup, params, images, *, what: str, steps: int,
   b, h, w, c = images.shape
   grid = jnp.asarray(coords_lib.grid((h, w)).reshape(-1, 2))
   targets = images.reshape(b, h * w, c)
-  latents = model.apply({"params": params}, images, method="encode")
-  latents, _ = train.adapt(params, latents, grid, targets, model=model,
-                           meta_cfg=config.meta.to_dict(), train=False)
+  latents = train.eval_latents(params, images, model=model,
+                               meta_cfg=setup.meta_cfg)
   own = {}
   if what == "all":
     own = {k: jax.tree.map(lambda x: jnp.broadcast_to(x, (b, *x.shape)),
