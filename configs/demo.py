@@ -92,6 +92,5 @@ def _meta_config(arg):
   c.model = (dict(hyponet=hyponet, rank=hyponet["hidden_dim"],
                   modulated_layer=1) if name == "meta_ipc"
              else dict(hyponet=hyponet, adapt_biases=False))
-  c.meta = dict(inner_steps=2, inner_lr=inner_lr, norm_scaled=True,
-                first_order=False, remat=False)
+  c.meta.update(inner_steps=2, inner_lr=inner_lr)
   return c

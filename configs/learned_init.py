@@ -26,7 +26,9 @@ step), keeping the same learning rates.
 Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps.
 
 Arguments: `data` (imagenette | ffhq256, positional), `epochs` (0: the
-official config's), `maml`, `first_order`, `remat`, `tiny`.
+official config's), `maml`, `first_order`, `remat`, `inner_subsample` (the
+fraction of pixels each inner step sees in training; 1.0, the official,
+all), `tiny`.
 """
 
 from ginr_jax import config_lib as common
@@ -36,7 +38,8 @@ ROWS = ("ffhq256", "ffhq256,epochs=100", "imagenette", "ffhq256,maml")
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, data="ffhq256", epochs=0, maml=False,
-                         first_order=False, remat=False, tiny=False)
+                         first_order=False, remat=False,
+                         inner_subsample=1.0, tiny=False)
   c, sigma = common.meta_learning_config(
       arg, inner_lr={"imagenette": 0.003, "ffhq256": 0.001},
       outer_lr={"imagenette": 1e-4, "ffhq256": 3e-4},

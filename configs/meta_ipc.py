@@ -25,9 +25,10 @@ train/psnr_inner_k, the PSNR before inner step k (k = 0: V_0 itself).
 Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps.
 
 Arguments: `data` (imagenette | ffhq256, positional), `epochs` (0: the
-official config's), `first_order` (first-
-order meta-gradient), `remat` (recompute the inner steps in the backward
-pass), `tiny`.
+official config's), `first_order` (first-order meta-gradient), `remat`
+(recompute the inner steps in the backward pass), `inner_subsample` (the
+fraction of pixels, drawn per instance and step, that the inner loop sees in
+training; 1.0, the official, all; evaluation adapts on all), `tiny`.
 """
 
 from ginr_jax import config_lib as common
@@ -37,7 +38,8 @@ ROWS = ("imagenette", "ffhq256", "ffhq256,epochs=100")
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, data="imagenette", epochs=0, first_order=False,
-                         remat=False, tiny=False)
+                         remat=False, inner_subsample=1.0,
+                         tiny=False)
   c, sigma = common.meta_learning_config(
       arg, inner_lr={"imagenette": 0.003, "ffhq256": 0.01},
       outer_lr={"imagenette": 1e-4, "ffhq256": 1e-3},

@@ -66,9 +66,10 @@ def make_render(model, shape: tuple[int, int], upsample: int, chunk: int):
 
 
 def locality_maps(model, params, images: np.ndarray, tokens, upsample: int,
-                  chunk: int = 65536):
-  """(reconstructions, |change| maps [T, B, H', W']) when zeroing tokens."""
-  latents = model.apply({"params": params}, images, method="encode")
+                  chunk: int = 65536, meta_cfg=None):
+  """(reconstructions, |change| maps [T, B, H', W']) when zeroing tokens of
+  the test latents (after the inner loop for meta-learned models)."""
+  latents = train.eval_latents(params, images, model=model, meta_cfg=meta_cfg)
   if not isinstance(latents, jax.Array):
     raise ValueError(
         "Locality maps need one latent vector per token (IPC, LA-GINR); "
@@ -115,7 +116,7 @@ def write_locality(config, setup, params, out_dir: str, tokens=None,
   if tokens is None:
     tokens = np.linspace(0, max(num_tokens - 1, 0), 8).astype(int).tolist()
   recon, maps = locality_maps(setup.model, params, images, tokens, upsample,
-                              config.eval_coord_chunk)
+                              config.eval_coord_chunk, setup.meta_cfg)
   rows = [evaluators.upscale_nearest(images, upsample), recon]
   rows += [heat(rescale_max(m)) for m in maps]
   path = os.path.join(out_dir, "locality.png")
@@ -135,7 +136,8 @@ def write_activations(config, setup, params, out_dir: str, neurons,
   grid = coords_lib.grid(images.shape[1:3], upsample=upsample)
   flat = jnp.asarray(grid.reshape(-1, 2))
   decode = jax.jit(lambda p, x: setup.model.apply(
-      {"params": p}, setup.model.apply({"params": p}, x, method="encode"),
+      {"params": p}, train.eval_latents(p, x, model=setup.model,
+                                        meta_cfg=setup.meta_cfg),
       flat, return_activations=True, method="decode"))
   paths = []
   for i in range(num_images):       # one image at a time bounds the memory

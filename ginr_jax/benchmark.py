@@ -9,9 +9,19 @@
 Feeds random images of the config's shape (the input pipeline is not timed),
 compiles the jitted step, runs `--warmup` untimed steps and `--steps` timed
 ones, and prints, last, one JSON line with steps_per_sec, examples_per_sec,
-compile_sec, XLA's flops_per_step and bytes_accessed_per_step, and
+compile_sec, XLA's flops_per_step and bytes_accessed_per_step,
 peak_memory_bytes (the accelerator's peak allocation, or the process's peak
-resident memory on CPU).
+resident memory on CPU) and compiled_memory_bytes (XLA's memory analysis of
+the compiled step: arguments + outputs - donated + temporaries, per device;
+`compiled_temp_bytes` is the temporaries alone, mostly activations).
+
+With --compile_only the step is compiled from shapes alone (nothing is
+allocated or run), which reports the compiled memory of configs too big for
+this machine, e.g. the second-order Meta-IPC inner loop with and without
+rematerialisation or inner-loop coordinate subsampling:
+  python -m ginr_jax.benchmark --config=configs/meta_ipc.py:ffhq256 \
+      --compile_only --variant=ffhq256 --variant=ffhq256,remat \
+      --variant=ffhq256,inner_subsample=0.25
 
 With --variant (config arguments, repeated), every variant of the config file
 is built with the same --config.* overrides and their steps alternate (A B A
@@ -43,6 +53,9 @@ _WARMUP = flags.DEFINE_integer("warmup", 1, "Untimed steps after compiling.")
 _VARIANTS = flags.DEFINE_multi_string(
     "variant", [], "Config-file arguments of a variant to time against the "
     "others, e.g. model=la_ginr; repeat the flag.")
+_COMPILE_ONLY = flags.DEFINE_bool(
+    "compile_only", False, "Only compile from shapes and report the compiled "
+    "cost and memory; run nothing.")
 flags.mark_flags_as_required(["config"])
 
 
@@ -53,21 +66,40 @@ def peak_memory_bytes() -> int:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB
 
 
+def compiled_memory(compiled) -> dict[str, int]:
+  """Per-device bytes of a compiled executable, from XLA's memory analysis."""
+  m = compiled.memory_analysis()
+  if m is None:     # backends without the analysis
+    return {}
+  return {"compiled_memory_bytes": int(
+      m.argument_size_in_bytes + m.output_size_in_bytes
+      - m.alias_size_in_bytes + m.temp_size_in_bytes),
+          "compiled_temp_bytes": int(m.temp_size_in_bytes)}
+
+
 class _Timed:
   """One config's compiled training step, with its state and batch."""
 
-  def __init__(self, config):
+  def __init__(self, config, compile_only: bool = False):
     self.config = config
-    self.setup = train.Setup(config)
-    images = np.random.default_rng(0).uniform(
-        size=(config.input.batch_size, *self.setup.image_shape))
-    self.batch = {"image": jax.device_put(
-        images.astype(np.float32), sharding.data_sharded(self.setup.mesh))}
-    self.state = self.setup.init(jax.random.key(config.seed))
+    self.setup = setup = train.Setup(config)
+    data_sharding = sharding.data_sharded(setup.mesh)
+    shape = (config.input.batch_size, *setup.image_shape)
+    if compile_only:      # shapes only: nothing is allocated
+      self.batch = {"image": jax.ShapeDtypeStruct(shape, np.float32,
+                                                  sharding=data_sharding)}
+      self.state = jax.tree.map(
+          lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
+          setup.state_shape, setup.state_sharding)
+    else:
+      images = np.random.default_rng(0).uniform(size=shape)
+      self.batch = {"image": jax.device_put(images.astype(np.float32),
+                                            data_sharding)}
+      self.state = setup.init(jax.random.key(config.seed))
     step_fn = jax.jit(
-        self.setup.train_step, donate_argnums=0,
-        out_shardings=(self.setup.state_sharding,
-                       sharding.replicated(self.setup.mesh)))
+        setup.train_step, donate_argnums=0,
+        out_shardings=(setup.state_sharding,
+                       sharding.replicated(setup.mesh)))
     self.rng = jax.random.key(0)
     start = time.perf_counter()
     self.compiled = step_fn.lower(self.state, self.batch, self.rng).compile()
@@ -78,6 +110,20 @@ class _Timed:
     self.bytes_accessed = float(cost.get("bytes accessed", 0.0))
     self.times = []
 
+  def compiled_result(self) -> dict:
+    """What compiling tells: size, cost and memory of the step."""
+    return {
+        "model": self.config.model_name,
+        "num_params": utils.count_params(self.setup.state_shape["params"]),
+        "batch_size": self.config.input.batch_size,
+        "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
+        "compile_sec": self.compile_sec,
+        # XLA's count for the compiled step (0 where the backend has none).
+        "flops_per_step": self.flops,
+        "bytes_accessed_per_step": self.bytes_accessed,
+        **compiled_memory(self.compiled),
+    }
+
   def step(self, timed: bool):
     start = time.perf_counter()
     self.state, metrics = self.compiled(self.state, self.batch, self.rng)
@@ -87,20 +133,12 @@ class _Timed:
 
   def result(self) -> dict:
     sec = float(np.median(self.times))
-    batch_size = self.config.input.batch_size
     return {
-        "model": self.config.model_name,
-        "num_params": utils.count_params(self.setup.state_shape["params"]),
-        "batch_size": batch_size,
-        "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
+        **self.compiled_result(),
         "step_sec_median": sec,
         "step_sec_all": [round(t, 4) for t in self.times],
         "steps_per_sec": 1.0 / sec,
-        "examples_per_sec": batch_size / sec,
-        "compile_sec": self.compile_sec,
-        # XLA's count for the compiled step (0 where the backend has none).
-        "flops_per_step": self.flops,
-        "bytes_accessed_per_step": self.bytes_accessed,
+        "examples_per_sec": self.config.input.batch_size / sec,
         "peak_memory_bytes": peak_memory_bytes(),
     }
 
@@ -137,6 +175,14 @@ def variant_configs(variants: list[str]):
 
 def main(argv):
   del argv
+  if _COMPILE_ONLY.value:
+    configs = (variant_configs(_VARIANTS.value) if _VARIANTS.value
+               else [_CONFIG.value])
+    for variant, config in zip(_VARIANTS.value or [None], configs):
+      result = _Timed(config, compile_only=True).compiled_result()
+      print(json.dumps(dict(result, variant=variant) if variant else result),
+            flush=True)
+    return
   if not _VARIANTS.value:
     result = benchmark(_CONFIG.value, _STEPS.value, _WARMUP.value)
     logging.info("benchmark: %s", result)

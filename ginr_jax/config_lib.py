@@ -156,7 +156,8 @@ def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
   """Data, inner loop and schedule of the official meta configs (§1.7).
 
   Args:
-    arg: parsed arguments with data, epochs, first_order and remat.
+    arg: parsed arguments with data, epochs, first_order, remat and
+      inner_subsample.
     inner_lr, outer_lr, epochs: per-data values (keys of _META_DATA).
     norm_scaled: the norm-scaled inner step.
 
@@ -173,9 +174,12 @@ def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
     c.input.name = "ffhq"
     c.input.kwargs = dict(train_list="", test_list="")
     c.input.image_size = 256
-  c.meta = dict(inner_steps=2, inner_lr=inner_lr[arg.data],
+  if not 0.0 < arg.inner_subsample <= 1.0:
+    raise ValueError(f"inner_subsample={arg.inner_subsample}: the fraction "
+                     "of coordinates the inner loop sees, in (0, 1].")
+  c.meta.update(inner_steps=2, inner_lr=inner_lr[arg.data],
                 norm_scaled=norm_scaled, first_order=arg.first_order,
-                remat=arg.remat)
+                remat=arg.remat, inner_subsample=arg.inner_subsample)
   c.optim.lr = outer_lr[arg.data]
   steps_per_epoch = train_images // c.input.batch_size
   if arg.data == "ffhq256":     # half an epoch of linear warm-up from 0
@@ -199,9 +203,11 @@ def base_config() -> ml_collections.ConfigDict:
                  eval_batch_size=16, augment=True, num_threads=8, kwargs={})
   c.train = dict(coord_jitter=False, coord_subsample=1.0)
   # Optimization-based meta-learning (meta.py): inner SGD steps on each
-  # instance's latents before the outer loss; 0 steps: none.
+  # instance's latents before the outer loss; 0 steps: none. inner_subsample:
+  # the fraction of the training coordinates the inner loop sees in training
+  # (1.0, the official: all of them); evaluation always adapts on all.
   c.meta = dict(inner_steps=0, inner_lr=0.0, norm_scaled=True,
-                first_order=False, remat=False)
+                first_order=False, remat=False, inner_subsample=1.0)
   # Adam 1e-4, constant: the official recipe. Other schedules: optim.py.
   c.optim = dict(name="adam", lr=1e-4, b1=0.9, b2=0.999, weight_decay=0.0,
                  schedule="constant", warmup_steps=0, min_lr=0.0,

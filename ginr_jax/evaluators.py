@@ -44,39 +44,42 @@ def render(decode: Callable, latents, shape: tuple[int, int],
   return pred.reshape(pred.shape[0], *out_shape, -1)
 
 
-def reconstruction_metrics(pred: jax.Array, images: jax.Array):
+def reconstruction_metrics(pred: jax.Array, images: jax.Array
+                           ) -> dict[str, jax.Array]:
   """Per-instance PSNR of `pred` and of the mean-colour baseline, [B] each."""
   psnr = losses.psnr_from_mse(losses.per_instance_mse(pred, images))
   mean_colour = jnp.mean(images, axis=(1, 2), keepdims=True)
   baseline = losses.psnr_from_mse(losses.per_instance_mse(
       jnp.broadcast_to(mean_colour, images.shape), images))
-  return psnr, baseline
+  return {"psnr": psnr, "baseline_psnr": baseline}
 
 
 def evaluate(eval_fn: Callable, params, batches: Iterable[dict]
              ) -> dict[str, float]:
-  """Mean per-instance PSNR over every (unmasked) test instance.
+  """Means of per-instance metrics over every (unmasked) test instance.
 
   Args:
-    eval_fn: (params, images) -> (psnr [B], baseline_psnr [B]).
+    eval_fn: (params, images) -> {name: [B] per-instance values}, with at
+      least "psnr" and "baseline_psnr".
     params: model parameters.
     batches: global batches with "image" and "mask".
 
   Returns:
-    {"eval/psnr", "eval/baseline_psnr", "eval/num_examples"}.
+    {"eval/<name>": mean} for every metric, and "eval/num_examples".
   """
-  total = base_total = count = 0.0
+  totals, count = {}, 0
   for i, batch in enumerate(batches):
-    psnr, baseline = jax.device_get(eval_fn(params, batch["image"]))
+    metrics = jax.device_get(eval_fn(params, batch["image"]))
     mask = np.asarray(jax.device_get(batch["mask"]))
-    total += float(np.sum(psnr[mask]))
-    base_total += float(np.sum(baseline[mask]))
+    for name, values in metrics.items():
+      totals[name] = totals.get(name, 0.0) + float(np.sum(values[mask]))
     count += int(mask.sum())
     if (i + 1) % 100 == 0:
       logging.info("eval: %d images, PSNR so far %.2f dB", count,
-                   total / count)
-  return {"eval/psnr": total / count, "eval/baseline_psnr": base_total / count,
-          "eval/num_examples": count}
+                   totals["psnr"] / count)
+  scalars = {f"eval/{name}": total / count for name, total in totals.items()}
+  scalars["eval/num_examples"] = count
+  return scalars
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

@@ -62,6 +62,19 @@ def training_coords(rng: jax.Array, image_shape: tuple[int, int],
   return coords, indices
 
 
+def inner_subset(rng: jax.Array, coords: jax.Array, targets: jax.Array,
+                 fraction: float):
+  """A random `fraction` of each instance's (coords, targets) for the inner
+  loop; coords [N, D] or [B, N, D], targets [B, N, C]."""
+  b, n = targets.shape[:2]
+  indices = coords_lib.subsample_indices(rng, b, n, fraction)   # [B, M]
+  if coords.ndim == 2:
+    coords = coords[indices]
+  else:
+    coords = jnp.take_along_axis(coords, indices[..., None], axis=1)
+  return coords, jnp.take_along_axis(targets, indices[..., None], axis=1)
+
+
 def adapt(params, latents, coords, targets, *, model, meta_cfg,
           train: bool = True):
   """The inner loop of optimization-based meta-learning (`meta.py`).
@@ -69,7 +82,7 @@ def adapt(params, latents, coords, targets, *, model, meta_cfg,
   Returns the adapted latents and each inner step's starting MSE [B, K];
   without inner steps (meta_cfg.inner_steps = 0) the latents unchanged.
   """
-  if not meta_cfg or not meta_cfg["inner_steps"]:
+  if not inner_steps(meta_cfg):
     return latents, None
   decode = functools.partial(model.apply, {"params": params}, method="decode")
   return meta.adapt_batch(
@@ -80,23 +93,33 @@ def adapt(params, latents, coords, targets, *, model, meta_cfg,
       remat=meta_cfg["remat"])
 
 
+def inner_steps(meta_cfg) -> int:
+  return meta_cfg["inner_steps"] if meta_cfg else 0
+
+
 def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
                subsample: float, meta_cfg=None):
   """One Adam step on a batch of images; returns (state, metrics)."""
   images = batch["image"]                                      # [B, H, W, C]
   b, h, w, c = images.shape
   rng = jax.random.fold_in(rng, state["step"])
-  rng_coords, rng_dropout = jax.random.split(rng)
+  rng_coords, rng_dropout, rng_inner = jax.random.split(rng, 3)
   coords, indices = training_coords(rng_coords, (h, w), b, jitter, subsample)
   targets = images.reshape(b, h * w, c)
   if indices is not None:
     targets = jnp.take_along_axis(targets, indices[..., None], axis=1)
+  inner_coords, inner_targets = coords, targets
+  # Configs saved before the option existed have no "inner_subsample".
+  inner_fraction = (meta_cfg or {}).get("inner_subsample", 1.0)
+  if inner_steps(meta_cfg) and inner_fraction < 1.0:
+    inner_coords, inner_targets = inner_subset(rng_inner, coords, targets,
+                                               inner_fraction)
 
   def loss_fn(params):
     latents = model.apply({"params": params}, images, train=True,
                           rngs={"dropout": rng_dropout}, method="encode")
-    latents, inner_mse = adapt(params, latents, coords, targets, model=model,
-                               meta_cfg=meta_cfg)
+    latents, inner_mse = adapt(params, latents, inner_coords, inner_targets,
+                               model=model, meta_cfg=meta_cfg)
     pred = model.apply({"params": params}, latents, coords, method="decode")
     loss, psnr = losses.mse_and_psnr(pred, targets)
     return loss, (psnr, inner_mse)
@@ -117,15 +140,20 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
   return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
 
 
-def eval_latents(params, images, *, model, meta_cfg=None):
-  """The latents of test images [B, H, W, C]; meta-learned models first
-  adapt them on each image's own pixel grid."""
+def adapted_latents(params, images, *, model, meta_cfg=None):
+  """The latents of test images [B, H, W, C] and the MSE before each inner
+  step [B, K] (None without one): meta-learned models adapt them on each
+  image's own pixel grid."""
   latents = model.apply({"params": params}, images, method="encode")
   b, h, w, c = images.shape
   grid = jnp.asarray(coords_lib.grid((h, w)).reshape(-1, 2))
-  latents, _ = adapt(params, latents, grid, images.reshape(b, h * w, c),
-                     model=model, meta_cfg=meta_cfg, train=False)
-  return latents
+  return adapt(params, latents, grid, images.reshape(b, h * w, c),
+               model=model, meta_cfg=meta_cfg, train=False)
+
+
+def eval_latents(params, images, *, model, meta_cfg=None):
+  """The latents of test images, adapted by the inner loop if there is one."""
+  return adapted_latents(params, images, model=model, meta_cfg=meta_cfg)[0]
 
 
 def reconstruct(params, images, upsample: int = 1, *, model, chunk: int,
@@ -135,6 +163,29 @@ def reconstruct(params, images, upsample: int = 1, *, model, chunk: int,
   decode = functools.partial(model.apply, {"params": params}, method="decode")
   return evaluators.render(decode, latents, images.shape[1:3],
                            upsample=upsample, chunk=chunk)
+
+
+def inner_step_reconstructions(params, images, *, model, chunk: int,
+                               meta_cfg):
+  """[K + 1, B, H, W, C]: each image predicted after 0, 1, ..., K inner
+  steps (IPC Fig. 7)."""
+  return jnp.stack([
+      reconstruct(params, images, model=model, chunk=chunk,
+                  meta_cfg=dict(meta_cfg, inner_steps=k))
+      for k in range(inner_steps(meta_cfg) + 1)])
+
+
+def eval_metrics(params, images, *, model, chunk: int, meta_cfg=None):
+  """Per-instance test metrics [B]: PSNR, the mean-colour baseline's, and
+  for meta-learned models psnr_inner_k, the PSNR before inner step k."""
+  latents, inner_mse = adapted_latents(params, images, model=model,
+                                       meta_cfg=meta_cfg)
+  decode = functools.partial(model.apply, {"params": params}, method="decode")
+  pred = evaluators.render(decode, latents, images.shape[1:3], chunk=chunk)
+  metrics = evaluators.reconstruction_metrics(pred, images)
+  for k in range(inner_steps(meta_cfg)):
+    metrics[f"psnr_inner_{k}"] = losses.psnr_from_mse(inner_mse[:, k])
+  return metrics
 
 
 class Setup:
@@ -161,13 +212,18 @@ class Setup:
         jitter=config.train.coord_jitter,
         subsample=config.train.coord_subsample,
         meta_cfg=meta_cfg)
+    self.eval_fn = jax.jit(functools.partial(  # (params, images) -> {: [B]}
+        eval_metrics, model=self.model, chunk=config.eval_coord_chunk,
+        meta_cfg=meta_cfg))
     recon = functools.partial(reconstruct, model=self.model,
                               chunk=config.eval_coord_chunk,
                               meta_cfg=meta_cfg)
-    self.eval_fn = jax.jit(  # (params, images) -> (psnr [B], baseline [B])
-        lambda p, x: evaluators.reconstruction_metrics(recon(p, x), x))
     self.render_fn = jax.jit(recon, static_argnums=2,
                              out_shardings=sharding.replicated(self.mesh))
+    self.inner_render_fn = jax.jit(functools.partial(
+        inner_step_reconstructions, model=self.model,
+        chunk=config.eval_coord_chunk, meta_cfg=meta_cfg),
+        out_shardings=sharding.replicated(self.mesh))
 
   def evaluate(self, params, writer: utils.MetricWriter, step: int,
                workdir: str) -> dict[str, float]:
@@ -180,21 +236,32 @@ class Setup:
     logging.info("eval at step %d: PSNR %.2f dB (mean-colour baseline %.2f dB)"
                  " over %d test images", step, scalars["eval/psnr"],
                  scalars["eval/baseline_psnr"], scalars["eval/num_examples"])
+    if inner_steps(self.meta_cfg):
+      logging.info("eval PSNR before inner steps 0..%d: %s",
+                   inner_steps(self.meta_cfg) - 1, " ".join(
+                       f"{scalars[f'eval/psnr_inner_{k}']:.2f}"
+                       for k in range(inner_steps(self.meta_cfg))))
     self.write_images(params, step, workdir)
     return scalars
 
   def write_images(self, params, step: int, workdir: str):
-    """Targets over reconstructions at 1x, 2x and 3x, one PNG per factor."""
+    """Targets over reconstructions at 1x, 2x and 3x, one PNG per factor;
+    meta-learned models also get targets over the predictions after each
+    inner step (inner_XXXXXXXX.png)."""
     images = input_pipeline.eval_sample(self.config.input,
                                         self.config.num_images)
     on_mesh = jax.device_put(images, sharding.replicated(self.mesh))
+    grids = {}
     for factor in self.config.render_upsample:
-      recon = np.asarray(jax.device_get(self.render_fn(params, on_mesh,
-                                                       factor)))
-      if jax.process_index() == 0:
-        evaluators.save_grid(
-            os.path.join(workdir, "images", f"recon_{step:08d}_x{factor}.png"),
-            [evaluators.upscale_nearest(images, factor), recon])
+      recon = jax.device_get(self.render_fn(params, on_mesh, factor))
+      grids[f"recon_{step:08d}_x{factor}.png"] = [
+          evaluators.upscale_nearest(images, factor), np.asarray(recon)]
+    if inner_steps(self.meta_cfg):
+      steps = jax.device_get(self.inner_render_fn(params, on_mesh))
+      grids[f"inner_{step:08d}.png"] = [images, *np.asarray(steps)]
+    if jax.process_index() == 0:
+      for name, rows in grids.items():
+        evaluators.save_grid(os.path.join(workdir, "images", name), rows)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):

@@ -1,12 +1,16 @@
 """The inner loop: its step formula, meta-gradients and batching."""
 
 import functools
+import os
 
 from absl.testing import absltest
 import jax
 import jax.numpy as jnp
 import numpy as np
+from PIL import Image
 
+from ginr_jax import coords as coords_lib
+from ginr_jax import losses
 from ginr_jax import meta
 from ginr_jax import train
 from ginr_jax.models import hyponet
@@ -120,10 +124,6 @@ class InnerLoopTest(absltest.TestCase):
       np.testing.assert_allclose(batched_losses[i], single_losses, rtol=1e-5)
 
 
-if __name__ == "__main__":
-  absltest.main()
-
-
 class MetaIPCTest(absltest.TestCase):
 
   def setUp(self):
@@ -157,6 +157,62 @@ class MetaIPCTest(absltest.TestCase):
 
     self.assertLess(mse(3), mse(0))
 
+  def test_eval_reports_psnr_before_each_inner_step(self):
+    meta_cfg = dict(self.config.meta.to_dict(), inner_lr=0.02)
+    kwargs = dict(model=self.setup.model, chunk=4096, meta_cfg=meta_cfg)
+    metrics = train.eval_metrics(self.params, self.images, **kwargs)
+    steps = train.inner_step_reconstructions(self.params, self.images,
+                                             **kwargs)
+    self.assertEqual(steps.shape, (3, *self.images.shape))
+    psnr = [losses.psnr_from_mse(losses.per_instance_mse(s, self.images))
+            for s in steps]
+    for k in range(2):
+      np.testing.assert_allclose(metrics[f"psnr_inner_{k}"], psnr[k],
+                                 rtol=1e-5)
+    np.testing.assert_allclose(metrics["psnr"], psnr[2], rtol=1e-5)
+    self.assertTrue(np.all(metrics["psnr"] > metrics["psnr_inner_0"]))
+
+  def test_write_images_draws_every_inner_step(self):
+    workdir = self.create_tempdir().full_path
+    self.setup.write_images(self.params, 7, workdir)
+    image = np.asarray(Image.open(
+        os.path.join(workdir, "images", "inner_00000007.png")))
+    side = self.config.input.image_size
+    # targets, then the prediction after 0, 1 and 2 inner steps.
+    self.assertEqual(image.shape[0], 4 * (side + 2) + 2)
+
+  def test_inner_subset_pairs_coordinates_with_their_targets(self):
+    grid = jnp.asarray(coords_lib.grid((6, 6)).reshape(-1, 2))
+    per_instance = grid + jnp.arange(2.0)[:, None, None]       # [2, 36, 2]
+    for coords in (grid, per_instance):
+      targets = jnp.broadcast_to(coords, (2, 36, 2)) @ jnp.array(
+          [[1.0, 0.0, 2.0], [3.0, 1.0, 0.0]])                   # f(coords)
+      sub_c, sub_t = train.inner_subset(jax.random.key(0), coords, targets,
+                                        0.25)
+      self.assertEqual(sub_c.shape, (2, 9, 2))
+      np.testing.assert_allclose(
+          sub_t, sub_c @ jnp.array([[1.0, 0.0, 2.0], [3.0, 1.0, 0.0]]),
+          atol=1e-6)
+      self.assertEqual(len(np.unique(np.asarray(sub_c[0]), axis=0)), 9)
+
+  def test_inner_subsample_only_changes_the_inner_loop(self):
+    state = self.setup.init(jax.random.key(0))
+    batch = {"image": self.images}
+
+    def train_psnr(**meta):
+      config = meta_ipc.get_config("tiny")
+      config.meta.update(meta)
+      setup = train.Setup(config)
+      _, metrics = jax.jit(setup.train_step)(state, batch, jax.random.key(1))
+      return float(metrics["train/psnr"])
+
+    self.assertEqual(train_psnr(inner_steps=0, inner_subsample=0.5),
+                     train_psnr(inner_steps=0))
+    full, half = train_psnr(inner_lr=0.02), train_psnr(inner_lr=0.02,
+                                                        inner_subsample=0.5)
+    self.assertTrue(np.isfinite(half))
+    self.assertNotEqual(full, half)
+
 
 class LearnedInitTest(absltest.TestCase):
 
@@ -189,3 +245,7 @@ class LearnedInitTest(absltest.TestCase):
     latents = model.apply(variables, images, method="encode")
     self.assertEqual(set(latents["layer_4"]), {"w", "b"})
     self.assertNotIn("hyponet", variables["params"])
+
+
+if __name__ == "__main__":
+  absltest.main()
