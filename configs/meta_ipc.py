@@ -23,6 +23,13 @@ as the official evaluation) before measuring PSNR; training logs
 train/psnr_inner_k, the PSNR before inner step k (k = 0: V_0 itself).
 
 Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps.
+Memory of the ffhq256 training step at batch 16, from XLA's analysis of the
+compiled step (`python -m ginr_jax.benchmark --config=configs/meta_ipc.py
+--compile_only --variant=ffhq256 --variant=ffhq256,remat ...`, CPU; per
+device, nearly all activations): second-order 25.1 GB; remat 12.1 GB (1.22x
+the FLOPs); inner_subsample=0.25 12.5 GB (0.52x the FLOPs); both 7.8 GB;
+first_order 7.8 GB. At batch 2 the measured peak RSS of a run is the
+compiled figure plus about 0.5 GB (3.7 / 2.2 / 2.2 / 1.5 GB).
 
 Arguments: `data` (imagenette | ffhq256, positional), `epochs` (0: the
 official config's), `first_order` (first-order meta-gradient), `remat`
