@@ -29,6 +29,8 @@ Measured on a 2-core CPU after 3,000 steps (seed 0; baseline 17.68 dB):
   model=transinr  23.43 dB   9 min 8 s
   (default, IPC)  24.58 dB   7 min 20 s
   model=la_ginr   26.36 dB   14 min 52 s
+  model=meta_ipc  25.01 dB   (12.56 / 23.13 dB before inner steps 1 / 2)
+  model=maml      24.32 dB   (9.42 / 21.71 dB)
 (README, Results: learning curves and locality maps.)
 
 Arguments: `tiny` (synthetic data, tiny model, 3 steps) and the model
