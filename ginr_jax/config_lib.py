@@ -195,6 +195,9 @@ def base_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.num_devices = 0            # devices on the "data" mesh axis; 0: all
+  # Parameters and optimizer state: "data_parallel" (replicated) or "fsdp"
+  # (sharded over the devices by `rules`, then by size; see sharding.py).
+  c.sharding = dict(strategy="data_parallel", min_size=2**14, rules=())
   c.model_name = "ipc"
   c.model = ipc_model()
   # name: a dataset of ginr_jax/datasets; kwargs: its extra options; augment:

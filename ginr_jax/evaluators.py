@@ -2,11 +2,13 @@
 instance, the mean-colour baseline, and PNG grids of reconstructions at 1x
 and at denser coordinate grids (the representation's super-resolution)."""
 
+import functools
 import os
 from typing import Callable, Iterable
 
 from absl import logging
 import jax
+from jax.experimental import multihost_utils
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image
@@ -67,10 +69,13 @@ def evaluate(eval_fn: Callable, params, batches: Iterable[dict]
   Returns:
     {"eval/<name>": mean} for every metric, and "eval/num_examples".
   """
+  # Global arrays, gathered on every process (several hosts: each holds only
+  # its devices' shards).
+  fetch = functools.partial(multihost_utils.process_allgather, tiled=True)
   totals, count = {}, 0
   for i, batch in enumerate(batches):
-    metrics = jax.device_get(eval_fn(params, batch["image"]))
-    mask = np.asarray(jax.device_get(batch["mask"]))
+    metrics = fetch(eval_fn(params, batch["image"]))
+    mask = np.asarray(fetch(batch["mask"]))
     for name, values in metrics.items():
       totals[name] = totals.get(name, 0.0) + float(np.sum(values[mask]))
     count += int(mask.sum())

@@ -1,10 +1,12 @@
 """Entry point: `python -m ginr_jax.main --config=configs/X.py[:arg]
 --workdir=DIR [--mode=train|eval]`.
 
-Training resumes from the workdir's latest checkpoint; `--mode=eval`
+Training resumes from the workdir's latest checkpoint (SIGTERM saves one and
+stops cleanly); `--mode=eval`
 evaluates that checkpoint (or `--step`) on the full test split without
 training. Override any config value with `--config.a.b=value`; unknown keys
-and wrongly typed values fail before anything runs.
+and wrongly typed values fail before anything runs. Several processes
+(hosts): see `ginr_jax/distributed.py` and `launch/README.md`.
 """
 
 import logging as std_logging
@@ -15,6 +17,7 @@ from absl import logging
 import jax
 from ml_collections import config_flags
 
+from ginr_jax import distributed
 from ginr_jax import train
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -26,6 +29,17 @@ _MODE = flags.DEFINE_enum("mode", "train", ["train", "eval"],
                           "train (and evaluate), or evaluate a checkpoint.")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step for --mode=eval "
                              "(default: the latest).")
+_DISTRIBUTED = flags.DEFINE_enum(
+    "distributed", "auto", list(distributed.MODES),
+    "Start JAX's multi-process runtime: auto (when a coordinator is given or "
+    "SLURM / a TPU pod / Open MPI runs several processes), on, off.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "host:port of process 0, for a run of "
+    "several processes started by hand (launch/local.py sets it).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None,
+                                      "Processes in the run.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None,
+                                   "This process's index, 0 .. n-1.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -39,6 +53,10 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   quiet_orbax()
+  distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
+                         _NUM_PROCESSES.value, _PROCESS_ID.value)
+  if jax.process_index() > 0:     # process 0 speaks for the run
+    logging.set_verbosity(logging.WARNING)
   logging.info("JAX %s, process %d/%d, devices: %s", jax.__version__,
                jax.process_index(), jax.process_count(), jax.devices())
   if _MODE.value == "train":

@@ -20,6 +20,7 @@ import optax
 
 from ginr_jax import checkpoint
 from ginr_jax import coords as coords_lib
+from ginr_jax import distributed
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
 from ginr_jax import losses
@@ -201,7 +202,10 @@ class Setup:
     init = functools.partial(init_state, model=self.model, tx=self.tx,
                              image_shape=self.image_shape)
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
-    self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh)
+    # Configs saved before FSDP existed have no "sharding".
+    self.state_sharding = sharding.state_sharding(
+        self.state_shape, self.mesh,
+        **(config.sharding.to_dict() if "sharding" in config else {}))
     self.init = jax.jit(init, out_shardings=self.state_sharding)
     # Configs saved before meta-learning existed have no "meta".
     self.meta_cfg = meta_cfg = (config.meta.to_dict() if "meta" in config
@@ -299,12 +303,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     checkpoint.save(manager, step, state, data_state)
 
   step, data_state = first_step, train_iter.get_state()
+  preemption = distributed.Preemption()
   try:
     while step < cfg.total_steps:
       state, metrics = update_fn(state, next(train_iter), rng)
       step, data_state = step + 1, train_iter.get_state()
       last = step == cfg.total_steps
-      if step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last:
+      stop = preemption.reached(step)
+      if (step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last
+          or stop):
         scalars = jax.device_get(metrics)
         if not np.isfinite(scalars["train/loss"]):
           good = manager.latest_step()
@@ -319,8 +326,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
         writer.write_scalars(step, scalars)
         logging.info(progress.line(step, rate, {
             k: scalars[k] for k in ("train/loss", "train/psnr")}))
-      if step % cfg.ckpt_steps == 0 or last:
+      if step % cfg.ckpt_steps == 0 or last or stop:
         save(step, data_state)
+      if stop:
+        logging.warning("Preempted: stopped at step %d with a checkpoint; "
+                        "run the same command to resume.", step)
+        break
       if step % cfg.eval_steps == 0 or last:
         setup.evaluate(state["params"], writer, step, workdir)
   except KeyboardInterrupt:
@@ -329,6 +340,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
       save(step, data_state)
     raise
   finally:
+    preemption.close()
     manager.wait_until_finished()
     writer.close()
   return state
