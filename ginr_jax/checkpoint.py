@@ -1,6 +1,7 @@
 """orbax checkpoints of the train state together with the data iterator.
 
-A checkpoint is `workdir/checkpoints/<step>/` with two items: "state" (the
+A checkpoint is `workdir/checkpoints/<step>/` (or `config.checkpoint_dir`)
+with two items: "state" (the
 train-state pytree, restored with its shardings) and "data" (the iterator
 state as JSON), so a resumed run sees exactly the batches it would have seen.
 orbax writes into a temporary folder and renames it when complete, so an
@@ -13,9 +14,20 @@ import jax
 import orbax.checkpoint as ocp
 
 
-def make_manager(workdir: str, max_to_keep: int = 2) -> ocp.CheckpointManager:
+def directory(workdir: str, checkpoint_dir: str = "") -> str:
+  """`checkpoint_dir` (a path every host reaches, e.g. gs://bucket/run, for
+  runs on several hosts without a shared file system), else
+  WORKDIR/checkpoints."""
+  if checkpoint_dir:
+    return checkpoint_dir if "://" in checkpoint_dir else os.path.abspath(
+        checkpoint_dir)
+  return os.path.join(os.path.abspath(workdir), "checkpoints")
+
+
+def make_manager(workdir: str, max_to_keep: int = 2,
+                 checkpoint_dir: str = "") -> ocp.CheckpointManager:
   return ocp.CheckpointManager(
-      os.path.join(os.path.abspath(workdir), "checkpoints"),
+      directory(workdir, checkpoint_dir),
       options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep,
                                            create=True))
 

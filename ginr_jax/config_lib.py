@@ -220,6 +220,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.ckpt_steps = 5_000
   c.eval_steps = 20_000
   c.keep_checkpoints = 2
+  c.checkpoint_dir = ""        # "": WORKDIR/checkpoints; gs://... for pods
   c.eval_max_examples = 0      # 0: the whole test split
   c.eval_coord_chunk = 65536
   c.num_images = 8

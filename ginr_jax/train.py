@@ -281,7 +281,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   if jax.process_index() == 0:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
-  manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints)
+  manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints,
+                                    cfg.get("checkpoint_dir", ""))
   writer = utils.MetricWriter(workdir)
   if manager.latest_step() is not None:
     abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
@@ -350,7 +351,8 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict, workdir: str,
                         step: int | None = None) -> dict[str, float]:
   """Evaluates a saved checkpoint of `workdir` without training."""
   setup = Setup(config)
-  manager = checkpoint.make_manager(workdir)
+  manager = checkpoint.make_manager(
+      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
   if manager.latest_step() is None:
     raise FileNotFoundError(f"No checkpoint in {manager.directory}; train "
                             "first with the same --workdir.")
@@ -376,7 +378,8 @@ def load_workdir(workdir: str, config_path: str | None = None,
   with open(config_path) as f:
     config = ml_collections.ConfigDict(json.load(f))
   setup = Setup(config)
-  manager = checkpoint.make_manager(workdir)
+  manager = checkpoint.make_manager(
+      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
   if manager.latest_step() is None:
     raise FileNotFoundError(f"No checkpoint in {manager.directory}.")
   abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
