@@ -39,13 +39,14 @@ def parse_arg(arg: str | None, **spec):
 
 ENCODER = dict(
     patch_size=9, patch_padding=1,       # 178 -> 180 -> 20x20 = 400 tokens
-    width=768, depth=6, num_heads=12, mlp_dim=3072, dropout=0.1)
+    width=768, depth=6, num_heads=12, mlp_dim=3072, dropout=0.1,
+    dtype="float32")             # the transformer's compute dtype
 
 
 def hyponet(ff_sigma: float = 128.0, hidden_dim: int = 256) -> dict:
   """The official 5-layer Fourier-feature MLP for RGB images."""
   return dict(input_dim=2, output_dim=3, hidden_dim=hidden_dim, n_layers=5,
-              ff_dim=128, ff_sigma=ff_sigma, output_bias=0.5)
+              ff_dim=128, ff_sigma=ff_sigma, output_bias=0.5, dtype="float32")
 
 
 def ipc_model(**hyponet_kwargs) -> dict:
@@ -84,6 +85,10 @@ MODEL_ARGS = dict(
     sigma_q=0.0,            # LA-GINR query sigma
     linear6=True,           # LA-GINR Linear of Eq. 6
     linear7=True,           # LA-GINR Linear of Eq. 7
+    # Compute dtype: fp32; bf16 (the transformer in bfloat16); bf16_all
+    # (also the hyponet of IPC / TransINR). Parameters, optimizer state and
+    # the loss stay float32.
+    precision="fp32",
 )
 _MODEL_ONLY_ARGS = {
     "ipc": ("form", "layer", "r"),
@@ -114,6 +119,12 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
         raise ValueError(f"Config argument {key}={arg[key]} applies to "
                          f"model={model}, not model={arg.model}.")
   c.model_name = arg.model
+  if arg.precision not in ("fp32", "bf16", "bf16_all"):
+    raise ValueError(f"precision={arg.precision!r}; use fp32, bf16 or "
+                     "bf16_all.")
+  if arg.precision == "bf16_all" and arg.model == "la_ginr":
+    raise ValueError("precision=bf16_all: LA-GINR's decoder runs in float32;"
+                     " use precision=bf16 (its transformer in bfloat16).")
   if arg.model == "ipc":
     model = ipc_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
     layer = arg.layer - 1
@@ -143,6 +154,10 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
         token_aggregation="attention" if arg.sta else "weight",
         multiband=arg.multiband, freq_linear=arg.linear6,
         mod_linear=arg.linear7)
+  if arg.precision != "fp32":
+    model["dtype"] = "bfloat16"
+  if arg.precision == "bf16_all":
+    model["hyponet"]["dtype"] = "bfloat16"
   c.model = model
 
 

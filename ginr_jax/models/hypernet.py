@@ -23,6 +23,8 @@ class WeightTokenEncoder(nn.Module):
     num_heads: attention heads.
     mlp_dim: hidden size of the transformer MLPs.
     dropout: residual dropout rate.
+    dtype: compute dtype of the transformer ("bfloat16" for mixed
+      precision); parameters and the returned tokens are float32.
   """
 
   num_weight_tokens: int
@@ -31,19 +33,22 @@ class WeightTokenEncoder(nn.Module):
   num_heads: int = 12
   mlp_dim: int = 3072
   dropout: float = 0.1
+  dtype: str = "float32"
 
   @nn.compact
   def __call__(self, tokens: jax.Array, train: bool) -> jax.Array:
     b, num_tokens, _ = tokens.shape
-    x = transformer.Linear(self.width, name="patch_embed")(tokens)
+    x = transformer.Linear(self.width, self.dtype, name="patch_embed")(tokens)
     # N(0, 1) as the official pos_emb_latent and weight tokens.
     pos = self.param("pos_embed", nn.initializers.normal(1.0),
                      (num_tokens, self.width))
     weight_tokens = self.param("weight_tokens", nn.initializers.normal(1.0),
                                (self.num_weight_tokens, self.width))
     x = jnp.concatenate(
-        [x + pos, jnp.broadcast_to(weight_tokens, (b, *weight_tokens.shape))],
+        [x + pos.astype(self.dtype), jnp.broadcast_to(
+            weight_tokens, (b, *weight_tokens.shape)).astype(self.dtype)],
         axis=1)
     x = transformer.Encoder(self.depth, self.num_heads, self.mlp_dim,
-                            self.dropout, name="transformer")(x, train)
-    return x[:, num_tokens:]
+                            self.dropout, self.dtype, name="transformer")(
+                                x, train)
+    return x[:, num_tokens:].astype(jnp.float32)

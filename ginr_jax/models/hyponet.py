@@ -45,6 +45,9 @@ class HypoNet:
     ff_dim: number of Fourier projections; features are [cos, sin], 2*ff_dim.
     ff_sigma: largest Fourier frequency (frequencies log-spaced from 1).
     output_bias: constant added to the output (0.5 for images in [0, 1]).
+    dtype: compute dtype of the layers' products ("bfloat16" for mixed
+      precision); Fourier features, weight normalisation and the output
+      stay float32.
   """
 
   input_dim: int = 2
@@ -54,6 +57,7 @@ class HypoNet:
   ff_dim: int = 128
   ff_sigma: float = 128.0
   output_bias: float = 0.5
+  dtype: str = "float32"
 
   def __post_init__(self):
     if self.ff_dim % self.input_dim:
@@ -118,15 +122,16 @@ class HypoNet:
       [N, output_dim] predictions, plus the list of hidden activations
       [N, hidden_dim] of layers 0..n_layers-2 if return_activations.
     """
-    h = self.fourier_features(coords)
+    h = self.fourier_features(coords).astype(self.dtype)
     activations = []
     for i in range(self.n_layers):
       layer = params[layer_name(i)]
-      h = h @ normalize_weight(layer["w"]) + layer["b"]
+      w = normalize_weight(layer["w"]).astype(self.dtype)
+      h = h @ w + layer["b"].astype(self.dtype)
       if i < self.n_layers - 1:
         h = jax.nn.relu(h)
         activations.append(h)
-    out = h + self.output_bias
+    out = h.astype(jnp.float32) + self.output_bias
     return (out, activations) if return_activations else out
 
   def apply_batch(self, params: Params, coords: jax.Array,

@@ -56,6 +56,7 @@ class Model(nn.Module):
     num_heads: attention heads.
     mlp_dim: hidden size of the transformer MLPs.
     dropout: residual dropout rate of the transformer.
+    dtype: the transformer's compute dtype ("bfloat16": mixed precision).
   """
 
   hyponet: hyponet_lib.HypoNet
@@ -69,6 +70,7 @@ class Model(nn.Module):
   num_heads: int = 12
   mlp_dim: int = 3072
   dropout: float = 0.1
+  dtype: str = "float32"
 
   def setup(self):
     n_layers = self.hyponet.n_layers
@@ -86,7 +88,7 @@ class Model(nn.Module):
           f"layer {self.modulated_layer}), not {self.rank}.")
     self.encoder = hypernet.WeightTokenEncoder(
         self.rank, self.width, self.depth, self.num_heads, self.mlp_dim,
-        self.dropout)
+        self.dropout, self.dtype)
     self.composer_norm = transformer.layer_norm()
     self.composer_head = transformer.Linear(fan_in)
     if self.composer_form == "shared_u":

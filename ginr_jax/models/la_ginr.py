@@ -252,6 +252,7 @@ class Model(nn.Module):
     num_heads: self-attention heads of the encoder.
     mlp_dim: hidden size of the transformer MLPs.
     dropout: residual dropout rate of the transformer.
+    dtype: the transformer's compute dtype ("bfloat16": mixed precision).
   """
 
   decoder: Decoder
@@ -262,11 +263,12 @@ class Model(nn.Module):
   num_heads: int = 12
   mlp_dim: int = 3072
   dropout: float = 0.1
+  dtype: str = "float32"
 
   def setup(self):
     self.encoder = hypernet.WeightTokenEncoder(
         self.decoder.num_latents, self.width, self.depth, self.num_heads,
-        self.mlp_dim, self.dropout)
+        self.mlp_dim, self.dropout, self.dtype)
     self.latent_norm = transformer.layer_norm()
     self.latent_head = transformer.Linear(self.decoder.hidden_dim)
 

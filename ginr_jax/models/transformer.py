@@ -24,26 +24,36 @@ def torch_uniform_init(fan_in: int):
 
 
 class Linear(nn.Module):
-  """Dense layer with torch.nn.Linear's default initialisation."""
+  """Dense layer with torch.nn.Linear's default initialisation.
+
+  Parameters are float32; `dtype` (e.g. "bfloat16") is the compute dtype of
+  the product and of the output (None: the input's).
+  """
 
   features: int
+  dtype: str | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     init = torch_uniform_init(x.shape[-1])
     kernel = self.param("kernel", init, (x.shape[-1], self.features))
     bias = self.param("bias", init, (self.features,))
+    if self.dtype is not None:
+      x, kernel, bias = (a.astype(self.dtype) for a in (x, kernel, bias))
     return x @ kernel + bias
 
 
-def layer_norm(name: str | None = None) -> nn.LayerNorm:
-  return nn.LayerNorm(epsilon=1e-5, name=name)  # torch's default epsilon
+def layer_norm(name: str | None = None, dtype: str | None = None
+               ) -> nn.LayerNorm:
+  # torch's default epsilon; flax computes the statistics in float32.
+  return nn.LayerNorm(epsilon=1e-5, dtype=dtype, name=name)
 
 
 class SelfAttention(nn.Module):
   """Multi-head self-attention, no mask (bidirectional)."""
 
   num_heads: int
+  dtype: str | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -51,11 +61,11 @@ class SelfAttention(nn.Module):
     if d % self.num_heads:
       raise ValueError(f"width {d} is not divisible by {self.num_heads} heads.")
     split = lambda y: y.reshape(b, t, self.num_heads, d // self.num_heads)
-    q = split(Linear(d, name="query")(x))
-    k = split(Linear(d, name="key")(x))
-    v = split(Linear(d, name="value")(x))
+    q = split(Linear(d, self.dtype, name="query")(x))
+    k = split(Linear(d, self.dtype, name="key")(x))
+    v = split(Linear(d, self.dtype, name="value")(x))
     y = jax.nn.dot_product_attention(q, k, v)  # scale 1/sqrt(head_dim)
-    return Linear(d, name="out")(y.reshape(b, t, d))
+    return Linear(d, self.dtype, name="out")(y.reshape(b, t, d))
 
 
 class Block(nn.Module):
@@ -64,30 +74,36 @@ class Block(nn.Module):
   num_heads: int
   mlp_dim: int
   dropout: float
+  dtype: str | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     drop = nn.Dropout(self.dropout, deterministic=not train)
-    y = SelfAttention(self.num_heads, name="attn")(layer_norm("ln_1")(x))
+    y = SelfAttention(self.num_heads, self.dtype, name="attn")(
+        layer_norm("ln_1", self.dtype)(x))
     x = x + drop(y)
-    y = layer_norm("ln_2")(x)
-    y = Linear(self.mlp_dim, name="mlp_in")(y)
+    y = layer_norm("ln_2", self.dtype)(x)
+    y = Linear(self.mlp_dim, self.dtype, name="mlp_in")(y)
     y = nn.gelu(y, approximate=False)
-    y = Linear(x.shape[-1], name="mlp_out")(y)
+    y = Linear(x.shape[-1], self.dtype, name="mlp_out")(y)
     return x + drop(y)
 
 
 class Encoder(nn.Module):
-  """A stack of `depth` pre-LN blocks over [B, T, D] tokens."""
+  """A stack of `depth` pre-LN blocks over [B, T, D] tokens, computed in
+  `dtype` (None: the input's) with float32 parameters."""
 
   depth: int = 6
   num_heads: int = 12
   mlp_dim: int = 3072
   dropout: float = 0.1
+  dtype: str | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
+    if self.dtype is not None:
+      x = x.astype(self.dtype)
     for i in range(self.depth):
-      x = Block(self.num_heads, self.mlp_dim, self.dropout,
+      x = Block(self.num_heads, self.mlp_dim, self.dropout, self.dtype,
                 name=f"block_{i}")(x, train)
     return x

@@ -49,6 +49,7 @@ class Model(nn.Module):
     num_heads: attention heads.
     mlp_dim: hidden size of the transformer MLPs.
     dropout: residual dropout rate of the transformer.
+    dtype: the transformer's compute dtype ("bfloat16": mixed precision).
   """
 
   hyponet: hyponet_lib.HypoNet
@@ -60,12 +61,13 @@ class Model(nn.Module):
   num_heads: int = 12
   mlp_dim: int = 3072
   dropout: float = 0.1
+  dtype: str = "float32"
 
   def setup(self):
     self.counts = group_counts(self.hyponet, self.groups)
     self.encoder = hypernet.WeightTokenEncoder(
         sum(self.counts), self.width, self.depth, self.num_heads, self.mlp_dim,
-        self.dropout)
+        self.dropout, self.dtype)
     shapes = self.hyponet.layer_shapes
     self.group_norms = [transformer.layer_norm() for _ in shapes]
     self.group_heads = [transformer.Linear(fan_in) for fan_in, _ in shapes]

@@ -1,0 +1,74 @@
+"""Mixed precision: bfloat16 compute with float32 parameters, gradients and
+loss, close to the float32 step."""
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import jax
+import jax.extend
+import jax.numpy as jnp
+import numpy as np
+
+from ginr_jax import train
+from ginr_jax.models import hyponet
+from configs import demo
+
+
+def dot_dtypes(fn, *args) -> set[str]:
+  """The input dtypes of every matrix product in fn's jaxpr."""
+  found = set()
+
+  def visit(jaxpr):
+    for eqn in jaxpr.eqns:
+      if eqn.primitive.name == "dot_general":
+        found.add(str(eqn.invars[0].aval.dtype))
+      for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+        visit(sub)
+
+  visit(jax.make_jaxpr(fn)(*args).jaxpr)
+  return found
+
+
+class PrecisionTest(parameterized.TestCase):
+
+  # The transformer code is shared by every model; bf16_all adds the hyponet.
+  @parameterized.parameters(("ipc", "bf16_all"), ("la_ginr", "bf16"))
+  def test_bf16_step_is_close_to_fp32_with_fp32_state(self, model, precision):
+    results = {}
+    for p in ("fp32", precision):
+      config = demo.get_config(f"model={model},precision={p},tiny")
+      setup = train.Setup(config)
+      state = setup.init(jax.random.key(0))
+      size = config.input.image_size
+      batch = {"image": jnp.asarray(np.random.default_rng(0).uniform(
+          size=(8, size, size, 3)), jnp.float32)}
+      step = jax.jit(setup.train_step)
+      if p != "fp32":
+        self.assertIn("bfloat16", dot_dtypes(step, state, batch,
+                                             jax.random.key(1)))
+      new_state, metrics = step(state, batch, jax.random.key(1))
+      self.assertEqual({str(x.dtype) for x in jax.tree.leaves(new_state)
+                        if jnp.issubdtype(x.dtype, jnp.floating)},
+                       {"float32"})
+      results[p] = metrics
+    for key in ("train/loss", "train/l2_grads"):
+      np.testing.assert_allclose(results[precision][key], results["fp32"][key],
+                                 rtol=2e-2)
+
+  def test_bf16_hyponet_keeps_features_and_output_in_fp32(self):
+    fp32 = hyponet.HypoNet(hidden_dim=32, ff_dim=16, ff_sigma=64.0)
+    bf16 = hyponet.HypoNet(hidden_dim=32, ff_dim=16, ff_sigma=64.0,
+                           dtype="bfloat16")
+    params = fp32.init(jax.random.key(0))
+    coords = jax.random.uniform(jax.random.key(1), (64, 2), minval=-1)
+    out = bf16.apply(params, coords)
+    self.assertEqual(out.dtype, jnp.float32)
+    np.testing.assert_allclose(out, fp32.apply(params, coords), atol=2e-2)
+    self.assertEqual(dot_dtypes(bf16.apply, params, coords), {"bfloat16"})
+
+  def test_la_ginr_decoder_in_bf16_is_refused(self):
+    with self.assertRaisesRegex(ValueError, "LA-GINR's decoder"):
+      demo.get_config("model=la_ginr,precision=bf16_all")
+
+
+if __name__ == "__main__":
+  absltest.main()
