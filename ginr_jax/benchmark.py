@@ -22,6 +22,10 @@ rematerialisation or inner-loop coordinate subsampling:
   python -m ginr_jax.benchmark --config=configs/meta_ipc.py:ffhq256 \
       --compile_only --variant=ffhq256 --variant=ffhq256,remat \
       --variant=ffhq256,inner_subsample=0.25
+and, with --batch_sizes=1,2,4,8, how the memory grows with the batch (the
+largest config's batch per device that fits an 80 GB accelerator). The
+figures are XLA's for the backend it compiles for (CPU here): an estimate
+of a GPU's, whose compiler fuses and schedules differently.
 
 With --variant (config arguments, repeated), every variant of the config file
 is built with the same --config.* overrides and their steps alternate (A B A
@@ -56,6 +60,9 @@ _VARIANTS = flags.DEFINE_multi_string(
 _COMPILE_ONLY = flags.DEFINE_bool(
     "compile_only", False, "Only compile from shapes and report the compiled "
     "cost and memory; run nothing.")
+_BATCH_SIZES = flags.DEFINE_list(
+    "batch_sizes", [], "With --compile_only: compile at each of these global "
+    "batch sizes (e.g. 1,2,4,8) to find the largest that fits a device.")
 flags.mark_flags_as_required(["config"])
 
 
@@ -179,9 +186,12 @@ def main(argv):
     configs = (variant_configs(_VARIANTS.value) if _VARIANTS.value
                else [_CONFIG.value])
     for variant, config in zip(_VARIANTS.value or [None], configs):
-      result = _Timed(config, compile_only=True).compiled_result()
-      print(json.dumps(dict(result, variant=variant) if variant else result),
-            flush=True)
+      for batch_size in _BATCH_SIZES.value or [config.input.batch_size]:
+        config = config.copy_and_resolve_references()
+        config.input.batch_size = int(batch_size)
+        result = _Timed(config, compile_only=True).compiled_result()
+        print(json.dumps(dict(result, variant=variant) if variant else result),
+              flush=True)
     return
   if not _VARIANTS.value:
     result = benchmark(_CONFIG.value, _STEPS.value, _WARMUP.value)
