@@ -32,10 +32,15 @@ is built with the same --config.* overrides and their steps alternate (A B A
 B ...), so that a noisy machine slows them alike; one JSON line per variant,
 then one with each variant's median step time relative to the first. Peak
 memory is then the process's, over all variants.
+
+On a CPU-only install the process first restarts itself with the glibc
+malloc settings of `host_memory` (recorded as glibc_tunables in the result);
+GINR_JAX_MALLOC_TUNING=0 times it with glibc's defaults instead.
 """
 
 import importlib.util
 import json
+import os
 import resource
 import time
 
@@ -46,6 +51,7 @@ import jax
 import numpy as np
 from ml_collections import config_flags
 
+from ginr_jax import host_memory
 from ginr_jax import sharding
 from ginr_jax import train
 from ginr_jax import utils
@@ -124,6 +130,8 @@ class _Timed:
         "num_params": utils.count_params(self.setup.state_shape["params"]),
         "batch_size": self.config.input.batch_size,
         "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
+        # host_memory's malloc settings, when the process runs with them.
+        "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
         "compile_sec": self.compile_sec,
         # XLA's count for the compiled step (0 where the backend has none).
         "flops_per_step": self.flops,
@@ -209,4 +217,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  host_memory.restart_with_malloc_tuning()
   app.run(main)

@@ -71,7 +71,8 @@ class Preemption:
     self._multi = jax.process_count() > 1
     self._previous = None
     # Python delivers signals to the main thread only.
-    if not self._multi and threading.current_thread() is threading.main_thread():
+    main_thread = threading.current_thread() is threading.main_thread()
+    if not self._multi and main_thread:
       self._previous = signal.signal(signal.SIGTERM, self._on_signal)
 
   def _on_signal(self, signum, frame):

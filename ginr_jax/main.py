@@ -18,6 +18,7 @@ import jax
 from ml_collections import config_flags
 
 from ginr_jax import distributed
+from ginr_jax import host_memory
 from ginr_jax import train
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -66,4 +67,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  host_memory.restart_with_malloc_tuning()
   app.run(main)

@@ -53,6 +53,7 @@ import numpy as np
 import optax
 
 from ginr_jax import coords as coords_lib
+from ginr_jax import host_memory
 from ginr_jax import input_pipeline
 from ginr_jax import losses
 from ginr_jax import models
@@ -280,5 +281,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  host_memory.restart_with_malloc_tuning()
   define_flags()
   app.run(main)
