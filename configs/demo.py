@@ -31,7 +31,12 @@ Measured on a 2-core CPU after 3,000 steps (seed 0; baseline 17.68 dB):
   model=la_ginr   26.36 dB   14 min 52 s
   model=meta_ipc  25.01 dB   (12.56 / 23.13 dB before inner steps 1 / 2)
   model=maml      24.32 dB   (9.42 / 21.71 dB)
-(README, Results: learning curves and locality maps.)
+(README, Results: learning curves and locality maps.) Later code changes
+move these by a few tenths: IPC on the current code, seeds 0 / 1, 2 min
+46 s each after the CPU malloc tuning (README, Throughput):
+  precision=fp32      24.23 / 24.32 dB
+  precision=bf16      24.84 / 24.36 dB   (transformer in bfloat16)
+  precision=bf16_all  24.31 / 23.49 dB   (hyponet too)
 
 Arguments: `tiny` (synthetic data, tiny model, 3 steps) and the model
 arguments of `ginr_jax/config_lib.py` (MODEL_ARGS); `model=meta_ipc` and
