@@ -5,6 +5,10 @@ This program owns getting the folder datasets of `images.py` onto disk:
   python -m ginr_jax.datasets.prepare imagenette --data_dir=DATA
   python -m ginr_jax.datasets.prepare celeba --data_dir=DATA
   python -m ginr_jax.datasets.prepare ffhq --data_dir=DATA
+  python -m ginr_jax.datasets.prepare scenes --data_dir=DATA
+
+`scenes` writes generated objects (`scenes.py`) in learnit's ShapeNet layout
+for cars, chairs and lamps, refusing to touch a category that exists.
 
 `imagenette` streams imagenette2-320.tgz (about 330 MB) to a temporary file
 inside DATA, extracts it there, moves `imagenette2-320/` into place and checks
@@ -25,6 +29,8 @@ from absl import app
 from absl import flags
 
 from ginr_jax.datasets import images
+from ginr_jax.datasets import scenes
+from ginr_jax.datasets import shapenet
 
 _DATA_DIR = flags.DEFINE_string(
     "data_dir", images.DEFAULT_DATA_DIR, "Root folder of the datasets."
@@ -156,13 +162,33 @@ def prepare_imagenette(data_dir: str, url: str = IMAGENETTE_URL):
   return validate("imagenette", data_dir)
 
 
+def prepare_scenes(data_dir: str) -> dict[str, int]:
+  """Generated objects for every ShapeNet category; objects per category."""
+  for category in shapenet.CATEGORIES:    # check all before writing any
+    if os.path.exists(shapenet.splits_file(data_dir, category)):
+      raise FileExistsError(
+          f"{shapenet.splits_file(data_dir, category)} exists; generate "
+          "scenes into another --data_dir.")
+  counts = {}
+  for category in shapenet.CATEGORIES:
+    folder = scenes.generate(data_dir, category,
+                             seed=shapenet.CATEGORIES.index(category))
+    counts[category] = len(os.listdir(folder))
+  return counts
+
+
 def main(argv):
-  if len(argv) != 2 or argv[1] not in SPLITS:
+  if len(argv) != 2 or argv[1] not in (*SPLITS, "scenes"):
     raise app.UsageError(
         "usage: python -m ginr_jax.datasets.prepare "
-        f"{{{','.join(SPLITS)}}} --data_dir=DIR"
+        f"{{{','.join((*SPLITS, 'scenes'))}}} --data_dir=DIR"
     )
   name, data_dir = argv[1], _DATA_DIR.value
+  if name == "scenes":
+    counts = prepare_scenes(data_dir)
+    print(f"generated scenes in {os.path.abspath(data_dir)}: " + ", ".join(
+        f"{category} {count} objects" for category, count in counts.items()))
+    return 0
   try:
     if name == "imagenette":
       counts = prepare_imagenette(data_dir)

@@ -1,0 +1,150 @@
+"""Generated 3-D scenes in learnit's ShapeNet layout, ray-traced in numpy.
+
+Each object is a few coloured spheres and boxes inside [-1, 1]^3, seen by
+cameras on a sphere of radius 4 around it (inside the official near 2 / far
+6), looking at the origin with the Blender convention of the real renders.
+Pixels are traced analytically (nearest hit, Lambertian light plus ambient)
+and written as RGBA PNGs, transparent where no primitive is hit, so loaders,
+tests, `:tiny` configs and the NVS demo see exactly what the real data
+looks like:
+
+  DATA_DIR/learnit_shapenet/<category>/<object>/transforms.json, r_<i>.png
+  DATA_DIR/learnit_shapenet/<singular>_splits.json   {"train": [...], ...}
+
+  python -m ginr_jax.datasets.prepare scenes --data_dir=data
+"""
+
+import json
+import os
+
+import numpy as np
+from PIL import Image
+
+from ginr_jax import rendering
+from ginr_jax.datasets import shapenet
+
+CAMERA_ANGLE_X = 0.6911112070083618    # the real renders' field of view
+CAMERA_RADIUS = 4.0
+_LIGHT = np.asarray([0.4, 0.3, 0.87]) / np.linalg.norm([0.4, 0.3, 0.87])
+
+
+def look_at(eye: np.ndarray) -> np.ndarray:
+  """Camera-to-world [3, 4] for a camera at `eye` looking at the origin, with
+  world z up: camera x right, y up, looking along -z (Blender)."""
+  forward = -eye / np.linalg.norm(eye)
+  right = np.cross(forward, [0.0, 0.0, 1.0])
+  right /= np.linalg.norm(right)
+  up = np.cross(right, forward)
+  return np.stack([right, up, -forward, eye], axis=1)
+
+
+def camera_poses(rng: np.random.Generator, num_views: int) -> np.ndarray:
+  """[V, 3, 4] poses at random azimuths and elevations in [-10, 60] deg."""
+  azimuth = rng.uniform(0, 2 * np.pi, num_views)
+  elevation = np.radians(rng.uniform(-10, 60, num_views))
+  eyes = CAMERA_RADIUS * np.stack([np.cos(elevation) * np.cos(azimuth),
+                                   np.cos(elevation) * np.sin(azimuth),
+                                   np.sin(elevation)], axis=-1)
+  return np.stack([look_at(e) for e in eyes])
+
+
+def random_object(rng: np.random.Generator, num_primitives: int = 3) -> list:
+  """Spheres ("sphere", centre, radius, rgb) and axis-aligned boxes ("box",
+  centre, half sizes, rgb) that fit inside [-1, 1]^3."""
+  shapes = []
+  for _ in range(num_primitives):
+    size = rng.uniform(0.3, 0.6)
+    centre = rng.uniform(-1 + size, 1 - size, 3)
+    colour = rng.uniform(0.1, 0.95, 3)
+    if rng.random() < 0.5:
+      shapes.append(("sphere", centre, size, colour))
+    else:
+      shapes.append(("box", centre, size * rng.uniform(0.5, 1.0, 3), colour))
+  return shapes
+
+
+def _hit(shape, origins, directions):
+  """Distance t to the primitive along each ray (inf: missed) and normals."""
+  kind, centre, size, _ = shape
+  oc = origins - centre
+  if kind == "sphere":
+    a = np.sum(directions ** 2, -1)
+    b = np.sum(oc * directions, -1)
+    disc = b ** 2 - a * (np.sum(oc ** 2, -1) - size ** 2)
+    t = np.where(disc >= 0, (-b - np.sqrt(np.maximum(disc, 0))) / a, np.inf)
+    t = np.where(t > 0, t, np.inf)
+    normals = oc + np.where(np.isfinite(t), t, 0.0)[..., None] * directions
+    return t, normals / np.maximum(
+        np.linalg.norm(normals, axis=-1, keepdims=True), 1e-9)
+  with np.errstate(divide="ignore", invalid="ignore"):
+    t0, t1 = (-size - oc) / directions, (size - oc) / directions
+  near = np.max(np.minimum(t0, t1), -1)
+  far = np.min(np.maximum(t0, t1), -1)
+  t = np.where((near <= far) & (near > 0), near, np.inf)
+  axis = np.argmax(np.minimum(t0, t1), -1)     # the face entered
+  normals = np.zeros_like(directions)
+  np.put_along_axis(normals, axis[..., None], -np.sign(np.take_along_axis(
+      directions, axis[..., None], -1)), -1)
+  return t, normals
+
+
+def trace(shapes: list, pose: np.ndarray, size: int) -> np.ndarray:
+  """RGBA uint8 [size, size, 4] image of the object from camera `pose`."""
+  focal = rendering.focal_length(size, CAMERA_ANGLE_X)
+  origins, directions = (np.asarray(a, np.float64) for a in
+                         rendering.poses_to_rays(pose, size, size, focal))
+  best = np.full((size, size), np.inf)
+  rgba = np.zeros((size, size, 4))
+  for shape in shapes:
+    t, normals = _hit(shape, origins, directions)
+    closer = t < best
+    best = np.where(closer, t, best)
+    light = 0.35 + 0.65 * np.clip(normals @ _LIGHT, 0, 1)
+    rgba[closer, :3] = (shape[3] * light[..., None])[closer]
+    rgba[closer, 3] = 1.0
+  return np.round(255 * rgba).astype(np.uint8)
+
+
+def write_object(folder: str, shapes: list, poses: np.ndarray,
+                 size: int) -> None:
+  """One object folder: r_<i>.png per view and transforms.json."""
+  os.makedirs(folder, exist_ok=True)
+  frames = []
+  for i, pose in enumerate(poses):
+    Image.fromarray(trace(shapes, pose, size), "RGBA").save(
+        os.path.join(folder, f"r_{i}.png"))
+    matrix = np.concatenate([pose, [[0, 0, 0, 1]]]).tolist()
+    frames.append({"file_path": f"./r_{i}", "transform_matrix": matrix})
+  with open(os.path.join(folder, "transforms.json"), "w") as f:
+    json.dump({"camera_angle_x": CAMERA_ANGLE_X, "frames": frames}, f)
+
+
+def generate(data_dir: str, category: str = "chairs", *,
+             num_objects: dict[str, int] | None = None, num_views: int = 50,
+             image_size: int = 128, seed: int = 0) -> str:
+  """Writes a generated category in the learnit layout; returns its folder.
+
+  Args:
+    data_dir: root; objects go to DATA_DIR/learnit_shapenet/<category>/.
+    category: "cars", "chairs" or "lamps" (any name ending in "s").
+    num_objects: objects per split, default {"train": 24, "test": 8}.
+    num_views: views per object (the real renders have 50; training uses
+      the first 25).
+    image_size: square image side (128 as the real renders).
+    seed: the scenes and cameras are a function of it.
+  """
+  num_objects = num_objects or {"train": 24, "test": 8}
+  root = os.path.join(data_dir, shapenet.FOLDER)
+  splits = {}
+  rng = np.random.default_rng(seed)
+  for split, count in num_objects.items():
+    splits[split] = []
+    for i in range(count):
+      name = f"{split}_{i:04d}"
+      write_object(os.path.join(root, category, name),
+                   random_object(rng, int(rng.integers(2, 5))),
+                   camera_poses(rng, num_views), image_size)
+      splits[split].append(name)
+  with open(shapenet.splits_file(data_dir, category), "w") as f:
+    json.dump(splits, f)
+  return os.path.join(root, category)
