@@ -108,3 +108,36 @@ def plucker(origins: jax.Array, directions: jax.Array) -> jax.Array:
   for every point o on a ray and every positive scale of its direction."""
   d = directions / jnp.linalg.norm(directions, axis=-1, keepdims=True)
   return jnp.concatenate([d, jnp.cross(origins, d)], axis=-1)
+
+
+def render_rays(field, origins: jax.Array, directions: jax.Array,
+                rng: jax.Array | None, near: float = 2.0, far: float = 6.0,
+                num_points: int = 128) -> jax.Array:
+  """Colours of rays through a radiance field, in a single pass.
+
+  Args:
+    field: points [..., R, P, 3] -> raw outputs [..., R, P, 4] (e.g. the
+      NeRF hyponet of each instance).
+    origins, directions: [..., R, 3] rays.
+    rng: stratification key (training), or None for evenly spaced samples.
+    near, far, num_points: the depths sampled along every ray.
+
+  Returns:
+    [..., R, 3] colours on a white background.
+  """
+  depths = sample_depths(rng, origins.shape[-2], near, far, num_points)
+  raw = field(points_on_rays(origins, directions, depths))
+  return volume_render(raw, depths)[0]
+
+
+def render_rays_chunked(field, origins: jax.Array, directions: jax.Array,
+                        chunk: int, **kwargs) -> jax.Array:
+  """`render_rays` over [R, 3] rays `chunk` at a time (full-view rendering
+  at test, 1024 rays per chunk in the official code), unjittered."""
+  num_rays = origins.shape[0]
+  pad = -num_rays % chunk
+  rays = [jnp.pad(a, ((0, pad), (0, 0))).reshape(-1, chunk, 3)
+          for a in (origins, directions)]
+  colours = jax.lax.map(
+      lambda r: render_rays(field, r[0], r[1], None, **kwargs), rays)
+  return colours.reshape(-1, 3)[:num_rays]

@@ -29,6 +29,23 @@ class FourierFeaturesTest(absltest.TestCase):
     np.testing.assert_allclose(np.diff(np.log(f)), np.log(128) / 63,
                                rtol=1e-4)
 
+  def test_nerf_features_hand_computed(self):
+    # The official NeRF hyponet: sigma 8, ff_dim 60 over xyz: 20 frequencies
+    # 2**linspace(0, 8, 20), no pi; 120 features.
+    net = hyponet.HypoNet(input_dim=3, output_dim=4, n_layers=6, ff_dim=60,
+                          ff_sigma=8.0, output_bias=0.0, fourier="nerf")
+    f = net.frequencies()
+    np.testing.assert_allclose(f, 2.0 ** (8 * np.arange(20) / 19), rtol=1e-6)
+    x = np.array([[0.1, -0.2, 0.3]], np.float32)
+    z = (x[0][:, None] * f).reshape(-1)
+    np.testing.assert_allclose(net.fourier_features(x)[0],
+                               np.concatenate([np.cos(z), np.sin(z)]),
+                               atol=1e-5)
+    self.assertEqual(net.layer_shapes[0], (120, 256))
+    self.assertEqual(net.layer_shapes[-1], (256, 4))
+    with self.assertRaisesRegex(ValueError, "use transinr or nerf"):
+      hyponet.HypoNet(fourier="gaussian")
+
   def test_ff_dim_not_divisible_fails(self):
     with self.assertRaisesRegex(ValueError, "divisible by input_dim"):
       hyponet.HypoNet(input_dim=3, ff_dim=128)

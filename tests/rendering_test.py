@@ -105,5 +105,36 @@ class VolumeRenderingTest(absltest.TestCase):
     np.testing.assert_allclose(points_[1, 3, :, 0], jittered[3])
 
 
+class RenderRaysTest(absltest.TestCase):
+
+  def test_sphere_field_seen_through_its_centre_and_beside_it(self):
+    """A dense red ball of radius 1 at the origin, camera at distance 4: the
+    central ray is red, a ray passing 1.5 from the centre is white."""
+    def field(points):
+      inside = jnp.linalg.norm(points, axis=-1) < 1.0
+      raw = jnp.zeros((*points.shape[:-1], 4))
+      return raw.at[..., 0].set(10.0).at[..., 1:3].set(-10.0).at[..., 3].set(
+          jnp.where(inside, 50.0, 0.0))
+    origins = jnp.asarray([[0.0, 0.0, 4.0], [1.5, 0.0, 4.0]])
+    directions = jnp.asarray([[0.0, 0.0, -1.0], [0.0, 0.0, -1.0]])
+    rgb = rendering.render_rays(field, origins, directions, None)
+    np.testing.assert_allclose(rgb[0], [1.0, 0.0, 0.0], atol=1e-3)
+    np.testing.assert_allclose(rgb[1], [1.0, 1.0, 1.0], atol=1e-6)
+    jittered = rendering.render_rays(field, origins, directions,
+                                     jax.random.key(0))
+    np.testing.assert_allclose(jittered, rgb, atol=1e-3)
+
+  def test_chunked_equals_one_pass(self):
+    w = jax.random.normal(jax.random.key(1), (3, 4))
+    field = lambda points: jnp.sin(points @ w)
+    origins = jax.random.normal(jax.random.key(2), (37, 3))
+    directions = jax.random.normal(jax.random.key(3), (37, 3))
+    full = rendering.render_rays(field, origins, directions, None,
+                                 num_points=16)
+    chunked = rendering.render_rays_chunked(field, origins, directions,
+                                            chunk=8, num_points=16)
+    np.testing.assert_allclose(chunked, full, rtol=1e-5, atol=1e-6)
+
+
 if __name__ == "__main__":
   absltest.main()

@@ -43,7 +43,8 @@ class HypoNet:
     hidden_dim: width d of every hidden layer.
     n_layers: number of linear layers, output layer included (5 for images).
     ff_dim: number of Fourier projections; features are [cos, sin], 2*ff_dim.
-    ff_sigma: largest Fourier frequency (frequencies log-spaced from 1).
+    ff_sigma: largest Fourier frequency (frequencies log-spaced from 1), or
+      with fourier="nerf" the largest octave.
     output_bias: constant added to the output (0.5 for images in [0, 1]).
     dtype: compute dtype of the layers' products ("bfloat16" for mixed
       precision); Fourier features, weight normalisation and the output
@@ -58,8 +59,15 @@ class HypoNet:
   ff_sigma: float = 128.0
   output_bias: float = 0.5
   dtype: str = "float32"
+  # "transinr": the image / audio features, frequencies log-spaced in
+  # [1, ff_sigma], times pi. "nerf": the official NeRF hyponet's,
+  # 2**linspace(0, ff_sigma) (non-integer octaves) and no pi
+  # (`official_code_facts.md` §1.1, §10 item 16).
+  fourier: str = "transinr"
 
   def __post_init__(self):
+    if self.fourier not in ("transinr", "nerf"):
+      raise ValueError(f"fourier={self.fourier!r}; use transinr or nerf.")
     if self.ff_dim % self.input_dim:
       raise ValueError(
           f"ff_dim={self.ff_dim} must be divisible by input_dim="
@@ -76,12 +84,17 @@ class HypoNet:
     return list(zip(dims[:-1], dims[1:]))
 
   def frequencies(self) -> np.ndarray:
-    """ff_dim/input_dim frequencies log-spaced in [1, ff_sigma], inclusive."""
-    return log_spaced_frequencies(self.ff_dim // self.input_dim, self.ff_sigma)
+    """ff_dim/input_dim frequencies: log-spaced in [1, ff_sigma] inclusive,
+    or 2**linspace(0, ff_sigma) for fourier="nerf"."""
+    n = self.ff_dim // self.input_dim
+    if self.fourier == "nerf":
+      return (2.0 ** np.linspace(0.0, self.ff_sigma, n)).astype(np.float32)
+    return log_spaced_frequencies(n, self.ff_sigma)
 
   def fourier_features(self, coords: jax.Array) -> jax.Array:
     """[..., input_dim] -> [..., 2*ff_dim], see `fourier_features`."""
-    return fourier_features(coords, self.frequencies())
+    return fourier_features(coords, self.frequencies(),
+                            scale=1.0 if self.fourier == "nerf" else np.pi)
 
   def init(self, rng: jax.Array, skip_weights: tuple[int, ...] = ()) -> Params:
     """Official initialisation: weights U(+-1/sqrt(fan_out)), biases zero.
@@ -187,13 +200,14 @@ def log_spaced_frequencies(n: int, sigma: float) -> np.ndarray:
   return np.exp(np.linspace(0.0, np.log(sigma), n)).astype(np.float32)
 
 
-def fourier_features(coords: jax.Array, frequencies) -> jax.Array:
+def fourier_features(coords: jax.Array, frequencies,
+                     scale: float = np.pi) -> jax.Array:
   """[..., D] -> [..., 2*D*n] Fourier features, as the official code.
 
-  z = pi * (x_d * f_k) flattened dimension-major (all k for d=0 first), and
-  the features are [cos(z), sin(z)]; the raw coordinate is not included.
-  LA-GINR Eq. (2) is the same map.
+  z = scale * (x_d * f_k) flattened dimension-major (all k for d=0 first),
+  and the features are [cos(z), sin(z)]; the raw coordinate is not included.
+  LA-GINR Eq. (2) is the same map (scale pi); the NeRF hyponet has scale 1.
   """
   z = coords[..., :, None] * jnp.asarray(frequencies)
-  z = jnp.pi * z.reshape(*coords.shape[:-1], -1)
+  z = scale * z.reshape(*coords.shape[:-1], -1)
   return jnp.concatenate([jnp.cos(z), jnp.sin(z)], axis=-1)
