@@ -60,6 +60,10 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
   logging.info("JAX %s, process %d/%d, devices: %s", jax.__version__,
                jax.process_index(), jax.process_count(), jax.devices())
+  if host_memory.tuned():
+    logging.info("glibc malloc tuned for XLA's CPU steps (host_memory.py): "
+                 "faster steps, more memory held; %s=0 turns it off.",
+                 host_memory.OPT_OUT)
   if _MODE.value == "train":
     train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   else:

@@ -66,6 +66,7 @@ class RestartTest(absltest.TestCase):
     # Both processes print "started"; the restarted one does not restart.
     self.assertEqual(lines, ["started", "started"])
     self.assertEqual(tunables, host_memory.TUNABLES)
+    self.assertTrue(host_memory.tuned({"GLIBC_TUNABLES": tunables}))
     self.assertEqual(args, "['first', '--second=2']")
     # The second 200 MB comes from the kept heap: almost no new pages (49k
     # 4-KiB pages if it were mapped afresh).
