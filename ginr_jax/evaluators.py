@@ -17,19 +17,19 @@ from ginr_jax import coords as coords_lib
 from ginr_jax import losses
 
 
-def render(decode: Callable, latents, shape: tuple[int, int],
+def render(decode: Callable, latents, shape: tuple[int, ...],
            upsample: int = 1, chunk: int = 65536) -> jax.Array:
   """Evaluates every instance on the full pixel grid, `chunk` coords at once.
 
   Args:
-    decode: (latents, coords [n, 2]) -> [B, n, output_dim], the model's.
+    decode: (latents, coords [n, D]) -> [B, n, output_dim], the model's.
     latents: the instances' latents (`encode`).
-    shape: (H, W) of the images.
+    shape: the spatial shape, (H, W) of images or (T,) of audio.
     upsample: render on an (upsample*H, upsample*W) grid.
     chunk: coordinates per evaluation, bounding activation memory.
 
   Returns:
-    [B, upsample*H, upsample*W, output_dim] unclamped predictions.
+    [B, upsample*H, upsample*W, output_dim] unclamped predictions (images).
   """
   grid = coords_lib.grid(shape, upsample=upsample)
   out_shape = grid.shape[:-1]
@@ -48,9 +48,11 @@ def render(decode: Callable, latents, shape: tuple[int, int],
 
 def reconstruction_metrics(pred: jax.Array, images: jax.Array
                            ) -> dict[str, jax.Array]:
-  """Per-instance PSNR of `pred` and of the mean-colour baseline, [B] each."""
+  """Per-instance PSNR of `pred` and of the mean-colour (mean-value)
+  baseline, [B] each, for signals [B, *spatial, C]."""
   psnr = losses.psnr_from_mse(losses.per_instance_mse(pred, images))
-  mean_colour = jnp.mean(images, axis=(1, 2), keepdims=True)
+  spatial_axes = tuple(range(1, images.ndim - 1))
+  mean_colour = jnp.mean(images, axis=spatial_axes, keepdims=True)
   baseline = losses.psnr_from_mse(losses.per_instance_mse(
       jnp.broadcast_to(mean_colour, images.shape), images))
   return {"psnr": psnr, "baseline_psnr": baseline}

@@ -32,23 +32,26 @@ from ginr_jax import utils
 
 
 def init_state(rng: jax.Array, model, tx, image_shape: tuple[int, ...]):
-  """The train state {"step", "params", "opt"} for images [H, W, C]."""
+  """The train state {"step", "params", "opt"} for signals [*spatial, C]
+  (images [H, W, C], audio [T, C])."""
   params = model.init({"params": rng}, jnp.zeros((1, *image_shape)),
-                      jnp.zeros((1, 2)))["params"]
+                      jnp.zeros((1, len(image_shape) - 1)))["params"]
   return {"step": jnp.zeros((), jnp.int32), "params": params,
           "opt": tx.init(params)}
 
 
-def training_coords(rng: jax.Array, image_shape: tuple[int, int],
+def training_coords(rng: jax.Array, image_shape: tuple[int, ...],
                     batch_size: int, jitter: bool, subsample: float):
-  """Coordinates and the flat pixel indices they supervise.
+  """Coordinates and the flat pixel (sample) indices they supervise.
 
   Returns:
-    coords: [N, 2] (shared) or [B, M, 2] (jittered and/or subsampled).
+    coords: [N, D] (shared) or [B, M, D] (jittered and/or subsampled), D the
+      rank of `image_shape` (the spatial shape).
     indices: None (all N pixels) or [B, M] flat pixel indices per instance.
   """
   rng_jitter, rng_subsample = jax.random.split(rng)
-  grid = jnp.asarray(coords_lib.grid(image_shape)).reshape(-1, 2)
+  grid = jnp.asarray(coords_lib.grid(image_shape)).reshape(
+      -1, len(image_shape))
   coords, indices = grid, None
   if jitter:
     coords = coords_lib.jitter(rng_jitter, grid, batch_size,
@@ -101,12 +104,13 @@ def inner_steps(meta_cfg) -> int:
 def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
                subsample: float, meta_cfg=None):
   """One Adam step on a batch of images; returns (state, metrics)."""
-  images = batch["image"]                                      # [B, H, W, C]
-  b, h, w, c = images.shape
+  images = batch["image"]                         # [B, H, W, C] or [B, T, C]
+  b, *spatial, c = images.shape
   rng = jax.random.fold_in(rng, state["step"])
   rng_coords, rng_dropout, rng_inner = jax.random.split(rng, 3)
-  coords, indices = training_coords(rng_coords, (h, w), b, jitter, subsample)
-  targets = images.reshape(b, h * w, c)
+  coords, indices = training_coords(rng_coords, tuple(spatial), b, jitter,
+                                    subsample)
+  targets = images.reshape(b, -1, c)
   if indices is not None:
     targets = jnp.take_along_axis(targets, indices[..., None], axis=1)
   inner_coords, inner_targets = coords, targets
@@ -146,9 +150,9 @@ def adapted_latents(params, images, *, model, meta_cfg=None):
   step [B, K] (None without one): meta-learned models adapt them on each
   image's own pixel grid."""
   latents = model.apply({"params": params}, images, method="encode")
-  b, h, w, c = images.shape
-  grid = jnp.asarray(coords_lib.grid((h, w)).reshape(-1, 2))
-  return adapt(params, latents, grid, images.reshape(b, h * w, c),
+  b, *spatial, c = images.shape
+  grid = jnp.asarray(coords_lib.grid(spatial).reshape(-1, len(spatial)))
+  return adapt(params, latents, grid, images.reshape(b, -1, c),
                model=model, meta_cfg=meta_cfg, train=False)
 
 
@@ -162,7 +166,7 @@ def reconstruct(params, images, upsample: int = 1, *, model, chunk: int,
   """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid."""
   latents = eval_latents(params, images, model=model, meta_cfg=meta_cfg)
   decode = functools.partial(model.apply, {"params": params}, method="decode")
-  return evaluators.render(decode, latents, images.shape[1:3],
+  return evaluators.render(decode, latents, images.shape[1:-1],
                            upsample=upsample, chunk=chunk)
 
 
@@ -182,7 +186,7 @@ def eval_metrics(params, images, *, model, chunk: int, meta_cfg=None):
   latents, inner_mse = adapted_latents(params, images, model=model,
                                        meta_cfg=meta_cfg)
   decode = functools.partial(model.apply, {"params": params}, method="decode")
-  pred = evaluators.render(decode, latents, images.shape[1:3], chunk=chunk)
+  pred = evaluators.render(decode, latents, images.shape[1:-1], chunk=chunk)
   metrics = evaluators.reconstruction_metrics(pred, images)
   for k in range(inner_steps(meta_cfg)):
     metrics[f"psnr_inner_{k}"] = losses.psnr_from_mse(inner_mse[:, k])

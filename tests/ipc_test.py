@@ -34,6 +34,13 @@ class PatchifyTest(absltest.TestCase):
           np.testing.assert_array_equal(got[b, 3 * gy + gx],
                                         patch.transpose(2, 0, 1).reshape(-1))
 
+  def test_audio_patches_are_consecutive_samples(self):
+    # Official Unfold1D on mono audio: (B, 1, T) -> (B, T/p, p).
+    audio = np.arange(2 * 16_000, dtype=np.float32).reshape(2, 16_000, 1)
+    got = np.asarray(tokenizers.patchify(audio, 200, 0))
+    np.testing.assert_array_equal(got, audio.reshape(2, 80, 200))
+    self.assertEqual(tokenizers.num_patches((48_000,), 200, 0), 240)
+
   def test_official_token_counts(self):
     self.assertEqual(tokenizers.num_patches((178, 178), 9, 1), 400)
     self.assertEqual(tokenizers.num_patches((256, 256), 16, 0), 256)

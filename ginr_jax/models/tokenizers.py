@@ -2,38 +2,44 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
-def num_patches(image_size: tuple[int, int], patch_size: int,
+def num_patches(signal_shape: tuple[int, ...], patch_size: int,
                 padding: int) -> int:
   """Token count of `patchify`, with a clear error for sizes that don't tile."""
-  h, w = (s + 2 * padding for s in image_size)
-  if h % patch_size or w % patch_size:
+  padded = [s + 2 * padding for s in signal_shape]
+  if any(s % patch_size for s in padded):
     raise ValueError(
-        f"Image size {tuple(image_size)} with zero padding {padding} on each "
-        f"side gives {h}x{w}, which {patch_size}x{patch_size} patches do not "
-        "tile. Choose input.image_size, model.patch_size and "
-        "model.patch_padding so that size + 2*padding is a multiple of the "
-        "patch size (e.g. 178 + 2*1 = 20*9).")
-  return (h // patch_size) * (w // patch_size)
+        f"Signal size {tuple(signal_shape)} with zero padding {padding} on "
+        f"each side gives {'x'.join(map(str, padded))}, which patches of "
+        f"{patch_size} per axis do not tile. Choose input.image_size, "
+        "model.patch_size and model.patch_padding so that size + 2*padding "
+        "is a multiple of the patch size (e.g. 178 + 2*1 = 20*9).")
+  return int(np.prod([s // patch_size for s in padded]))
 
 
-def patchify(images: jax.Array, patch_size: int, padding: int) -> jax.Array:
+def patchify(signals: jax.Array, patch_size: int, padding: int) -> jax.Array:
   """Non-overlapping patches, as torch.nn.Unfold(p, stride=p, padding).
 
   Args:
-    images: [B, H, W, C].
-    patch_size: p.
+    signals: [B, *spatial, C]: images [B, H, W, C], audio [B, T, C].
+    patch_size: p, along every spatial axis.
     padding: zeros added on every side first (1 for 178 -> 180 with p = 9).
 
   Returns:
-    [B, L, C*p*p] patch vectors in raster order, each flattened channel-major
-    (C, p, p) like the official Unfold.
+    [B, L, C * p**rank] patch vectors in raster order, each flattened
+    channel-major (C, p, ...) like the official Unfold (and Unfold1D, which
+    for mono audio of a multiple of p samples is a plain reshape).
   """
-  b, h, w, c = images.shape
-  num_patches((h, w), patch_size, padding)  # validates the shape
-  x = jnp.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-  gh, gw = (h + 2 * padding) // patch_size, (w + 2 * padding) // patch_size
-  x = x.reshape(b, gh, patch_size, gw, patch_size, c)
-  x = x.transpose(0, 1, 3, 5, 2, 4)  # [B, gh, gw, C, p, p]
-  return x.reshape(b, gh * gw, c * patch_size * patch_size)
+  b, *spatial, c = signals.shape
+  num_patches(spatial, patch_size, padding)  # validates the shape
+  rank = len(spatial)
+  x = jnp.pad(signals, ((0, 0), *[(padding, padding)] * rank, (0, 0)))
+  grid = [(s + 2 * padding) // patch_size for s in spatial]
+  x = x.reshape(b, *[d for g in grid for d in (g, patch_size)], c)
+  # [B, g1, p, g2, p, ..., C] -> [B, g1, g2, ..., C, p, p, ...]
+  order = ([0] + [1 + 2 * i for i in range(rank)] + [1 + 2 * rank]
+           + [2 + 2 * i for i in range(rank)])
+  x = x.transpose(order)
+  return x.reshape(b, int(np.prod(grid)), c * patch_size ** rank)
