@@ -25,11 +25,11 @@ def render(decode: Callable, latents, shape: tuple[int, ...],
     decode: (latents, coords [n, D]) -> [B, n, output_dim], the model's.
     latents: the instances' latents (`encode`).
     shape: the spatial shape, (H, W) of images or (T,) of audio.
-    upsample: render on an (upsample*H, upsample*W) grid.
+    upsample: render on a grid `upsample` times denser on every axis.
     chunk: coordinates per evaluation, bounding activation memory.
 
   Returns:
-    [B, upsample*H, upsample*W, output_dim] unclamped predictions (images).
+    [B, *(upsample * spatial), output_dim] unclamped predictions.
   """
   grid = coords_lib.grid(shape, upsample=upsample)
   out_shape = grid.shape[:-1]
