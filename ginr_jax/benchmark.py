@@ -35,7 +35,7 @@ memory is then the process's, over all variants.
 
 On a CPU-only install the process first restarts itself with the glibc
 malloc settings of `host_memory` (recorded as glibc_tunables in the result);
-GINR_JAX_MALLOC_TUNING=keep or =0 times it with the other settings.
+GINR_JAX_MALLOC_TUNING=0 times it with glibc's defaults instead.
 """
 
 import importlib.util

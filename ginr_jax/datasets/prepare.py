@@ -165,14 +165,13 @@ def prepare_imagenette(data_dir: str, url: str = IMAGENETTE_URL):
 def prepare_scenes(data_dir: str) -> dict[str, int]:
   """Generated objects for every ShapeNet category; objects per category."""
   for category in shapenet.CATEGORIES:    # check all before writing any
-    if os.path.exists(shapenet.splits_file(data_dir, category)):
-      raise FileExistsError(
-          f"{shapenet.splits_file(data_dir, category)} exists; generate "
-          "scenes into another --data_dir.")
+    path = shapenet.splits_file(data_dir, category)
+    if os.path.exists(path):
+      raise FileExistsError(f"{path} exists; generate scenes into another "
+                            "--data_dir.")
   counts = {}
-  for category in shapenet.CATEGORIES:
-    folder = scenes.generate(data_dir, category,
-                             seed=shapenet.CATEGORIES.index(category))
+  for seed, category in enumerate(shapenet.CATEGORIES):
+    folder = scenes.generate(data_dir, category, seed=seed)
     counts[category] = len(os.listdir(folder))
   return counts
 

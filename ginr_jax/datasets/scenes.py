@@ -4,9 +4,9 @@ Each object is a few coloured spheres and boxes inside [-1, 1]^3, seen by
 cameras on a sphere of radius 4 around it (inside the official near 2 / far
 6), looking at the origin with the Blender convention of the real renders.
 Pixels are traced analytically (nearest hit, Lambertian light plus ambient)
-and written as RGBA PNGs, transparent where no primitive is hit, so loaders,
-tests, `:tiny` configs and the NVS demo see exactly what the real data
-looks like:
+and written as RGBA PNGs, transparent where no primitive is hit, so the
+loader and its tests (and, once NVS training exists, its `:tiny` configs and
+demo) see exactly what the real data looks like:
 
   DATA_DIR/learnit_shapenet/<category>/<object>/transforms.json, r_<i>.png
   DATA_DIR/learnit_shapenet/<singular>_splits.json   {"train": [...], ...}

@@ -3,7 +3,7 @@
 `official_code_facts.md` §2 "NVS" (`LearnitShapenet`):
 
   DATA_DIR/learnit_shapenet/{cars,chairs,lamps}/<object>/transforms.json
-  DATA_DIR/learnit_shapenet/<object>/r_<i>.png ...  (RGBA, 128 x 128)
+  DATA_DIR/learnit_shapenet/<category>/<object>/r_<i>.png  (RGBA, 128 x 128)
   DATA_DIR/learnit_shapenet/{car,chair,lamp}_splits.json  {"train": [...],
       "test": [...]}  (object folder names; a path's last part is used)
 
@@ -33,7 +33,6 @@ from ginr_jax.datasets import images
 FOLDER = "learnit_shapenet"
 CATEGORIES = ("cars", "chairs", "lamps")
 TRAIN_VIEWS = 25     # training draws from the first 25 views only
-NEAR, FAR = 2.0, 6.0
 _LAYOUT = ("learnit_shapenet/<category>/<object>/{transforms.json, *.png} "
            "and learnit_shapenet/<category without s>_splits.json")
 
@@ -124,11 +123,6 @@ def load_example(folder: str, rng: np.random.Generator, *, n_support: int,
   }
 
 
-def _transform(folder, rng, *, n_support, n_query, train):
-  return load_example(folder, rng, n_support=n_support, n_query=n_query,
-                      train=train)
-
-
 def make(*, split: str, train: bool, category: str, n_support: int,
          n_query: int = 1, repeat: int = 1, data_dir: str | None = None):
   """A split's objects, each `repeat` times, and the transform drawing views.
@@ -147,4 +141,4 @@ def make(*, split: str, train: bool, category: str, n_support: int,
                      f"{', '.join(CATEGORIES)}.")
   folders = object_folders(data_dir, category, split) * repeat
   return grain.MapDataset.source(folders), functools.partial(
-      _transform, n_support=n_support, n_query=n_query, train=train)
+      load_example, n_support=n_support, n_query=n_query, train=train)
