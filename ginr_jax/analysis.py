@@ -65,16 +65,25 @@ def make_render(model, shape: tuple[int, int], upsample: int, chunk: int):
   return jax.jit(render)
 
 
-def locality_maps(model, params, images: np.ndarray, tokens, upsample: int,
-                  chunk: int = 65536, meta_cfg=None):
+def _check_images(setup):
+  if getattr(setup.task, "key", None) != "image":
+    raise ValueError("analysis draws maps over image pixels; this run's task "
+                     f"is {setup.task}.")
+
+
+def locality_maps(setup, params, images: np.ndarray, tokens, upsample: int):
   """(reconstructions, |change| maps [T, B, H', W']) when zeroing tokens of
   the test latents (after the inner loop for meta-learned models)."""
-  latents = train.eval_latents(params, images, model=model, meta_cfg=meta_cfg)
+  _check_images(setup)
+  model = setup.model
+  latents = train.eval_latents(params, {"image": images}, model=model,
+                               task=setup.task, meta_cfg=setup.meta_cfg)
   if not isinstance(latents, jax.Array):
     raise ValueError(
         "Locality maps need one latent vector per token (IPC, LA-GINR); "
         f"this model's latents are a {type(latents).__name__}.")
-  render = make_render(model, images.shape[1:3], upsample, chunk)
+  render = make_render(model, images.shape[1:3], upsample,
+                       setup.config.eval_coord_chunk)
   base = render(params, latents)
   maps = []
   for k in tokens:
@@ -109,14 +118,13 @@ def rescale_max(x: np.ndarray) -> np.ndarray:
 
 def write_locality(config, setup, params, out_dir: str, tokens=None,
                    num_images: int = 4, upsample: int = 4) -> dict:
-  images = input_pipeline.eval_sample(config.input, num_images)
+  images = input_pipeline.eval_sample(config.input, num_images)["image"]
   latents = jax.eval_shape(functools.partial(
       setup.model.apply, {"params": params}, method="encode"), images)
   num_tokens = getattr(latents, "shape", (0, 0))[1]
   if tokens is None:
     tokens = np.linspace(0, max(num_tokens - 1, 0), 8).astype(int).tolist()
-  recon, maps = locality_maps(setup.model, params, images, tokens, upsample,
-                              config.eval_coord_chunk, setup.meta_cfg)
+  recon, maps = locality_maps(setup, params, images, tokens, upsample)
   rows = [evaluators.upscale_nearest(images, upsample), recon]
   rows += [heat(rescale_max(m)) for m in maps]
   path = os.path.join(out_dir, "locality.png")
@@ -132,11 +140,13 @@ def write_locality(config, setup, params, out_dir: str, tokens=None,
 
 def write_activations(config, setup, params, out_dir: str, neurons,
                       num_images: int = 4, upsample: int = 4) -> list[str]:
-  images = input_pipeline.eval_sample(config.input, num_images)
+  _check_images(setup)
+  images = input_pipeline.eval_sample(config.input, num_images)["image"]
   grid = coords_lib.grid(images.shape[1:3], upsample=upsample)
   flat = jnp.asarray(grid.reshape(-1, 2))
   decode = jax.jit(lambda p, x: setup.model.apply(
-      {"params": p}, train.eval_latents(p, x, model=setup.model,
+      {"params": p}, train.eval_latents(p, {"image": x}, model=setup.model,
+                                        task=setup.task,
                                         meta_cfg=setup.meta_cfg),
       flat, return_activations=True, method="decode"))
   paths = []

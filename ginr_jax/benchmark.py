@@ -97,17 +97,17 @@ class _Timed:
     self.config = config
     self.setup = setup = train.Setup(config)
     data_sharding = sharding.data_sharded(setup.mesh)
-    shape = (config.input.batch_size, *setup.image_shape)
+    batch = setup.task.dummy_batch(config.input.batch_size,
+                                   np.random.default_rng(0))
     if compile_only:      # shapes only: nothing is allocated
-      self.batch = {"image": jax.ShapeDtypeStruct(shape, np.float32,
-                                                  sharding=data_sharding)}
+      self.batch = {k: jax.ShapeDtypeStruct(v.shape, v.dtype,
+                                            sharding=data_sharding)
+                    for k, v in batch.items()}
       self.state = jax.tree.map(
           lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
           setup.state_shape, setup.state_sharding)
     else:
-      images = np.random.default_rng(0).uniform(size=shape)
-      self.batch = {"image": jax.device_put(images.astype(np.float32),
-                                            data_sharding)}
+      self.batch = jax.device_put(batch, data_sharding)
       self.state = setup.init(jax.random.key(config.seed))
     step_fn = jax.jit(
         setup.train_step, donate_argnums=0,

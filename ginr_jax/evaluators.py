@@ -1,6 +1,7 @@
-"""Image reconstruction evaluation: PSNR on the full grid of every test
-instance, the mean-colour baseline, and PNG grids of reconstructions at 1x
-and at denser coordinate grids (the representation's super-resolution)."""
+"""Evaluation: PSNR on every coordinate of each test instance, the
+mean-colour baseline, and the artefacts -- PNG grids of reconstructions at
+1x and at denser coordinate grids (the representation's super-resolution),
+of novel views, and WAV files with waveform plots of audio."""
 
 import functools
 import os
@@ -10,15 +11,20 @@ from absl import logging
 import jax
 from jax.experimental import multihost_utils
 import jax.numpy as jnp
+import matplotlib
+matplotlib.use("Agg")
+from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 from PIL import Image
+import soundfile
 
 from ginr_jax import coords as coords_lib
 from ginr_jax import losses
 
 
 def render(decode: Callable, latents, shape: tuple[int, ...],
-           upsample: int = 1, chunk: int = 65536) -> jax.Array:
+           upsample: int = 1, chunk: int = 65536,
+           coord_range: float = 1.0) -> jax.Array:
   """Evaluates every instance on the full pixel grid, `chunk` coords at once.
 
   Args:
@@ -27,23 +33,44 @@ def render(decode: Callable, latents, shape: tuple[int, ...],
     shape: the spatial shape, (H, W) of images or (T,) of audio.
     upsample: render on a grid `upsample` times denser on every axis.
     chunk: coordinates per evaluation, bounding activation memory.
+    coord_range: the grid spans [-coord_range, coord_range].
 
   Returns:
     [B, *(upsample * spatial), output_dim] unclamped predictions.
   """
-  grid = coords_lib.grid(shape, upsample=upsample)
-  out_shape = grid.shape[:-1]
-  flat = grid.reshape(-1, grid.shape[-1])
-  n = flat.shape[0]
+  grid = coords_lib.grid(shape, -coord_range, coord_range, upsample)
+  pred = predict_chunked(lambda c: decode(latents, c),
+                         jnp.asarray(grid.reshape(-1, grid.shape[-1])), chunk)
+  return pred.reshape(pred.shape[0], *grid.shape[:-1], -1)
+
+
+def predict_chunked(predict: Callable, coords: jax.Array,
+                    chunk: int) -> jax.Array:
+  """`predict` over coordinates `chunk` at a time (lax.map).
+
+  Args:
+    predict: coords [n, D] or [B, n, D] -> [B, n, C].
+    coords: [N, D] shared by the batch, or [B, N, D] per instance (rays).
+    chunk: coordinates per call.
+
+  Returns:
+    [B, N, C].
+  """
+  shared = coords.ndim == 2
+  n = coords.shape[-2]
   chunk = min(chunk, n)
   num_chunks = -(-n // chunk)
-  flat = np.concatenate(
-      [flat, np.zeros((num_chunks * chunk - n, flat.shape[1]), np.float32)])
-  pred = jax.lax.map(lambda c: decode(latents, c),
-                     jnp.asarray(flat).reshape(num_chunks, chunk, -1))
-  pred = jnp.swapaxes(pred, 0, 1).reshape(pred.shape[1], num_chunks * chunk,
-                                          -1)[:, :n]
-  return pred.reshape(pred.shape[0], *out_shape, -1)
+  pad = [(0, 0)] * coords.ndim
+  pad[-2] = (0, num_chunks * chunk - n)
+  coords = jnp.pad(coords, pad)
+  if shared:
+    chunks = coords.reshape(num_chunks, chunk, -1)
+  else:
+    chunks = jnp.moveaxis(
+        coords.reshape(coords.shape[0], num_chunks, chunk, -1), 1, 0)
+  pred = jax.lax.map(predict, chunks)                      # [K, B, c, C]
+  pred = jnp.swapaxes(pred, 0, 1)
+  return pred.reshape(pred.shape[0], num_chunks * chunk, -1)[:, :n]
 
 
 def reconstruction_metrics(pred: jax.Array, images: jax.Array
@@ -63,10 +90,10 @@ def evaluate(eval_fn: Callable, params, batches: Iterable[dict]
   """Means of per-instance metrics over every (unmasked) test instance.
 
   Args:
-    eval_fn: (params, images) -> {name: [B] per-instance values}, with at
+    eval_fn: (params, batch) -> {name: [B] per-instance values}, with at
       least "psnr" and "baseline_psnr".
     params: model parameters.
-    batches: global batches with "image" and "mask".
+    batches: global batches with a "mask".
 
   Returns:
     {"eval/<name>": mean} for every metric, and "eval/num_examples".
@@ -76,13 +103,14 @@ def evaluate(eval_fn: Callable, params, batches: Iterable[dict]
   fetch = functools.partial(multihost_utils.process_allgather, tiled=True)
   totals, count = {}, 0
   for i, batch in enumerate(batches):
-    metrics = fetch(eval_fn(params, batch["image"]))
-    mask = np.asarray(fetch(batch["mask"]))
+    mask = batch.pop("mask")
+    metrics = fetch(eval_fn(params, batch))
+    mask = np.asarray(fetch(mask))
     for name, values in metrics.items():
       totals[name] = totals.get(name, 0.0) + float(np.sum(values[mask]))
     count += int(mask.sum())
     if (i + 1) % 100 == 0:
-      logging.info("eval: %d images, PSNR so far %.2f dB", count,
+      logging.info("eval: %d instances, PSNR so far %.2f dB", count,
                    totals["psnr"] / count)
   scalars = {f"eval/{name}": total / count for name, total in totals.items()}
   scalars["eval/num_examples"] = count
@@ -110,3 +138,43 @@ def save_grid(path: str, rows: list[np.ndarray], pad: int = 2):
 def upscale_nearest(images: np.ndarray, factor: int) -> np.ndarray:
   """[n, H, W, C] -> [n, factor*H, factor*W, C], for showing targets."""
   return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
+
+
+def save_views(path: str, sample: dict[str, np.ndarray],
+               predicted: np.ndarray):
+  """One row per object: its support views, then each query view's target
+  and prediction (IPC Fig. 6, LA-GINR Fig. 4b), as one PNG."""
+  support, query = sample["support_image"], sample["query_image"]
+  columns = [support[:, i] for i in range(support.shape[1])]
+  for i in range(query.shape[1]):
+    columns += [query[:, i], predicted[:, i]]
+  # save_grid draws rows of images; transpose so an object is a row.
+  rows = [np.stack(objects) for objects in zip(*columns)]
+  save_grid(path, rows)
+
+
+def save_audio(prefix: str, targets: np.ndarray, predicted: np.ndarray,
+               sample_rate: int = 16_000, plot_samples: int = 800):
+  """Clips [n, T, 1]: PREFIX_<i>_target.wav / _recon.wav (16-bit PCM, the
+  prediction clipped to [-1, 1]) and PREFIX.png, each target over its
+  reconstruction (the whole clip, and its first `plot_samples` samples)."""
+  os.makedirs(os.path.dirname(prefix), exist_ok=True)
+  for i, (target, pred) in enumerate(zip(targets, predicted)):
+    for name, clip in (("target", target), ("recon", pred)):
+      soundfile.write(f"{prefix}_{i}_{name}.wav",
+                      np.clip(clip[:, 0], -1.0, 1.0), sample_rate,
+                      subtype="PCM_16")
+  n = len(targets)
+  fig, axes = plt.subplots(n, 2, figsize=(10, 1.6 * n), squeeze=False)
+  t = np.arange(targets.shape[1]) / sample_rate
+  for i in range(n):
+    for ax, stop in zip(axes[i], (targets.shape[1], plot_samples)):
+      ax.plot(t[:stop], targets[i, :stop, 0], lw=0.6, label="target")
+      ax.plot(t[:stop], predicted[i, :stop, 0], lw=0.6, label="recon")
+      ax.set_ylim(-1, 1)
+  axes[0, 0].legend(fontsize=7, loc="upper right")
+  axes[-1, 0].set_xlabel("seconds")
+  axes[-1, 1].set_xlabel(f"seconds (first {plot_samples} samples)")
+  fig.tight_layout()
+  fig.savefig(prefix + ".png", dpi=100)
+  plt.close(fig)

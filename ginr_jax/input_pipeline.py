@@ -19,6 +19,10 @@ import numpy as np
 from ginr_jax import datasets
 from ginr_jax import sharding
 
+# Seeds the per-example generators of evaluation (fixed: every evaluation,
+# and every run, sees the same test draws).
+EVAL_SEED = 20_231_128
+
 
 def _dataset(cfg: ml_collections.ConfigDict, split: str, train: bool):
   """`datasets.make` with the options of `config.input`."""
@@ -48,7 +52,8 @@ def _process_slice(global_ds: grain.MapDataset, global_batch: int,
 
 
 class TrainIterator:
-  """Infinite iterator of global training batches {"image": [B, H, W, C]}.
+  """Infinite iterator of global training batches (e.g. {"image": [B, H, W,
+  C]}).
 
   `get_state` / `set_state` make it checkpointable (JSON-serialisable state).
   """
@@ -88,7 +93,9 @@ def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",
   """Every example of `split` exactly once, in global batches.
 
   The last batch is padded by repeating the final example; its "mask" entry
-  ([B] bool) is False on the padding.
+  ([B] bool) is False on the padding. Example i is transformed with a
+  generator seeded by i, so random test protocols (NVS's support / query
+  draws) are the same at every evaluation.
   """
   batch_size = batch_size or cfg.eval_batch_size
   sharding.check_batch_size(batch_size, mesh, "input.eval_batch_size")
@@ -96,7 +103,8 @@ def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",
   n = len(source) if max_examples is None else min(len(source), max_examples)
   num_batches = -(-n // batch_size)
   padded = grain.MapDataset.range(num_batches * batch_size).map(
-      lambda i: dict(transform(source[min(i, n - 1)], None), mask=i < n))
+      lambda i: dict(transform(source[min(i, n - 1)], _eval_rng(i)),
+                     mask=i < n))
   local = local_batch_size(batch_size)
   ds = _process_slice(padded, batch_size, num_batches).batch(local)
   data_sharding = sharding.data_sharded(mesh)
@@ -104,13 +112,19 @@ def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",
     yield to_global(batch, data_sharding)
 
 
+def _eval_rng(index: int) -> np.random.Generator:
+  return np.random.default_rng([EVAL_SEED, index])
+
+
 def eval_sample(cfg: ml_collections.ConfigDict, num: int,
-                split: str = "test") -> np.ndarray:
-  """`num` examples spread evenly over `split`, for figures: [num, H, W, C]."""
+                split: str = "test") -> dict[str, np.ndarray]:
+  """`num` examples spread evenly over `split`, for figures: each entry
+  stacked, e.g. {"image": [num, H, W, C]}; drawn as `eval_batches` does."""
   source, transform = _dataset(cfg, split, train=False)
   indices = np.linspace(0, len(source) - 1, min(num, len(source)))
-  return np.stack([transform(source[int(round(i))], None)["image"]
-                   for i in indices])
+  examples = [transform(source[int(round(i))], _eval_rng(int(round(i))))
+              for i in indices]
+  return {k: np.stack([e[k] for e in examples]) for k in examples[0]}
 
 
 def to_global(local_batch: dict[str, np.ndarray], data_sharding

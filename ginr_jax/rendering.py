@@ -36,16 +36,18 @@ def poses_to_rays(poses: jax.Array, height: int, width: int,
   Args:
     poses: [..., 3, 4] camera-to-world matrices.
     height, width: image size in pixels.
-    focal: focal length in pixels.
+    focal: focal length in pixels, a scalar or one per pose [...].
 
   Returns:
     (origins, directions), each [..., H, W, 3].
   """
   poses = jnp.asarray(poses)
+  focal = jnp.asarray(focal, jnp.float32)[..., None, None]   # [..., 1, 1]
   x, y = jnp.meshgrid(jnp.arange(width) + 0.5, jnp.arange(height) + 0.5,
                       indexing="xy")                              # [H, W]
+  x, y = jnp.broadcast_arrays(x, y, focal)[:2]                  # [..., H, W]
   cam = jnp.stack([(x - 0.5 * width) / focal, -(y - 0.5 * height) / focal,
-                   -jnp.ones_like(x)], axis=-1)                   # [H, W, 3]
+                   -jnp.ones_like(x)], axis=-1)              # [..., H, W, 3]
   rotation = poses[..., None, None, :3, :3]             # [..., 1, 1, 3, 3]
   directions = jnp.einsum("...ij,...j->...i", rotation, cam)
   origins = jnp.broadcast_to(poses[..., None, None, :3, 3],

@@ -1,7 +1,10 @@
-"""Stage-1 trainer: a hypernetwork learns to predict INRs of images.
+"""Stage-1 trainer: a hypernetwork learns to predict INRs of signals.
 
 Reads top to bottom: setup (mesh, data, model, state from shapes), the jitted
-step, resume, then the loop with its log / checkpoint / eval cadence. The step
+step, resume, then the loop with its log / checkpoint / eval cadence. The
+modality (images, audio, views; `tasks/`) decides what the encoder reads,
+which coordinates a step supervises and how predictions are made from the
+decoder; everything else is shared. The step
 is a pure function `(state, batch, rng) -> (state, metrics)` with the batch
 sharded on the mesh's "data" axis and the state replicated, so it gives the
 same result on 1 or N devices.
@@ -28,42 +31,17 @@ from ginr_jax import meta
 from ginr_jax import models
 from ginr_jax import optim
 from ginr_jax import sharding
+from ginr_jax import tasks
 from ginr_jax import utils
+from ginr_jax.tasks import signal
+from ginr_jax.tasks import views
 
 
-def init_state(rng: jax.Array, model, tx, image_shape: tuple[int, ...]):
-  """The train state {"step", "params", "opt"} for signals [*spatial, C]
-  (images [H, W, C], audio [T, C])."""
-  params = model.init({"params": rng}, jnp.zeros((1, *image_shape)),
-                      jnp.zeros((1, len(image_shape) - 1)))["params"]
+def init_state(rng: jax.Array, model, tx, task):
+  """The train state {"step", "params", "opt"} for the task's inputs."""
+  params = model.init({"params": rng}, *task.init_inputs())["params"]
   return {"step": jnp.zeros((), jnp.int32), "params": params,
           "opt": tx.init(params)}
-
-
-def training_coords(rng: jax.Array, image_shape: tuple[int, ...],
-                    batch_size: int, jitter: bool, subsample: float):
-  """Coordinates and the flat pixel (sample) indices they supervise.
-
-  Returns:
-    coords: [N, D] (shared) or [B, M, D] (jittered and/or subsampled), D the
-      rank of `image_shape` (the spatial shape).
-    indices: None (all N pixels) or [B, M] flat pixel indices per instance.
-  """
-  rng_jitter, rng_subsample = jax.random.split(rng)
-  grid = jnp.asarray(coords_lib.grid(image_shape)).reshape(
-      -1, len(image_shape))
-  coords, indices = grid, None
-  if jitter:
-    coords = coords_lib.jitter(rng_jitter, grid, batch_size,
-                               cell=2.0 / image_shape[0])
-  if subsample < 1.0:
-    indices = coords_lib.subsample_indices(rng_subsample, batch_size,
-                                           grid.shape[0], subsample)
-    if coords.ndim == 2:
-      coords = coords[indices]
-    else:
-      coords = jnp.take_along_axis(coords, indices[..., None], axis=1)
-  return coords, indices
 
 
 def inner_subset(rng: jax.Array, coords: jax.Array, targets: jax.Array,
@@ -101,18 +79,13 @@ def inner_steps(meta_cfg) -> int:
   return meta_cfg["inner_steps"] if meta_cfg else 0
 
 
-def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
-               subsample: float, meta_cfg=None):
-  """One Adam step on a batch of images; returns (state, metrics)."""
-  images = batch["image"]                         # [B, H, W, C] or [B, T, C]
-  b, *spatial, c = images.shape
+def train_step(state, batch, rng, *, model, tx, schedule, task,
+               meta_cfg=None):
+  """One Adam step on a batch; returns (state, metrics)."""
   rng = jax.random.fold_in(rng, state["step"])
-  rng_coords, rng_dropout, rng_inner = jax.random.split(rng, 3)
-  coords, indices = training_coords(rng_coords, tuple(spatial), b, jitter,
-                                    subsample)
-  targets = images.reshape(b, -1, c)
-  if indices is not None:
-    targets = jnp.take_along_axis(targets, indices[..., None], axis=1)
+  rng_coords, rng_dropout, rng_inner, rng_render = jax.random.split(rng, 4)
+  inputs = task.encoder_input(batch)
+  coords, targets = task.train_inputs(rng_coords, batch, state["step"])
   inner_coords, inner_targets = coords, targets
   # Configs saved before the option existed have no "inner_subsample".
   inner_fraction = (meta_cfg or {}).get("inner_subsample", 1.0)
@@ -121,11 +94,13 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
                                                inner_fraction)
 
   def loss_fn(params):
-    latents = model.apply({"params": params}, images, train=True,
+    latents = model.apply({"params": params}, inputs, train=True,
                           rngs={"dropout": rng_dropout}, method="encode")
     latents, inner_mse = adapt(params, latents, inner_coords, inner_targets,
                                model=model, meta_cfg=meta_cfg)
-    pred = model.apply({"params": params}, latents, coords, method="decode")
+    decode = functools.partial(model.apply, {"params": params},
+                               method="decode")
+    pred = task.predict(decode, latents, coords, rng_render)
     loss, psnr = losses.mse_and_psnr(pred, targets)
     return loss, (psnr, inner_mse)
 
@@ -145,49 +120,73 @@ def train_step(state, batch, rng, *, model, tx, schedule, jitter: bool,
   return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
 
 
-def adapted_latents(params, images, *, model, meta_cfg=None):
-  """The latents of test images [B, H, W, C] and the MSE before each inner
-  step [B, K] (None without one): meta-learned models adapt them on each
-  image's own pixel grid."""
-  latents = model.apply({"params": params}, images, method="encode")
-  b, *spatial, c = images.shape
-  grid = jnp.asarray(coords_lib.grid(spatial).reshape(-1, len(spatial)))
-  return adapt(params, latents, grid, images.reshape(b, -1, c),
-               model=model, meta_cfg=meta_cfg, train=False)
+def adapted_latents(params, batch, *, model, task, meta_cfg=None):
+  """The latents of a test batch and the MSE before each inner step [B, K]
+  (None without one): meta-learned models adapt them on each instance's
+  whole signal."""
+  latents = model.apply({"params": params}, task.encoder_input(batch),
+                        method="encode")
+  if not inner_steps(meta_cfg):
+    return latents, None
+  coords, targets = task.eval_inputs(batch)
+  return adapt(params, latents, coords, targets, model=model,
+               meta_cfg=meta_cfg, train=False)
 
 
-def eval_latents(params, images, *, model, meta_cfg=None):
-  """The latents of test images, adapted by the inner loop if there is one."""
-  return adapted_latents(params, images, model=model, meta_cfg=meta_cfg)[0]
+def eval_latents(params, batch, *, model, task, meta_cfg=None):
+  """The latents of a test batch, adapted by the inner loop if there is one."""
+  return adapted_latents(params, batch, model=model, task=task,
+                         meta_cfg=meta_cfg)[0]
 
 
-def reconstruct(params, images, upsample: int = 1, *, model, chunk: int,
+def reconstruct(params, signals, upsample: int = 1, *, model, task, chunk: int,
                 meta_cfg=None):
-  """Each image [B, H, W, C] predicted on its full (upsampled) pixel grid."""
-  latents = eval_latents(params, images, model=model, meta_cfg=meta_cfg)
+  """Signals [B, *spatial, C] of a grid task predicted on their full
+  (upsampled) grid."""
+  latents = eval_latents(params, {task.key: signals}, model=model, task=task,
+                         meta_cfg=meta_cfg)
   decode = functools.partial(model.apply, {"params": params}, method="decode")
-  return evaluators.render(decode, latents, images.shape[1:-1],
-                           upsample=upsample, chunk=chunk)
+  return evaluators.render(decode, latents, signals.shape[1:-1],
+                           upsample=upsample, chunk=chunk,
+                           coord_range=task.coord_range)
 
 
-def inner_step_reconstructions(params, images, *, model, chunk: int,
+def inner_step_reconstructions(params, signals, *, model, task, chunk: int,
                                meta_cfg):
-  """[K + 1, B, H, W, C]: each image predicted after 0, 1, ..., K inner
+  """[K + 1, B, *spatial, C]: each signal predicted after 0, 1, ..., K inner
   steps (IPC Fig. 7)."""
   return jnp.stack([
-      reconstruct(params, images, model=model, chunk=chunk,
+      reconstruct(params, signals, model=model, task=task, chunk=chunk,
                   meta_cfg=dict(meta_cfg, inner_steps=k))
       for k in range(inner_steps(meta_cfg) + 1)])
 
 
-def eval_metrics(params, images, *, model, chunk: int, meta_cfg=None):
+def render_all(params, latents, batch, *, model, task, chunk: int):
+  """(predictions, targets) [B, N, C] on every coordinate of a test batch
+  (unjittered), `chunk` coordinates at a time."""
+  decode = functools.partial(model.apply, {"params": params}, method="decode")
+  coords, targets = task.eval_inputs(batch)
+  pred = evaluators.predict_chunked(
+      lambda c: task.predict(decode, latents, c), coords, chunk)
+  return pred, targets
+
+
+def predict_all(params, batch, *, model, task, chunk: int, meta_cfg=None):
+  """`render_all` from the batch's own (adapted) latents."""
+  latents = eval_latents(params, batch, model=model, task=task,
+                         meta_cfg=meta_cfg)
+  return render_all(params, latents, batch, model=model, task=task,
+                    chunk=chunk)
+
+
+def eval_metrics(params, batch, *, model, task, chunk: int, meta_cfg=None):
   """Per-instance test metrics [B]: PSNR, the mean-colour baseline's, and
   for meta-learned models psnr_inner_k, the PSNR before inner step k."""
-  latents, inner_mse = adapted_latents(params, images, model=model,
+  latents, inner_mse = adapted_latents(params, batch, model=model, task=task,
                                        meta_cfg=meta_cfg)
-  decode = functools.partial(model.apply, {"params": params}, method="decode")
-  pred = evaluators.render(decode, latents, images.shape[1:-1], chunk=chunk)
-  metrics = evaluators.reconstruction_metrics(pred, images)
+  pred, targets = render_all(params, latents, batch, model=model, task=task,
+                             chunk=chunk)
+  metrics = evaluators.reconstruction_metrics(pred, targets)
   for k in range(inner_steps(meta_cfg)):
     metrics[f"psnr_inner_{k}"] = losses.psnr_from_mse(inner_mse[:, k])
   return metrics
@@ -200,11 +199,10 @@ class Setup:
     self.config = config
     self.mesh = sharding.make_mesh(config.num_devices or None)
     self.model = models.build(config.model_name, config.model)
+    self.task = task = tasks.build(config)
     self.tx, self.schedule = optim.make(config.optim, config.total_steps)
-    size = config.input.image_size
-    self.image_shape = (size, size, 3)
     init = functools.partial(init_state, model=self.model, tx=self.tx,
-                             image_shape=self.image_shape)
+                             task=task)
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
     # Configs saved before FSDP existed have no "sharding".
     self.state_sharding = sharding.state_sharding(
@@ -214,62 +212,81 @@ class Setup:
     # Configs saved before meta-learning existed have no "meta".
     self.meta_cfg = meta_cfg = (config.meta.to_dict() if "meta" in config
                                 else None)
+    if inner_steps(meta_cfg) and not isinstance(task, signal.Signal):
+      raise ValueError("meta.inner_steps > 0: the inner loop adapts on "
+                       "signals on a grid (images, audio), not on views.")
+    kwargs = dict(model=self.model, task=task, meta_cfg=meta_cfg)
+    chunk = config.eval_coord_chunk
     # (state, batch, rng) -> (state, metrics), to be jitted by the caller.
     self.train_step = functools.partial(
-        train_step, model=self.model, tx=self.tx, schedule=self.schedule,
-        jitter=config.train.coord_jitter,
-        subsample=config.train.coord_subsample,
-        meta_cfg=meta_cfg)
-    self.eval_fn = jax.jit(functools.partial(  # (params, images) -> {: [B]}
-        eval_metrics, model=self.model, chunk=config.eval_coord_chunk,
-        meta_cfg=meta_cfg))
-    recon = functools.partial(reconstruct, model=self.model,
-                              chunk=config.eval_coord_chunk,
-                              meta_cfg=meta_cfg)
-    self.render_fn = jax.jit(recon, static_argnums=2,
-                             out_shardings=sharding.replicated(self.mesh))
-    self.inner_render_fn = jax.jit(functools.partial(
-        inner_step_reconstructions, model=self.model,
-        chunk=config.eval_coord_chunk, meta_cfg=meta_cfg),
-        out_shardings=sharding.replicated(self.mesh))
+        train_step, tx=self.tx, schedule=self.schedule, **kwargs)
+    self.eval_fn = jax.jit(functools.partial(  # (params, batch) -> {: [B]}
+        eval_metrics, chunk=chunk, **kwargs))
+    repl = sharding.replicated(self.mesh)
+    self.predict_fn = jax.jit(functools.partial(
+        predict_all, chunk=chunk, **kwargs), out_shardings=repl)
+    if isinstance(task, signal.Signal):
+      self.render_fn = jax.jit(functools.partial(
+          reconstruct, chunk=chunk, **kwargs), static_argnums=2,
+                               out_shardings=repl)
+      self.inner_render_fn = jax.jit(functools.partial(
+          inner_step_reconstructions, chunk=chunk, **kwargs),
+                                     out_shardings=repl)
 
   def evaluate(self, params, writer: utils.MetricWriter, step: int,
                workdir: str) -> dict[str, float]:
-    """Test PSNR over the whole test split, logged, plus PNG grids."""
+    """Test PSNR over the whole test split, logged, plus the artefacts."""
     cfg = self.config
     batches = input_pipeline.eval_batches(
         cfg.input, self.mesh, max_examples=cfg.eval_max_examples or None)
     scalars = evaluators.evaluate(self.eval_fn, params, batches)
     writer.write_scalars(step, scalars)
     logging.info("eval at step %d: PSNR %.2f dB (mean-colour baseline %.2f dB)"
-                 " over %d test images", step, scalars["eval/psnr"],
+                 " over %d test instances", step, scalars["eval/psnr"],
                  scalars["eval/baseline_psnr"], scalars["eval/num_examples"])
     if inner_steps(self.meta_cfg):
       logging.info("eval PSNR before inner steps 0..%d: %s",
                    inner_steps(self.meta_cfg) - 1, " ".join(
                        f"{scalars[f'eval/psnr_inner_{k}']:.2f}"
                        for k in range(inner_steps(self.meta_cfg))))
-    self.write_images(params, step, workdir)
+    self.write_artefacts(params, step, workdir)
     return scalars
 
-  def write_images(self, params, step: int, workdir: str):
-    """Targets over reconstructions at 1x, 2x and 3x, one PNG per factor;
-    meta-learned models also get targets over the predictions after each
-    inner step (inner_XXXXXXXX.png)."""
-    images = input_pipeline.eval_sample(self.config.input,
+  def write_artefacts(self, params, step: int, workdir: str):
+    """Under WORKDIR/images (process 0 writes): PNG grids of images (and
+    of meta-learning's inner steps) or of views, WAV files and waveform
+    plots of audio."""
+    sample = input_pipeline.eval_sample(self.config.input,
                                         self.config.num_images)
-    on_mesh = jax.device_put(images, sharding.replicated(self.mesh))
+    on_mesh = jax.device_put(sample, sharding.replicated(self.mesh))
+    out_dir = os.path.join(workdir, "images")
+    if isinstance(self.task, views.Views):
+      pred, _ = jax.device_get(self.predict_fn(params, on_mesh))
+      if jax.process_index() == 0:
+        evaluators.save_views(
+            os.path.join(out_dir, f"views_{step:08d}.png"), sample,
+            np.asarray(pred).reshape(sample["query_image"].shape))
+      return
+    signals = sample[self.task.key]
+    if self.task.key == "audio":
+      recon = jax.device_get(self.render_fn(params, on_mesh[self.task.key], 1))
+      if jax.process_index() == 0:
+        evaluators.save_audio(os.path.join(out_dir, f"audio_{step:08d}"),
+                              signals, np.asarray(recon))
+      return
     grids = {}
     for factor in self.config.render_upsample:
-      recon = jax.device_get(self.render_fn(params, on_mesh, factor))
+      recon = jax.device_get(self.render_fn(params, on_mesh[self.task.key],
+                                            factor))
       grids[f"recon_{step:08d}_x{factor}.png"] = [
-          evaluators.upscale_nearest(images, factor), np.asarray(recon)]
+          evaluators.upscale_nearest(signals, factor), np.asarray(recon)]
     if inner_steps(self.meta_cfg):
-      steps = jax.device_get(self.inner_render_fn(params, on_mesh))
-      grids[f"inner_{step:08d}.png"] = [images, *np.asarray(steps)]
+      steps = jax.device_get(self.inner_render_fn(params,
+                                                  on_mesh[self.task.key]))
+      grids[f"inner_{step:08d}.png"] = [signals, *np.asarray(steps)]
     if jax.process_index() == 0:
       for name, rows in grids.items():
-        evaluators.save_grid(os.path.join(workdir, "images", name), rows)
+        evaluators.save_grid(os.path.join(out_dir, name), rows)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):

@@ -38,6 +38,7 @@ parameters keep their training-time parameterisation (weights are
 normalised again in every forward pass).
 """
 
+import functools
 import json
 import os
 import time
@@ -53,38 +54,41 @@ import numpy as np
 import optax
 
 from ginr_jax import coords as coords_lib
+from ginr_jax import evaluators
 from ginr_jax import host_memory
 from ginr_jax import input_pipeline
 from ginr_jax import losses
 from ginr_jax import models
 from ginr_jax import train
 from ginr_jax.models import hyponet as hyponet_lib
+from ginr_jax.tasks import views
 
 
-def _fit(per_instance_mse, variables, *, steps: int, lr: float,
-         optimizer: str):
-  """Optimises `variables` on the sum of per-instance MSEs, timing each step.
+def _fit(loss, measure, variables, *, steps: int, lr: float,
+         optimizer: str, seed: int = 0):
+  """Optimises `variables` on loss(variables, rng), timing each step.
 
   Returns:
-    (PSNR [steps + 1, B] after each step, step 0 = before any, and the
-    cumulative seconds [steps + 1]).
+    (measure(variables) -- PSNR [B] -- after each step [steps + 1, B], step
+    0 = before any, and the cumulative seconds [steps + 1]).
   """
   tx = (optax.adam if optimizer == "adam" else optax.sgd)(lr)
   opt_state = tx.init(variables)
 
   @jax.jit
-  def step(variables, opt_state):
-    grads = jax.grad(lambda v: jnp.sum(per_instance_mse(v)))(variables)
+  def step(variables, opt_state, rng):
+    grads = jax.grad(loss)(variables, rng)
     updates, opt_state = tx.update(grads, opt_state, variables)
     return optax.apply_updates(variables, updates), opt_state
 
-  measure = jax.jit(lambda v: losses.psnr_from_mse(per_instance_mse(v)))
-  jax.block_until_ready(step(variables, opt_state))   # compile, untimed
+  measure = jax.jit(measure)
+  rngs = jax.random.split(jax.random.key(seed), steps)
+  jax.block_until_ready(step(variables, opt_state, rngs[0]))  # compile
   psnrs = [np.asarray(measure(variables))]
   seconds, elapsed = [0.0], 0.0
-  for _ in range(steps):
+  for rng in rngs:
     start = time.perf_counter()
-    variables, opt_state = step(variables, opt_state)
+    variables, opt_state = step(variables, opt_state, rng)
     jax.block_until_ready(variables)
     elapsed += time.perf_counter() - start
     seconds.append(elapsed)
@@ -99,34 +103,69 @@ def _pixels(images):
   return grid, images.reshape(b, h * w, c)
 
 
-def optimize(config, setup, params, images, *, what: str, steps: int,
-             lr: float, optimizer: str = "adam"):
-  """Fits every image from the model's prediction (see the module doc).
+def optimize(config, setup, params, batch, *, what: str, steps: int,
+             lr: float, optimizer: str = "adam", rays: int = 1024,
+             chunk: int = 4096):
+  """Fits every test instance from the model's prediction (module doc).
+
+  Signals (images, audio) are fitted and measured on their whole grid.
+  Views are fitted on `rays` random rays of their support views per step
+  (with replacement, as trans-inr's NVS evaluator; depths stratified as in
+  training) and measured on the whole query views, rendered `chunk` rays
+  at a time -- the novel-view PSNR of IPC Table 5.
 
   Returns:
     (PSNR [steps + 1, B], seconds [steps + 1]).
   """
-  model = setup.model
-  b = images.shape[0]
-  grid, targets = _pixels(images)
-  latents = train.eval_latents(params, images, model=model,
+  model, task = setup.model, setup.task
+  latents = train.eval_latents(params, batch, model=model, task=task,
                                meta_cfg=setup.meta_cfg)
+  test_coords, test_targets = task.eval_inputs(batch)
+  b = test_targets.shape[0]
   own = {}
   if what == "all":
     own = {k: jax.tree.map(lambda x: jnp.broadcast_to(x, (b, *x.shape)),
                            params[k])
            for k in models.decoder_params(config.model_name) if k in params}
+  is_views = isinstance(task, views.Views)
+  fit_coords, fit_targets = (task.support_inputs(batch) if is_views
+                             else (test_coords, test_targets))
 
-  def per_instance_mse(variables):
-    def one(lat, own_params, target):
-      p = {**params, **own_params}
-      pred = model.apply({"params": p}, jax.tree.map(lambda x: x[None], lat),
-                         grid, method="decode")[0]
-      return jnp.mean(jnp.square(pred - target))
+  def predictor(lat, own_params, rng=None):
+    """One instance's coords [n, D] -> predictions [n, C]."""
+    decode = functools.partial(model.apply, {"params": {**params,
+                                                        **own_params}},
+                               method="decode")
+    batched = jax.tree.map(lambda x: x[None], lat)
+    return lambda c: task.predict(decode, batched, c[None], rng)[0]
 
-    return jax.vmap(one)(*variables, targets)
+  coords_axis = 0 if fit_coords.ndim == 3 else None
 
-  return _fit(per_instance_mse, (latents, own), steps=steps, lr=lr,
+  def loss(variables, rng):
+    rng_rays, rng_depths = jax.random.split(rng)
+
+    def one(lat, own_params, coords, targets, key):
+      if is_views:      # a random subset of the support rays
+        picked = jax.random.randint(key, (rays,), 0, coords.shape[0])
+        coords, targets = coords[picked], targets[picked]
+      pred = predictor(lat, own_params, rng_depths)(coords)
+      return jnp.mean(jnp.square(pred - targets))
+
+    keys = jax.random.split(rng_rays, b)
+    return jnp.sum(jax.vmap(one, in_axes=(0, 0, coords_axis, 0, 0))(
+        *variables, fit_coords, fit_targets, keys))
+
+  def measure(variables):
+    def one(lat, own_params, coords, targets):
+      pred = evaluators.predict_chunked(
+          lambda c: predictor(lat, own_params)(c)[None], coords, chunk)[0]
+      return jnp.mean(jnp.square(pred - targets))
+
+    test_axis = 0 if test_coords.ndim == 3 else None
+    return losses.psnr_from_mse(jax.vmap(one, in_axes=(0, 0, test_axis, 0))(
+        *variables, test_coords, test_targets))
+
+  return _fit(loss, measure, (latents, own), steps=steps, lr=lr,
               optimizer=optimizer)
 
 
@@ -171,8 +210,9 @@ def fit_scratch(net: hyponet_lib.HypoNet, images, *, steps: int, lr: float,
     pred = jax.vmap(lambda p: ffnet_apply(p, grid, net))(params)
     return jnp.mean(jnp.square(pred - targets), axis=(1, 2))
 
-  return _fit(per_instance_mse, params, steps=steps, lr=lr,
-              optimizer=optimizer)
+  return _fit(lambda p, rng: jnp.sum(per_instance_mse(p)),
+              lambda p: losses.psnr_from_mse(per_instance_mse(p)), params,
+              steps=steps, lr=lr, optimizer=optimizer)
 
 
 def scratch_net(config, images) -> hyponet_lib.HypoNet:
@@ -209,7 +249,9 @@ def define_flags():
   flags.DEFINE_integer("steps", 100, "Optimisation steps.")
   flags.DEFINE_float("lr", 1e-4, "Learning rate of TTO.")
   flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"], "Optimiser.")
-  flags.DEFINE_integer("num_images", 10, "Test images to fit.")
+  flags.DEFINE_integer("num_images", 10, "Test images (views: objects) to "
+                       "fit.")
+  flags.DEFINE_integer("rays", 1024, "Views: support rays per step.")
   flags.DEFINE_bool("scratch", False, "Also train a randomly initialised "
                     "FFNet per image (the per-sample baseline).")
   flags.DEFINE_float("scratch_lr", 1e-3, "Learning rate of the FFNets.")
@@ -224,6 +266,7 @@ def _record(label: str, psnrs, seconds, **info) -> dict:
 
 def compare(workdirs: list[str], *, whats=("latents",), steps: int = 100,
             lr: float = 1e-4, optimizer: str = "adam", num_images: int = 10,
+            rays: int = 1024,
             scratch: bool = False, scratch_lr: float = 1e-3,
             plot_path: str | None = None, step: int | None = None
             ) -> list[dict]:
@@ -236,13 +279,15 @@ def compare(workdirs: list[str], *, whats=("latents",), steps: int = 100,
       raise ValueError(
           f"{w} was trained on other data than {workdirs[0]} (config.input "
           "differs): compare models on the same images.")
-  images = jnp.asarray(input_pipeline.eval_sample(first.input, num_images))
+  batch = jax.tree.map(jnp.asarray,
+                       input_pipeline.eval_sample(first.input, num_images))
   curves = []
   for w, (config, setup, params) in zip(workdirs, loaded):
     name = os.path.basename(os.path.normpath(w))
     for what in whats:
-      psnrs, seconds = optimize(config, setup, params, images, what=what,
-                                steps=steps, lr=lr, optimizer=optimizer)
+      psnrs, seconds = optimize(config, setup, params, batch, what=what,
+                                steps=steps, lr=lr, optimizer=optimizer,
+                                rays=rays)
       curve = _record(f"{name}: TTO of {what}", psnrs, seconds, workdir=w,
                       model=config.model_name, what=what,
                       optimizer=optimizer, lr=lr)
@@ -252,6 +297,10 @@ def compare(workdirs: list[str], *, whats=("latents",), steps: int = 100,
         json.dump(curve, fp)
       curves.append(curve)
   if scratch:
+    if "image" not in batch:
+      raise ValueError("--scratch trains an FFNet per test image; this data "
+                       f"has {sorted(batch)}.")
+    images = batch["image"]
     net = scratch_net(first, images)
     psnrs, seconds = fit_scratch(net, images, steps=steps, lr=scratch_lr,
                                  optimizer=optimizer)
@@ -270,6 +319,7 @@ def main(argv):
   f = flags.FLAGS
   curves = compare(f.workdir, whats=f.what, steps=f.steps, lr=f.lr,
                    optimizer=f.optimizer, num_images=f.num_images,
+                   rays=f.rays,
                    scratch=f.scratch, scratch_lr=f.scratch_lr,
                    plot_path=f.plot, step=f.step)
   for c in curves:

@@ -59,11 +59,11 @@ class AnalysisTest(absltest.TestCase):
     images = np.random.default_rng(0).uniform(
         size=(2, config.input.image_size, config.input.image_size, 3))
     images = images.astype(np.float32)
-    _, maps = analysis.locality_maps(setup.model, params, images, [1], 1)
+    _, maps = analysis.locality_maps(setup, params, images, [1], 1)
     self.assertEqual(maps.shape, (1, 2, *images.shape[1:3]))
     self.assertGreater(float(maps.max()), 0.0)
     with self.assertRaisesRegex(ValueError, "out of range"):
-      analysis.locality_maps(setup.model, params, images, [99], 1)
+      analysis.locality_maps(setup, params, images, [99], 1)
 
   def test_activation_maps(self):
     config, setup, params = self.la
@@ -86,7 +86,7 @@ class AnalysisTest(absltest.TestCase):
     size = config.input.image_size
     images = np.zeros((1, size, size, 3), np.float32)
     with self.assertRaisesRegex(ValueError, "one latent vector per token"):
-      analysis.locality_maps(setup.model, params, images, [0], 1)
+      analysis.locality_maps(setup, params, images, [0], 1)
 
   def test_compare_table_and_plot(self):
     out = os.path.join(self.root, "curves.png")

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ginr_jax import models
+from ginr_jax import tasks
 from ginr_jax import train
 from ginr_jax import utils
 
@@ -87,9 +88,8 @@ TINY_PATHS = tiny_paths()
 
 def param_count(config) -> int:
   model = models.build(config.model_name, config.model)
-  size = config.input.image_size
   shapes = jax.eval_shape(lambda: model.init(
-      jax.random.key(0), jnp.zeros((1, size, size, 3)), jnp.zeros((1, 2))))
+      jax.random.key(0), *tasks.build(config).init_inputs()))
   return utils.count_params(shapes)
 
 
@@ -139,9 +139,8 @@ class ConfigsTest(parameterized.TestCase):
     setup = train.Setup(config)
     state = setup.init(jax.random.key(0))
     step = jax.jit(setup.train_step)
-    images = np.random.default_rng(0).uniform(
-        size=(config.input.batch_size, *setup.image_shape))
-    batch = {"image": images.astype(np.float32)}
+    batch = setup.task.dummy_batch(config.input.batch_size,
+                                   np.random.default_rng(0))
     for _ in range(2):
       state, metrics = step(state, batch, jax.random.key(1))
       self.assertTrue(np.isfinite(float(metrics["train/loss"])))

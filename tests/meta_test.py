@@ -151,16 +151,18 @@ class MetaIPCTest(absltest.TestCase):
       meta_cfg = dict(self.config.meta.to_dict(), inner_steps=inner_steps,
                       inner_lr=0.02)
       pred = train.reconstruct(self.params, self.images,
-                               model=self.setup.model, chunk=4096,
-                               meta_cfg=meta_cfg)
+                               model=self.setup.model, task=self.setup.task,
+                               chunk=4096, meta_cfg=meta_cfg)
       return float(jnp.mean(jnp.square(pred - self.images)))
 
     self.assertLess(mse(3), mse(0))
 
   def test_eval_reports_psnr_before_each_inner_step(self):
     meta_cfg = dict(self.config.meta.to_dict(), inner_lr=0.02)
-    kwargs = dict(model=self.setup.model, chunk=4096, meta_cfg=meta_cfg)
-    metrics = train.eval_metrics(self.params, self.images, **kwargs)
+    kwargs = dict(model=self.setup.model, task=self.setup.task, chunk=4096,
+                  meta_cfg=meta_cfg)
+    metrics = train.eval_metrics(self.params, {"image": self.images},
+                                 **kwargs)
     steps = train.inner_step_reconstructions(self.params, self.images,
                                              **kwargs)
     self.assertEqual(steps.shape, (3, *self.images.shape))
@@ -174,7 +176,7 @@ class MetaIPCTest(absltest.TestCase):
 
   def test_write_images_draws_every_inner_step(self):
     workdir = self.create_tempdir().full_path
-    self.setup.write_images(self.params, 7, workdir)
+    self.setup.write_artefacts(self.params, 7, workdir)
     image = np.asarray(Image.open(
         os.path.join(workdir, "images", "inner_00000007.png")))
     side = self.config.input.image_size

@@ -81,9 +81,14 @@ def test_views_drawn_as_the_official_code(scene_dir):
 
 def test_make_repeats_objects_and_pickles(scene_dir):
   source, transform = shapenet.make(
-      split="train", train=True, category="chairs", n_support=2, repeat=3,
-      data_dir=scene_dir)
+      split="train", train=True, category="chairs", n_support=2,
+      train_repeat=3, test_repeat=5, data_dir=scene_dir)
   assert len(source) == 6
+  test_source, _ = shapenet.make(
+      split="test", train=False, category="chairs", n_support=2,
+      train_repeat=3, test_repeat=5, data_dir=scene_dir)
+  assert len(test_source) == 5 * len(shapenet.object_folders(
+      scene_dir, "chairs", "test"))
   transform = pickle.loads(pickle.dumps(transform))
   a = transform(source[0], np.random.default_rng(5))
   b = transform(source[0], np.random.default_rng(5))

@@ -11,6 +11,7 @@ import optax
 from ginr_jax import train
 from ginr_jax.models import hyponet
 from ginr_jax.models import ipc
+from ginr_jax.tasks import signal
 
 
 def waves(seed: int, batch: int = 4, length: int = 400) -> np.ndarray:
@@ -31,24 +32,25 @@ class Signal1DTest(absltest.TestCase):
     model = ipc.Model(hyponet=net, patch_size=20, patch_padding=0, rank=8,
                       width=32, depth=1, num_heads=2, mlp_dim=64, dropout=0.0)
     tx = optax.adam(3e-3)
-    state = train.init_state(jax.random.key(0), model, tx, (400, 1))
+    task = signal.Signal(key="audio", shape=(400, 1), jitter=True,
+                         subsample=0.5)
+    state = train.init_state(jax.random.key(0), model, tx, task)
     step = jax.jit(functools.partial(
         train.train_step, model=model, tx=tx, schedule=lambda s: 3e-3,
-        jitter=True, subsample=0.5))
+        task=task))
     losses = []
     for i in range(120):      # two fixed batches: fitting them is enough here
-      state, metrics = step(state, {"image": waves(i % 2)},
+      state, metrics = step(state, {"audio": waves(i % 2)},
                             jax.random.key(1))
       losses.append(float(metrics["train/loss"]))
     self.assertLess(np.mean(losses[-10:]), 0.5 * np.mean(losses[:5]))
     test = waves(0)
-    recon = train.reconstruct(state["params"], test, model=model, chunk=128)
+    kwargs = dict(model=model, task=task, chunk=128)
+    recon = train.reconstruct(state["params"], test, **kwargs)
     self.assertEqual(recon.shape, (4, 400, 1))
-    upsampled = train.reconstruct(state["params"], test, 2, model=model,
-                                  chunk=128)
+    upsampled = train.reconstruct(state["params"], test, 2, **kwargs)
     self.assertEqual(upsampled.shape, (4, 800, 1))
-    metrics = train.eval_metrics(state["params"], test, model=model,
-                                 chunk=128)
+    metrics = train.eval_metrics(state["params"], {"audio": test}, **kwargs)
     mse = np.mean((np.asarray(recon) - test) ** 2, axis=(1, 2))
     np.testing.assert_allclose(metrics["psnr"], -10 * np.log10(mse),
                                rtol=1e-4)

@@ -1,6 +1,7 @@
 """The trainer: sharded == single-device, resume == uninterrupted, outputs,
 NaN handling and checkpoint evaluation, on `:tiny` configs."""
 
+import dataclasses
 import json
 import os
 
@@ -42,10 +43,10 @@ class ShardedStepTest(absltest.TestCase):
       state = setup.init(jax.random.key(0))
       batch = next(input_pipeline.TrainIterator(config.input, setup.mesh, 0))
       self.assertEqual(batch["image"].sharding.mesh.size, n)
-      step = jax.jit(lambda s, b, r, setup=setup, config=config:
+      task = dataclasses.replace(setup.task, jitter=True, subsample=0.5)
+      step = jax.jit(lambda s, b, r, setup=setup, task=task:
                      train.train_step(s, b, r, model=setup.model, tx=setup.tx,
-                                      schedule=setup.schedule, jitter=True,
-                                      subsample=0.5),
+                                      schedule=setup.schedule, task=task),
                      out_shardings=(setup.state_sharding,
                                     sharding.replicated(setup.mesh)))
       for _ in range(2):

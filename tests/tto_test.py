@@ -31,7 +31,8 @@ class TTOTest(parameterized.TestCase):
     size = config.input.image_size
     images = jnp.asarray(np.random.default_rng(0).uniform(
         size=(2, size, size, 3)), jnp.float32)
-    psnr, seconds = tto.optimize(config, setup, params, images, what=what,
+    psnr, seconds = tto.optimize(config, setup, params, {"image": images},
+                                 what=what,
                                  steps=5, lr=1e-2)
     self.assertEqual(psnr.shape, (6, 2))
     self.assertTrue(np.all(np.diff(seconds) > 0))

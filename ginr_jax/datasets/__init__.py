@@ -1,4 +1,4 @@
-"""Image datasets by name: `make(name, ...) -> (source, transform)`.
+"""Datasets by name: `make(name, ...) -> (source, transform)`.
 
 This file owns the dispatch from a dataset name to its module:
 
@@ -8,6 +8,10 @@ This file owns the dispatch from a dataset name to its module:
   celeba      `DATA_DIR/img_align_celeba/` (`images.py`)
   ffhq        `DATA_DIR/ffhq/` (`images.py`)
   tfds        any prepared TFDS image dataset, read TF-free (`images.py`)
+  librispeech `DATA_DIR/LibriSpeech/` audio (`librispeech.py`)
+  synthetic_audio  generated chirps for `:tiny` audio configs
+                   (`synthetic_audio.py`)
+  shapenet    `DATA_DIR/learnit_shapenet/` views for NVS (`shapenet.py`)
 
 Usage with grain, augmenting after shuffle/repeat so every epoch differs:
 
@@ -20,7 +24,10 @@ Folder datasets are prepared with `python -m ginr_jax.datasets.prepare`.
 
 from ginr_jax.datasets import embedded
 from ginr_jax.datasets import images
+from ginr_jax.datasets import librispeech
+from ginr_jax.datasets import shapenet
 from ginr_jax.datasets import synthetic
+from ginr_jax.datasets import synthetic_audio
 
 DatasetNotFoundError = images.DatasetNotFoundError
 
@@ -31,7 +38,12 @@ _MAKERS = {
     "celeba": images.make_celeba,
     "ffhq": images.make_ffhq,
     "tfds": images.make_tfds,
+    # Audio and views have no image size (`element_spec` gives theirs).
+    "librispeech": lambda image_size, **kw: librispeech.make(**kw),
+    "synthetic_audio": lambda image_size, **kw: synthetic_audio.make(**kw),
+    "shapenet": shapenet.make,
 }
+AUDIO = ("librispeech", "synthetic_audio")
 NAMES = tuple(_MAKERS)
 
 
@@ -56,7 +68,8 @@ def make(name, *, split, train, image_size, data_dir=None, **kwargs):
     source: a `grain.MapDataset` of raw elements (paths, indices, decoded
       TFDS examples or crop descriptors).
     transform: `transform(element, rng: np.random.Generator)` -> `{"image":
-      float32 (R, R, 3) in [0, 1]}`, RGB. Apply it with
+      float32 (R, R, 3) in [0, 1]}`, RGB (audio: {"audio": [T, 1]}; views:
+      `shapenet.load_example`'s dict). Apply it with
       `MapDataset.random_map(transform, seed=...)`. It is picklable, for
       grain's worker processes.
 
@@ -75,3 +88,17 @@ def make(name, *, split, train, image_size, data_dir=None, **kwargs):
       split=split, train=train, image_size=image_size, data_dir=data_dir,
       **kwargs,
   )
+
+
+def element_spec(input_cfg) -> dict[str, tuple[int, ...]]:
+  """The shapes of one example's signal arrays, from `config.input`."""
+  kwargs = input_cfg.kwargs
+  if input_cfg.name == "librispeech":
+    return {"audio": (kwargs["seconds"] * librispeech.SAMPLE_RATE, 1)}
+  if input_cfg.name == "synthetic_audio":
+    return {"audio": (synthetic_audio.num_samples(kwargs["seconds"]), 1)}
+  size = input_cfg.image_size
+  if input_cfg.name == "shapenet":
+    return {"support_image": (kwargs["n_support"], size, size, 3),
+            "query_image": (kwargs.get("n_query", 1), size, size, 3)}
+  return {"image": (size, size, 3)}

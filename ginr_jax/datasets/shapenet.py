@@ -104,9 +104,10 @@ def draw_views(rng: np.random.Generator, num_views: int, n_support: int,
 
 
 def load_example(folder: str, rng: np.random.Generator, *, n_support: int,
-                 n_query: int, train: bool) -> dict[str, np.ndarray]:
+                 n_query: int, train: bool, image_size: int | None = None
+                 ) -> dict[str, np.ndarray]:
   """One object's drawn views: images [S|Q, H, W, 3], poses [S|Q, 3, 4]
-  and the focal length in pixels."""
+  and the focal length in pixels; `image_size`, if given, is checked."""
   paths, poses, angle = read_transforms(folder)
   support, query = draw_views(rng, len(paths), n_support, n_query, train)
   views = {i: load_view(paths[i]) for i in (*support, *query)}
@@ -114,6 +115,10 @@ def load_example(folder: str, rng: np.random.Generator, *, n_support: int,
   if height != width:
     raise ValueError(f"shapenet: {paths[support[0]]} is {height}x{width}; "
                      "the renders are square.")
+  if image_size and height != image_size:
+    raise ValueError(f"shapenet: {paths[support[0]]} is {height}x{width}, "
+                     f"but input.image_size is {image_size}: set it to "
+                     f"{height}.")
   return {
       "support_image": np.stack([views[i] for i in support]),
       "support_pose": poses[support],
@@ -124,12 +129,14 @@ def load_example(folder: str, rng: np.random.Generator, *, n_support: int,
 
 
 def make(*, split: str, train: bool, category: str, n_support: int,
-         n_query: int = 1, repeat: int = 1, data_dir: str | None = None):
-  """A split's objects, each `repeat` times, and the transform drawing views.
+         n_query: int = 1, train_repeat: int = 1, test_repeat: int = 100,
+         data_dir: str | None = None, image_size: int | None = None):
+  """A split's objects, each repeated, and the transform drawing views.
 
   The official repeats: train cars 2, chairs 1, lamps 3; test 100 (every
-  test object evaluated with 100 random support/query draws; a fixed seed
-  of the caller's random_map makes them the same every evaluation).
+  test object evaluated with 100 random support/query draws; the evaluation
+  pipeline seeds each draw by its position, so they are the same every
+  evaluation).
 
   Returns:
     (grain.MapDataset of object folders, transform(folder, rng) -> dict of
@@ -139,6 +146,8 @@ def make(*, split: str, train: bool, category: str, n_support: int,
   if category not in CATEGORIES:
     raise ValueError(f"shapenet: unknown category {category!r}; use one of "
                      f"{', '.join(CATEGORIES)}.")
+  repeat = train_repeat if split == "train" else test_repeat
   folders = object_folders(data_dir, category, split) * repeat
   return grain.MapDataset.source(folders), functools.partial(
-      load_example, n_support=n_support, n_query=n_query, train=train)
+      load_example, n_support=n_support, n_query=n_query, train=train,
+      image_size=image_size)

@@ -47,6 +47,9 @@ class Model(nn.Module):
     hyponet: the coordinate MLP's shape.
     patch_size: side of the non-overlapping square patches.
     patch_padding: zero padding on each image side before patching.
+    patch_rank: spatial axes of a signal; 0: all between batch and channels.
+      2 for NVS, whose [B, views, H, W, C] support views give their tokens
+      one view after another.
     rank: r, the number of weight tokens and of columns of V.
     modulated_layer: index of the hyponet layer modulated by V (0-based; the
       paper's "second layer" is 1).
@@ -62,6 +65,7 @@ class Model(nn.Module):
   hyponet: hyponet_lib.HypoNet
   patch_size: int = 9
   patch_padding: int = 1
+  patch_rank: int = 0
   rank: int = 256
   modulated_layer: int = 1
   composer_form: str = "shared_u"
@@ -116,7 +120,8 @@ class Model(nn.Module):
 
     `train` enables dropout (needs a "dropout" rng).
     """
-    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding)
+    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding,
+                                  self.patch_rank)
     y = self.composer_norm(self.encoder(patches, train))     # [B, r, width]
     v = self.composer_head(y)                                # [B, r, fan_in]
     if self.composer_form == "instance_u":

@@ -247,6 +247,9 @@ class Model(nn.Module):
     decoder: the INR decoder (its num_latents is R).
     patch_size: side of the non-overlapping square patches.
     patch_padding: zero padding on each image side before patching.
+    patch_rank: spatial axes of a signal; 0: all between batch and channels.
+      2 for NVS, whose [B, views, H, W, C] support views give their tokens
+      one view after another.
     width: transformer width (= token embedding size).
     depth: number of transformer blocks.
     num_heads: self-attention heads of the encoder.
@@ -258,6 +261,7 @@ class Model(nn.Module):
   decoder: Decoder
   patch_size: int = 9
   patch_padding: int = 1
+  patch_rank: int = 0
   width: int = 768
   depth: int = 6
   num_heads: int = 12
@@ -279,7 +283,8 @@ class Model(nn.Module):
 
   def encode(self, images: jax.Array, train: bool = False) -> jax.Array:
     """Latent tokens [B, R, d] of images in [0, 1]."""
-    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding)
+    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding,
+                                  self.patch_rank)
     return self.latent_head(self.latent_norm(self.encoder(patches, train)))
 
   def decode(self, latents: jax.Array, coords: jax.Array,

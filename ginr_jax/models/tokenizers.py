@@ -19,19 +19,30 @@ def num_patches(signal_shape: tuple[int, ...], patch_size: int,
   return int(np.prod([s // patch_size for s in padded]))
 
 
-def patchify(signals: jax.Array, patch_size: int, padding: int) -> jax.Array:
+def patchify(signals: jax.Array, patch_size: int, padding: int,
+             rank: int = 0) -> jax.Array:
   """Non-overlapping patches, as torch.nn.Unfold(p, stride=p, padding).
 
   Args:
-    signals: [B, *spatial, C]: images [B, H, W, C], audio [B, T, C].
+    signals: [B, *spatial, C]: images [B, H, W, C], audio [B, T, C]; or,
+      with `rank`, [B, *views, *spatial, C] (NVS support views [B, S, H, W,
+      C] with rank 2).
     patch_size: p, along every spatial axis.
     padding: zeros added on every side first (1 for 178 -> 180 with p = 9).
+    rank: the number of spatial axes; 0: every axis between B and C.
 
   Returns:
     [B, L, C * p**rank] patch vectors in raster order, each flattened
     channel-major (C, p, ...) like the official Unfold (and Unfold1D, which
-    for mono audio of a multiple of p samples is a plain reshape).
+    for mono audio of a multiple of p samples is a plain reshape). Views
+    are patched one by one and their tokens concatenated view after view,
+    as the official NVS encoder does.
   """
+  if rank and signals.ndim - 2 > rank:
+    b = signals.shape[0]
+    views = signals.reshape(-1, *signals.shape[-rank - 1:])
+    tokens = patchify(views, patch_size, padding)
+    return tokens.reshape(b, -1, tokens.shape[-1])
   b, *spatial, c = signals.shape
   num_patches(spatial, patch_size, padding)  # validates the shape
   rank = len(spatial)

@@ -43,6 +43,9 @@ class Model(nn.Module):
     hyponet: the coordinate MLP's shape.
     patch_size: side of the non-overlapping square patches.
     patch_padding: zero padding on each image side before patching.
+    patch_rank: spatial axes of a signal; 0: all between batch and channels.
+      2 for NVS, whose [B, views, H, W, C] support views give their tokens
+      one view after another.
     groups: weight groups per layer (capped at the layer's fan_out).
     width: transformer width (= token embedding size).
     depth: number of transformer blocks.
@@ -55,6 +58,7 @@ class Model(nn.Module):
   hyponet: hyponet_lib.HypoNet
   patch_size: int = 9
   patch_padding: int = 1
+  patch_rank: int = 0
   groups: int = 64
   width: int = 768
   depth: int = 6
@@ -80,7 +84,8 @@ class Model(nn.Module):
 
   def encode(self, images: jax.Array, train: bool = False):
     """{layer_name: group vectors [B, g_l, fan_in_l]} of images in [0, 1]."""
-    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding)
+    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding,
+                                  self.patch_rank)
     tokens = self.encoder(patches, train)
     latents, start = {}, 0
     for i, g in enumerate(self.counts):
