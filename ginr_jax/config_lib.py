@@ -164,6 +164,33 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
   c.model = model
 
 
+def set_signal(c: ml_collections.ConfigDict, *, input_dim: int,
+               output_dim: int, output_bias: float, la_output_bias=None,
+               **hyponet_kwargs):
+  """Points the coordinate network of `c.model` at another modality.
+
+  Args:
+    c: a config whose model `set_model` has set.
+    input_dim, output_dim: coordinate and output channels (audio 1 / 1,
+      NeRF points 3 / 4, light-field rays 6 / 3).
+    output_bias: constant added to the hyponet's output.
+    la_output_bias: LA-GINR's (default: output_bias).
+    **hyponet_kwargs: other HypoNet fields (n_layers, ff_dim, ff_sigma,
+      fourier) for IPC and TransINR.
+  """
+  m = c.model
+  if "hyponet" in m:
+    m.hyponet.update(input_dim=input_dim, output_dim=output_dim,
+                     output_bias=output_bias, **hyponet_kwargs)
+    if "rank" in m:    # the official cap at the modulated layer's fan_out
+      shapes = hyponet_lib.HypoNet(**m.hyponet).layer_shapes
+      m.rank = min(m.rank, shapes[m.modulated_layer][1])
+  else:
+    m.decoder.update(input_dim=input_dim, output_dim=output_dim,
+                     output_bias=(output_bias if la_output_bias is None
+                                  else la_output_bias))
+
+
 # data: (Fourier sigma, training images) of the official meta-learning configs.
 _META_DATA = {"imagenette": (128.0, 9469), "ffhq256": (64.0, 60_000)}
 
@@ -222,6 +249,9 @@ def base_config() -> ml_collections.ConfigDict:
   # use its training augmentation (random crop + flip where it has one).
   c.input = dict(name="", data_dir="data", image_size=178, batch_size=16,
                  eval_batch_size=16, augment=True, num_threads=8, kwargs={})
+  # The modality (ginr_jax/tasks): "signal" (images; audio with key="audio")
+  # or "views" (novel view synthesis).
+  c.task = dict(name="signal", key="image", coord_range=1.0)
   c.train = dict(coord_jitter=False, coord_subsample=1.0)
   # Optimization-based meta-learning (meta.py): inner SGD steps on each
   # instance's latents before the outer loss; 0 steps: none. inner_subsample:
@@ -249,19 +279,33 @@ def base_config() -> ml_collections.ConfigDict:
 def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """Same code path, tiny sizes and generated data: trains in seconds on CPU.
 
-  The patch geometry (size and padding) is kept; the image becomes two
-  patches wide.
+  The patch geometry (size and padding) is kept; an image (a view, a clip)
+  becomes two patches wide.
   """
   m = c.model
-  c.input.name = "synthetic"
-  c.input.kwargs = {}
-  c.input.image_size = (2 * m.patch_size - 2 * m.patch_padding
-                        if "patch_size" in m else 16)
+  side = (2 * m.patch_size - 2 * m.patch_padding if "patch_size" in m
+          else 16)
+  if c.task.name == "views":
+    c.input.name = "scenes"
+    c.input.kwargs = dict(n_support=c.input.kwargs.n_support,
+                          train_objects=8, test_objects=8, num_views=30)
+    c.input.image_size = side
+    c.task.num_rays = 32
+    c.task.num_points = 8
+    c.task.adaptive_steps = min(c.task.adaptive_steps, 2)
+  elif c.task.key == "audio":
+    c.input.name = "synthetic_audio"
+    c.input.kwargs = dict(seconds=side / 16_000)
+  else:
+    c.input.name = "synthetic"
+    c.input.kwargs = {}
+    c.input.image_size = side
   c.input.batch_size = c.input.eval_batch_size = 8
   c.input.num_threads = 2
   if "hyponet" in m:
     m.hyponet.hidden_dim = 16
-    m.hyponet.ff_dim = 8
+    # ff_dim is a multiple of the coordinate dimension (NeRF points: 3).
+    m.hyponet.ff_dim = 8 if m.hyponet.input_dim <= 2 else 12
   if "rank" in m:    # the official cap at fan_out, for the output layer
     m.rank = 3 if m.rank == 3 else (16 if m.get("composer_form") in (
         "direct", "hadamard") else 8)

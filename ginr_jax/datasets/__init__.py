@@ -12,6 +12,7 @@ This file owns the dispatch from a dataset name to its module:
   synthetic_audio  generated chirps for `:tiny` audio configs
                    (`synthetic_audio.py`)
   shapenet    `DATA_DIR/learnit_shapenet/` views for NVS (`shapenet.py`)
+  scenes      generated objects' views, traced on the fly (`scenes.py`)
 
 Usage with grain, augmenting after shuffle/repeat so every epoch differs:
 
@@ -25,6 +26,7 @@ Folder datasets are prepared with `python -m ginr_jax.datasets.prepare`.
 from ginr_jax.datasets import embedded
 from ginr_jax.datasets import images
 from ginr_jax.datasets import librispeech
+from ginr_jax.datasets import scenes
 from ginr_jax.datasets import shapenet
 from ginr_jax.datasets import synthetic
 from ginr_jax.datasets import synthetic_audio
@@ -42,6 +44,7 @@ _MAKERS = {
     "librispeech": lambda image_size, **kw: librispeech.make(**kw),
     "synthetic_audio": lambda image_size, **kw: synthetic_audio.make(**kw),
     "shapenet": shapenet.make,
+    "scenes": scenes.make,
 }
 AUDIO = ("librispeech", "synthetic_audio")
 NAMES = tuple(_MAKERS)
@@ -98,7 +101,7 @@ def element_spec(input_cfg) -> dict[str, tuple[int, ...]]:
   if input_cfg.name == "synthetic_audio":
     return {"audio": (synthetic_audio.num_samples(kwargs["seconds"]), 1)}
   size = input_cfg.image_size
-  if input_cfg.name == "shapenet":
+  if input_cfg.name in ("shapenet", "scenes"):
     return {"support_image": (kwargs["n_support"], size, size, 3),
             "query_image": (kwargs.get("n_query", 1), size, size, 3)}
   return {"image": (size, size, 3)}

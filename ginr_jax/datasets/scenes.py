@@ -12,11 +12,18 @@ demo) see exactly what the real data looks like:
   DATA_DIR/learnit_shapenet/<singular>_splits.json   {"train": [...], ...}
 
   python -m ginr_jax.datasets.prepare scenes --data_dir=data
+
+`make` serves the same objects without files, traced when an example is
+read (the dataset "scenes": `:tiny` NVS configs, tests and the NVS demo);
+its examples are those of `shapenet.load_example`, PNG quantisation
+included.
 """
 
+import functools
 import json
 import os
 
+import grain
 import numpy as np
 from PIL import Image
 
@@ -148,3 +155,61 @@ def generate(data_dir: str, category: str = "chairs", *,
   with open(shapenet.splits_file(data_dir, category), "w") as f:
     json.dump(splits, f)
   return os.path.join(root, category)
+
+
+SPLITS = ("train", "test")
+
+
+def scene(seed: tuple[int, ...], num_views: int):
+  """(primitives, [V, 3, 4] poses) of one object: a function of `seed`."""
+  rng = np.random.default_rng(seed)
+  return random_object(rng, int(rng.integers(2, 5))), camera_poses(
+      rng, num_views)
+
+
+def _example(index, rng, *, split_id, seed, num_views, image_size,
+             n_support, n_query, train):
+  shapes, poses = scene((seed, split_id, int(index)), num_views)
+  support, query = shapenet.draw_views(rng, num_views, n_support, n_query,
+                                       train)
+
+  def view(i):
+    rgba = trace(shapes, poses[i], image_size).astype(np.float32) / 255.0
+    return rgba[..., :3] * rgba[..., 3:] + (1.0 - rgba[..., 3:])
+
+  return {
+      "support_image": np.stack([view(i) for i in support]),
+      "support_pose": poses[support].astype(np.float32),
+      "query_image": np.stack([view(i) for i in query]),
+      "query_pose": poses[query].astype(np.float32),
+      "focal": np.float32(rendering.focal_length(image_size,
+                                                 CAMERA_ANGLE_X)),
+  }
+
+
+def make(*, split: str, train: bool, image_size: int, n_support: int,
+         n_query: int = 1, train_objects: int = 24, test_objects: int = 8,
+         num_views: int = 50, seed: int = 0, data_dir=None,
+         **unused_shapenet_kwargs):
+  """Generated objects as a dataset, views traced on reading.
+
+  Args:
+    split: "train" or "test" (different objects).
+    train: draw views from the first 25 only, as the ShapeNet loader.
+    image_size: side of the square views.
+    n_support, n_query: views per example.
+    train_objects, test_objects: objects in each split.
+    num_views: cameras per object.
+    seed: the objects are a function of (seed, split, index).
+    data_dir, unused_shapenet_kwargs: ignored (the ShapeNet loader's
+      category and repeats), so a ShapeNet config can swap this in.
+  """
+  del data_dir, unused_shapenet_kwargs
+  if split not in SPLITS:
+    raise ValueError(f"scenes: unknown split {split!r}; valid splits: "
+                     f"{', '.join(SPLITS)}.")
+  count = train_objects if split == "train" else test_objects
+  return grain.MapDataset.range(count), functools.partial(
+      _example, split_id=SPLITS.index(split), seed=seed, num_views=num_views,
+      image_size=image_size, n_support=n_support, n_query=n_query,
+      train=train)

@@ -14,7 +14,6 @@ import numpy as np
 
 SAMPLE_RATE = 16_000
 SPLITS = ("train", "test")
-DEFAULT_NUM_EXAMPLES = {"train": 64, "test": 16}
 
 
 def num_samples(seconds: float) -> int:
@@ -45,12 +44,14 @@ def _transform(index, rng, *, split_id, length):
   return {"audio": chirp((split_id, int(index)), length)[:, None]}
 
 
-def make(*, split, train, seconds: float, data_dir=None, num_examples=None):
-  """(grain.MapDataset of indices, transform -> {"audio": [T, 1]})."""
+def make(*, split, train, seconds: float, train_examples: int = 64,
+         test_examples: int = 16, data_dir=None):
+  """(grain.MapDataset of indices, transform -> {"audio": [T, 1]}); clips
+  of `seconds`, different in the two splits."""
   del train, data_dir
   if split not in SPLITS:
     raise ValueError(f"synthetic_audio: unknown split {split!r}; valid "
                      f"splits: {', '.join(SPLITS)}.")
-  n = num_examples or DEFAULT_NUM_EXAMPLES[split]
+  n = train_examples if split == "train" else test_examples
   return grain.MapDataset.range(n), functools.partial(
       _transform, split_id=SPLITS.index(split), length=num_samples(seconds))

@@ -1,0 +1,57 @@
+r"""The audio demo: IPC, TransINR or LA-GINR on generated chirps, on a CPU.
+
+  python -m ginr_jax.main --config=configs/audio_demo.py \
+      --workdir=workdirs/audio_demo_ipc
+  python -m ginr_jax.main --config=configs/audio_demo.py:model=transinr \
+      --workdir=workdirs/audio_demo_transinr
+
+Data: 1/8-second clips at 16 kHz (2,000 samples) of gliding tones with
+three harmonics under an attack / decay envelope (datasets/synthetic_audio
+.py), 512 training and 64 test clips, coordinates in [-1, 1]. The model is
+configs/audio.py's at a quarter of its sizes: 10 tokens of 200 samples,
+3 blocks of width 128, 64 weight / latent tokens (TransINR 16 groups, 65
+tokens), the 5-layer d = 64 MLP with 256 Fourier frequencies up to sigma
+256 (2,048 Hz on this clip length, as the official sigma 1024 spans 1,024
+Hz on 1 s), LA-GINR with d = d_F = 64 and (sigma_1, sigma_2, sigma_q) =
+(256, 64, 32). Batch 16, Adam 1e-3, 2,000 steps. Evaluations write WAV files
+of targets and reconstructions and a waveform plot to WORKDIR/images/.
+
+Target (IPC Table 1): IPC above TransINR at equal steps.
+Measured on a 2-core CPU (README, Results): see there.
+
+Arguments: `tiny` and the model arguments of `ginr_jax/config_lib.py`.
+"""
+
+from ginr_jax import config_lib as common
+from configs import audio
+
+ROWS = ("", "model=transinr", "model=la_ginr")
+
+
+def get_config(arg=None):
+  arg = common.parse_arg(arg, tiny=False, **common.MODEL_ARGS)
+  c = common.base_config()
+  c.input.name = "synthetic_audio"
+  c.input.kwargs = dict(seconds=0.125, train_examples=512, test_examples=64)
+  common.set_model(c, arg, ff_sigma=256.0, la_sigmas=(256.0, 64.0),
+                   la_sigma_q=32.0)
+  audio.audio_model(c, 1)
+  m = c.model
+  if "hyponet" in m:
+    m.hyponet.hidden_dim = 64
+    m.hyponet.ff_dim = 256
+  if arg.model == "ipc":
+    m.rank = 64
+  elif arg.model == "transinr":
+    m.groups = 16                       # 16 x 4 + 1 = 65 weight tokens
+  else:
+    m.num_latents = 64
+    m.decoder.hidden_dim = m.decoder.freq_dim = 64
+  m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
+  m.dropout = 0.0
+  c.input.eval_batch_size = 64
+  c.optim.lr = 1e-3
+  c.total_steps = 2000
+  c.log_steps = 100
+  c.ckpt_steps = c.eval_steps = 1000
+  return common.shrink_for_tiny(c) if arg.tiny else c
