@@ -11,10 +11,10 @@ Data: objects of 2-4 coloured spheres and boxes ray-traced on the fly
 training objects, 32 test objects (one support / query draw each). The
 model is configs/shapenet.py's with every size divided by 4: 3 blocks of
 width 128 over 16 tokens of 8x8 patches per view; IPC / TransINR with the
-NeRF hyponet of d = 64 (r = 64; TransINR 8 groups, 44 tokens), 64
+NeRF hyponet of d = 64 (r = 64; TransINR 8 groups, 44 tokens), 32
 stratified samples per ray; LA-GINR with a d = d_F = 64 light-field decoder
-and 64 latent tokens. 128 rays per object and step (adaptive for the first
-400 steps), batch 16, Adam 1e-3, 2,000 steps.
+and 64 latent tokens. 64 rays per object and step (adaptive for the first
+400 steps), batch 8, Adam 1e-3, 2,000 steps.
 
 Target (IPC Fig. 5, Table 5): test PSNR rises with the number of support
 views, and test-time optimisation raises it further.
@@ -38,7 +38,7 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "scenes"
   c.input.image_size = 32
-  c.input.batch_size, c.input.eval_batch_size = 16, 32
+  c.input.batch_size, c.input.eval_batch_size = 8, 32
   c.input.kwargs = dict(n_support=arg.views, train_objects=400,
                         test_objects=32, num_views=50)
   common.set_model(c, arg, ff_sigma=8.0, la_sigmas=(8.0, 4.0),
@@ -56,7 +56,8 @@ def get_config(arg=None):
     m.decoder.hidden_dim = m.decoder.freq_dim = 64
   m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
   m.dropout = 0.0
-  c.task.num_points = 64
+  c.task.num_points = 32
+  c.task.num_rays = 64
   c.task.adaptive_steps = 400
   c.optim.lr = 1e-3
   c.total_steps = 2000

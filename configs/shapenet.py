@@ -58,7 +58,8 @@ Rows (config argument: paper test PSNR):
                                           IPC Table 6, Lamps (2 views):
                                           24.69 / 23.04 / 24.18 dB (U V(n):
                                           24.44 dB)
-Every category x views (1-5) x model combination is a row.
+Every category x views (views=1, views=2, views=3, views=4, views=5) x model
+combination is a row.
 
 total_steps assumes learnit's split sizes, which we could not check here:
 2,458 / 4,612 / 1,623 training objects (cars / chairs / lamps); on other

@@ -59,16 +59,21 @@ def code_path(config) -> tuple:
   m = config.model
   decoder = m.get("decoder", {})
   layer = m.get("modulated_layer")
-  return (config.model_name, m.get("composer_form"),
+  task = config.task
+  return (task.name, task.get("key"), task.get("render"),
+          config.model_name, m.get("composer_form"),
           layer if layer in (0, 4) else None,
           decoder.get("token_aggregation"), decoder.get("multiband"),
           decoder.get("freq_linear"), decoder.get("mod_linear"),
           len(decoder.get("sigmas", ())) > 1)
 
 
-# The whole train-and-evaluate loop for the newest model (IPC's is in
-# train_test.py), with per-instance coordinates (ImageNette's jitter).
-FULL_LOOP = [("imagenette", "model=la_ginr,tiny")]
+# The whole train-and-evaluate loop (IPC's on images is in train_test.py):
+# LA-GINR with per-instance coordinates (ImageNette's jitter), 3 s audio
+# (coordinates in [-3, 3], 25% of the samples) and both NVS renderings.
+FULL_LOOP = [("imagenette", "model=la_ginr,tiny"), ("audio", "3,tiny"),
+             ("nvs_demo", "views=2,tiny"),
+             ("shapenet", "lamps,views=2,model=la_ginr,tiny")]
 
 
 def tiny_paths():
@@ -126,12 +131,19 @@ class ConfigsTest(parameterized.TestCase):
   @parameterized.parameters(*FULL_LOOP)
   def test_tiny_trains_and_evaluates(self, name, arg):
     config = load(name, arg)
-    self.assertEqual(config.input.name, "synthetic")
+    self.assertIn(config.input.name,
+                  ("synthetic", "synthetic_audio", "scenes"))
     workdir = self.create_tempdir().full_path
     train.train_and_evaluate(config, workdir)
     metrics = utils.read_metrics(workdir)
     self.assertEqual(metrics[-1]["step"], config.total_steps)
     self.assertTrue(np.isfinite(metrics[-1]["eval/psnr"]))
+    artefacts = os.listdir(os.path.join(workdir, "images"))
+    expected = {"signal": "recon_00000003_x1.png",
+                "views": "views_00000003.png"}.get(config.task.name)
+    if config.task.get("key") == "audio":
+      expected = "audio_00000003_0_recon.wav"
+    self.assertIn(expected, artefacts)
 
   @parameterized.parameters(*TINY_PATHS)
   def test_tiny_code_path_trains(self, name, arg):

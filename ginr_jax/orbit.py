@@ -1,0 +1,104 @@
+r"""Novel views of a test object along an orbit, as PNG frames and a GIF.
+
+  python -m ginr_jax.orbit --workdir=workdirs/nvs_demo_2 [--object=0]
+      [--frames=24] [--elevation=30]
+
+Restores a trained NVS run (configs/shapenet.py, configs/nvs_demo.py),
+encodes one test object's support views and renders it from `frames`
+cameras evenly spaced in azimuth on a circle of radius 4 around the origin
+(the generated scenes' and ShapeNet renders' camera distance), looking at
+the origin. Writes WORKDIR/orbit/orbit_<object>.gif and a PNG strip with
+the support views in front of the frames.
+"""
+
+import functools
+import os
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+import numpy as np
+from PIL import Image
+
+from ginr_jax import evaluators
+from ginr_jax import host_memory
+from ginr_jax import input_pipeline
+from ginr_jax import train
+from ginr_jax.datasets import scenes
+from ginr_jax.tasks import views
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "An NVS training workdir.",
+                               required=True)
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
+_OBJECT = flags.DEFINE_integer("object", 0, "Which of the test sample's "
+                               "objects (config.num_images of them).")
+_FRAMES = flags.DEFINE_integer("frames", 24, "Views along the orbit.")
+_ELEVATION = flags.DEFINE_float("elevation", 30.0, "Camera elevation, deg.")
+
+
+def orbit_poses(frames: int, elevation_deg: float,
+                radius: float = scenes.CAMERA_RADIUS) -> np.ndarray:
+  """[frames, 3, 4] camera-to-world poses evenly spaced in azimuth."""
+  azimuth = np.linspace(0, 2 * np.pi, frames, endpoint=False)
+  elevation = np.radians(elevation_deg)
+  eyes = radius * np.stack([np.cos(elevation) * np.cos(azimuth),
+                            np.cos(elevation) * np.sin(azimuth),
+                            np.full_like(azimuth, np.sin(elevation))], -1)
+  return np.stack([scenes.look_at(e) for e in eyes]).astype(np.float32)
+
+
+def render_orbit(setup, params, example: dict[str, np.ndarray],
+                 poses: np.ndarray) -> np.ndarray:
+  """[frames, H, W, 3] views of one object (its support views in
+  `example`) from `poses`, rendered `eval_coord_chunk` rays at a time."""
+  if not isinstance(setup.task, views.Views):
+    raise ValueError("orbit renders novel views: train an NVS config "
+                     f"(configs/shapenet.py, configs/nvs_demo.py); this run's"
+                     f" task is {setup.task}.")
+  size = example["query_image"].shape[-2]
+  predict = jax.jit(functools.partial(
+      train.predict_all, model=setup.model, task=setup.task,
+      chunk=setup.config.eval_coord_chunk, meta_cfg=setup.meta_cfg))
+  frames = []
+  for pose in poses:       # one frame at a time bounds the memory
+    batch = {k: jnp.asarray(v)[None] for k, v in example.items()}
+    batch["query_pose"] = jnp.asarray(pose)[None, None]
+    batch["query_image"] = jnp.ones((1, 1, size, size, 3))
+    pred, _ = predict(params, batch)
+    frames.append(np.asarray(pred).reshape(size, size, 3))
+  return np.stack(frames)
+
+
+def write_orbit(out_dir: str, name: str, support: np.ndarray,
+                frames: np.ndarray, fps: int = 12) -> tuple[str, str]:
+  """(GIF path, PNG strip path): frames [n, H, W, 3] in [0, 1]."""
+  os.makedirs(out_dir, exist_ok=True)
+  images = [Image.fromarray(f) for f in evaluators.to_uint8(frames)]
+  gif = os.path.join(out_dir, f"{name}.gif")
+  images[0].save(gif, save_all=True, append_images=images[1:],
+                 duration=int(1000 / fps), loop=0)
+  png = os.path.join(out_dir, f"{name}.png")
+  evaluators.save_grid(png, [np.concatenate([support, frames])])
+  return gif, png
+
+
+def main(argv):
+  del argv
+  config, setup, params = train.load_workdir(_WORKDIR.value, step=_STEP.value)
+  sample = input_pipeline.eval_sample(config.input, config.num_images)
+  index = _OBJECT.value
+  if not 0 <= index < len(sample["support_image"]):
+    raise ValueError(f"--object={index}: the sample has "
+                     f"{len(sample['support_image'])} objects.")
+  example = {k: v[index] for k, v in sample.items()}
+  frames = render_orbit(setup, params, example,
+                        orbit_poses(_FRAMES.value, _ELEVATION.value))
+  gif, png = write_orbit(os.path.join(_WORKDIR.value, "orbit"),
+                         f"orbit_{index}", example["support_image"], frames)
+  print(f"wrote {gif} and {png}")
+
+
+if __name__ == "__main__":
+  host_memory.restart_with_malloc_tuning()
+  app.run(main)
