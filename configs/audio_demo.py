@@ -13,11 +13,12 @@ configs/audio.py's at a quarter of its sizes: 10 tokens of 200 samples,
 tokens), the 5-layer d = 64 MLP with 256 Fourier frequencies up to sigma
 256 (2,048 Hz on this clip length, as the official sigma 1024 spans 1,024
 Hz on 1 s), LA-GINR with d = d_F = 64 and (sigma_1, sigma_2, sigma_q) =
-(256, 64, 32). Batch 16, Adam 1e-3, 2,000 steps. Evaluations write WAV files
+(256, 64, 32). Batch 16, Adam 1e-3, 1,500 steps. Evaluations write WAV files
 of targets and reconstructions and a waveform plot to WORKDIR/images/.
 
 Target (IPC Table 1): IPC above TransINR at equal steps.
-Measured on a 2-core CPU (README, Results): see there.
+Rows: (default) IPC, model=transinr, model=la_ginr.
+Measured on a 2-core CPU (README, Results): MEASURED
 
 Arguments: `tiny` and the model arguments of `ginr_jax/config_lib.py`.
 """
@@ -51,7 +52,7 @@ def get_config(arg=None):
   m.dropout = 0.0
   c.input.eval_batch_size = 64
   c.optim.lr = 1e-3
-  c.total_steps = 2000
+  c.total_steps = 1500
   c.log_steps = 100
-  c.ckpt_steps = c.eval_steps = 1000
+  c.ckpt_steps = c.eval_steps = 500
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -120,7 +120,8 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = arg.data
   c.input.image_size = 128
-  c.input.batch_size = c.input.eval_batch_size = 32
+  # Test objects 8 at a time: 8 x 1024 rays x 128 points per chunk.
+  c.input.batch_size, c.input.eval_batch_size = 32, 8
   c.input.augment = True          # training draws views at random
   c.input.kwargs = dict(category=arg.category, n_support=arg.views,
                         n_query=1, train_repeat=_REPEAT[arg.category],

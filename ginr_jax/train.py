@@ -1,13 +1,12 @@
 """Stage-1 trainer: a hypernetwork learns to predict INRs of signals.
 
 Reads top to bottom: setup (mesh, data, model, state from shapes), the jitted
-step, resume, then the loop with its log / checkpoint / eval cadence. The
-modality (images, audio, views; `tasks/`) decides what the encoder reads,
-which coordinates a step supervises and how predictions are made from the
-decoder; everything else is shared. The step
+step, resume, then the loop with its log / checkpoint / eval cadence. The step
 is a pure function `(state, batch, rng) -> (state, metrics)` with the batch
 sharded on the mesh's "data" axis and the state replicated, so it gives the
-same result on 1 or N devices.
+same result on 1 or N devices. The modality (images, audio, views; `tasks/`)
+decides what the encoder reads, which coordinates a step supervises and how
+predictions are made from the decoder; everything else is shared.
 """
 
 import functools

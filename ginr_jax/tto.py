@@ -9,15 +9,21 @@ r"""Test-time optimisation (TTO) of trained models, and per-sample training.
       --workdir=workdirs/demo_la_ginr --what=latents --what=all --scratch \
       --steps=100 --lr=1e-3 --plot=docs/tto_demo.png
 
+  # IPC Table 5: NVS, fitting the support views, PSNR of the novel view:
+  python -m ginr_jax.tto --workdir=workdirs/nvs_demo_2 --what=latents \
+      --what=all --steps=100 --lr=1e-3 --rays=1024
+
 IPC Table 5 / Fig. 9, LA-GINR Fig. 7: starting from the model's prediction
-for each test image (after the inner loop for meta-learned models), optimise
-per instance either
+for each test instance (after the inner loop for meta-learned models),
+optimise per instance either
   latents  the latents only (IPC's V, LA-GINR's latent tokens, Learned
            Init's weights), or
   all      the latents and a per-instance copy of every decoder weight
            (models' DECODER_PARAMS: the hyponet and U, or LA-GINR's decoder)
-on the image's own full pixel grid with Adam (or SGD), the loss being the sum
-of per-instance MSEs so that each instance follows its own gradient.
+on the image's (clip's) own full grid -- for NVS on random rays of the
+object's support views, measured on its query view -- with Adam (or SGD),
+the loss being the sum of per-instance MSEs so that each instance follows
+its own gradient.
 
 `--scratch` adds the baseline those figures compare with: a Fourier-feature
 MLP (FFNet) trained per image from random initialisation. It has the first
