@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ginr_jax import rendering
+from ginr_jax.datasets import scenes
 
 RENDERS = ("volume", "light_field")
 
@@ -139,7 +140,6 @@ class Views:
 
   def dummy_batch(self, batch_size: int, rng: np.random.Generator):
     """Random views seen by cameras at distance 4 looking at the origin."""
-    from ginr_jax.datasets import scenes  # pylint: disable=g-import-not-at-top
     s, q = self.support_shape[0], self.query_shape[0]
     poses = np.stack([scenes.camera_poses(rng, s + q)
                       for _ in range(batch_size)]).astype(np.float32)
