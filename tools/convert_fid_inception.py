@@ -2,7 +2,8 @@
 
 Run once on a machine with torch installed (ginr_jax itself needs no torch):
 
-  wget https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth
+  wget \
+    https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth
   python tools/convert_fid_inception.py \
       pt_inception-2015-12-05-6726825d.pth fid_inception.npz
 

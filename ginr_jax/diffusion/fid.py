@@ -11,7 +11,8 @@ antialiasing, as torch's interpolate) and scaled to [-1, 1], then
 Weights: nothing is downloaded at run time. Convert pytorch-fid's published
 file once, on any machine with torch (see `tools/convert_fid_inception.py`):
 
-  wget https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth
+  wget \
+    https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth
   python tools/convert_fid_inception.py pt_inception-2015-12-05-6726825d.pth \
       fid_inception.npz
 

@@ -100,48 +100,51 @@ class Evaluator:
     self.cfg = config.eval
     self.mean, self.std = latents_lib.read_stats(config.latents_dir)
     self._stage1 = None
-    self._samplers = {}
 
   def stage1(self):
     """(config, Setup, params) of the frozen stage-1 model, loaded once."""
     if self._stage1 is None:
       self._stage1 = stage1.load_workdir(self.meta["stage1_workdir"])
-      config, setup, params = self._stage1
-      self._render = jax.jit(
-          lambda p, z, up: evaluators.render(
-              functools.partial(setup.model.apply, {"params": p},
-                                method="decode"),
-              z, (config.input.image_size,) * 2, upsample=up,
-              chunk=config.eval_coord_chunk),
-          static_argnums=2)
     return self._stage1
 
-  def generate(self, params, labels: np.ndarray, rng: jax.Array,
-               sample_steps: int, guidance: float, upsample: int = 1,
-               batch_size: int | None = None) -> np.ndarray:
-    """Decoded samples [N, H*u, W*u, 3] in [0, 1] of classes `labels` [N]."""
-    _, _, stage1_params = self.stage1()
+  def sample(self, params, labels: np.ndarray, rng: jax.Array,
+             sample_steps: int, guidance: float,
+             batch_size: int | None = None) -> list[jax.Array]:
+    """Unstandardised latents of classes `labels` [N], in batches."""
     mesh, model = self.setup.mesh, self.setup.model
     batch_size = batch_size or self.cfg.batch_size
     sharding.check_batch_size(batch_size, mesh, "eval.batch_size")
-    key = (sample_steps, guidance)
-    if key not in self._samplers:
-      self._samplers[key] = jax.jit(functools.partial(
-          sample_latents, model=model, abar=self.setup.abar_np,
-          sample_steps=sample_steps, guidance=guidance))
-    sample_fn = self._samplers[key]
+    d = self.config.diffusion
+    sample_fn = _sampler(model, (d.num_steps, d.beta_start, d.beta_end),
+                         sample_steps, guidance)
     out = []
     for start in range(0, len(labels), batch_size):
       chunk = labels[start:start + batch_size]
+      # The last batch is padded by repeating its final label.
       padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch_size
                                                 - len(chunk))])
       z = sample_fn(params, jax.random.fold_in(rng, start), jax.device_put(
           padded.astype(np.int32), sharding.data_sharded(mesh)))
-      z = latents_lib.unstandardize(z, self.mean, self.std)
-      images = self._render(stage1_params, z, upsample)
-      out.append(np.clip(np.asarray(jax.device_get(images))[:len(chunk)],
-                         0.0, 1.0))
-    return np.concatenate(out)
+      out.append((latents_lib.unstandardize(z, self.mean, self.std),
+                  len(chunk)))
+    return out
+
+  def decode(self, batches, upsample: int = 1) -> np.ndarray:
+    """Images [N, H*u, W*u, 3] in [0, 1] of `sample`'s latents, decoded by
+    the frozen stage-1 decoder on a grid `upsample` times denser."""
+    config, setup, params = self.stage1()
+    render = _renderer(setup.model, (config.input.image_size,) * 2,
+                       config.eval_coord_chunk)
+    return np.concatenate([
+        np.clip(np.asarray(jax.device_get(render(params, z, upsample)))[:n],
+                0.0, 1.0) for z, n in batches])
+
+  def generate(self, params, labels: np.ndarray, rng: jax.Array,
+               sample_steps: int, guidance: float, upsample: int = 1
+               ) -> np.ndarray:
+    """Decoded samples [N, H*u, W*u, 3] in [0, 1] of classes `labels` [N]."""
+    return self.decode(self.sample(params, labels, rng, sample_steps,
+                                   guidance), upsample)
 
   def write_grids(self, images: np.ndarray, labels: np.ndarray, directory: str,
                   tag: str) -> list[str]:
@@ -215,11 +218,10 @@ class Evaluator:
     guidance = cfg.guidance if guidance is None else guidance
     rng = jax.random.key(self.config.seed + 2)
     labels = self.shown_labels()
+    batches = self.sample(params, labels, rng, sample_steps, guidance)
     for factor in upsample or cfg.upsample:
-      images = self.generate(params, labels, rng, sample_steps, guidance,
-                             upsample=factor)
-      paths = self.write_grids(images, labels, os.path.join(workdir,
-                                                            "samples"),
+      paths = self.write_grids(self.decode(batches, factor), labels,
+                               os.path.join(workdir, "samples"),
                                f"{step:08d}_x{factor}")
     scalars = self.metrics(params, rng, sample_steps, guidance)
     writer.write_scalars(step, scalars)
@@ -228,3 +230,23 @@ class Evaluator:
                  " ".join(f"{k} {v:.4g}" for k, v in scalars.items()),
                  paths[-1])
     return scalars
+
+
+# Cached across evaluators (and runs in one process): each compiles once.
+@functools.lru_cache(maxsize=16)
+def _sampler(model, schedule_args: tuple, sample_steps: int,
+             guidance: float):
+  abar = schedule.alphas_cumprod(schedule.linear_betas(*schedule_args))
+  return jax.jit(functools.partial(sample_latents, model=model, abar=abar,
+                                   sample_steps=sample_steps,
+                                   guidance=guidance))
+
+
+@functools.lru_cache(maxsize=16)
+def _renderer(model, shape: tuple[int, ...], chunk: int):
+  """(params, latents, upsample) -> images, jitted."""
+  def render(params, z, upsample):
+    decode = functools.partial(model.apply, {"params": params},
+                               method="decode")
+    return evaluators.render(decode, z, shape, upsample=upsample, chunk=chunk)
+  return jax.jit(render, static_argnums=2)
