@@ -13,8 +13,13 @@ r"""Generating INRs on the embedded demo: a small denoiser of LA-GINR latents.
 
 Target: LA-GINR §4.4 (Fig. 6 / 11) in miniature. The classes are the seven
 training photos of the embedded data (one class per source photo); a sample
-of class k should look like a crop of photo k. Measured: README, "Generating
-INRs (LA-GINR §4.4)".
+of class k should look like a crop of photo k.
+Measured on 2 shared CPU cores, from the stage-1 demo at 2,000 steps
+(latents' reconstruction PSNR 23.05 dB train / 23.83 dB test): training
+14 min 28 s, sampling (250 DDIM steps, guidance 2.5) 5 min; 41.4% of 70
+samples have a nearest real training crop of their own class (chance
+14.3%), 20.1 dB from it. Grid and discussion: README, "Generating INRs
+(LA-GINR §4.4)".
 
 Data: 64 latent tokens x 64 channels of 32x32 crops (configs/demo.py's
 LA-GINR), standardised per token and channel as App. A.3.
