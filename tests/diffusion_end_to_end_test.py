@@ -86,8 +86,8 @@ class EndToEndTest(absltest.TestCase):
       self.assertTrue(np.isfinite(metrics[-1][key]), key)
     samples = os.path.join(workdir, "samples")
     for factor in (1, 2):
-      for name in (f"00000003_x{factor}.png",
-                   f"class_0000_00000003_x{factor}.png"):
+      for name in (f"00000003_ddim4_g2.5_x{factor}.png",
+                   f"class_0000_00000003_ddim4_g2.5_x{factor}.png"):
         self.assertTrue(os.path.exists(os.path.join(samples, name)), name)
     with open(os.path.join(workdir, "config.json")) as f:
       self.assertEqual(json.load(f)["diffusion"]["ema_decay"], 0.999)

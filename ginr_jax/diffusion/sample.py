@@ -4,8 +4,10 @@ Latents are sampled in the standardised space with classifier-free guidance
 (`schedule.py`; App. A.3: 250 DDIM steps, scale 2.5), unstandardised with the
 training statistics, and decoded by the frozen stage-1 decoder on a pixel
 grid of any density (`upsample` times the training resolution: the INR is
-continuous). Evaluation writes, per evaluated step, one PNG per class (a row
-of samples) and one grid with a row per class, and logs:
+continuous). Evaluation writes, per evaluated step, DDIM steps S, guidance
+g and upsampling factor u, one PNG per class (a row of samples,
+`samples/class_<k>_<name>_<step>_ddim<S>_g<g>_x<u>.png`) and one grid with
+a row per class (`samples/<step>_ddim<S>_g<g>_x<u>.png`), and logs:
 
   sample/fid            FID against real images of the stage-1 dataset, with
                         the Inception network (or `standin` in tests: then it
@@ -109,8 +111,9 @@ class Evaluator:
 
   def sample(self, params, labels: np.ndarray, rng: jax.Array,
              sample_steps: int, guidance: float,
-             batch_size: int | None = None) -> list[jax.Array]:
-    """Unstandardised latents of classes `labels` [N], in batches."""
+             batch_size: int | None = None) -> list[tuple[jax.Array, int]]:
+    """Unstandardised latents of classes `labels` [N]: a list of (padded
+    batch [batch_size, R, d], number of its real samples)."""
     mesh, model = self.setup.mesh, self.setup.model
     batch_size = batch_size or self.cfg.batch_size
     sharding.check_batch_size(batch_size, mesh, "eval.batch_size")
@@ -222,8 +225,11 @@ class Evaluator:
     for factor in upsample or cfg.upsample:
       paths = self.write_grids(self.decode(batches, factor), labels,
                                os.path.join(workdir, "samples"),
-                               f"{step:08d}_x{factor}")
-    scalars = self.metrics(params, rng, sample_steps, guidance)
+                               f"{step:08d}_ddim{sample_steps}_g{guidance:g}"
+                               f"_x{factor}")
+    scalars = dict(self.metrics(params, rng, sample_steps, guidance),
+                   **{"sample/ddim_steps": sample_steps,
+                      "sample/guidance": guidance})
     writer.write_scalars(step, scalars)
     logging.info("samples at step %d (%d DDIM steps, guidance %.2f): %s; "
                  "grid %s", step, sample_steps, guidance,

@@ -142,9 +142,8 @@ class Setup:
     self.model = denoiser.build(config.model.to_dict())
     self.tx, self.lr_schedule = optim.make(config.optim, config.total_steps)
     d = config.diffusion
-    self.abar_np = schedule.alphas_cumprod(schedule.linear_betas(
-        d.num_steps, d.beta_start, d.beta_end))
-    abar = jnp.asarray(self.abar_np, jnp.float32)
+    abar = jnp.asarray(schedule.alphas_cumprod(schedule.linear_betas(
+        d.num_steps, d.beta_start, d.beta_end)), jnp.float32)
     init = functools.partial(init_state, model=self.model, tx=self.tx)
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
     self.state_sharding = sharding.state_sharding(
