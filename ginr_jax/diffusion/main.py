@@ -1,0 +1,108 @@
+"""Entry point of the diffusion stage:
+
+  python -m ginr_jax.diffusion.main --config=configs/diffusion_X.py[:arg] \
+      --workdir=DIR [--mode=train|sample|compile]
+
+train: trains the denoiser on exported latents (resuming from the workdir's
+latest checkpoint; Ctrl-C or SIGTERM saves one), sampling at the end.
+sample: samples from a checkpoint's EMA parameters, writes PNG grids per
+class and the metrics (--sample_steps, --guidance, --upsample override the
+config's). compile: compiles the training step from shapes only and prints
+its per-device memory (XLA's analysis) as JSON; nothing is allocated.
+"""
+
+import json
+import logging as std_logging
+
+from absl import app
+from absl import flags
+from absl import logging
+import jax
+from ml_collections import config_flags
+
+from ginr_jax import distributed
+from ginr_jax import host_memory
+from ginr_jax import sharding
+from ginr_jax import utils
+from ginr_jax.diffusion import latents
+from ginr_jax.diffusion import sample
+from ginr_jax.diffusion import train
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "Config file (configs/diffusion_*.py), optionally with "
+    ":arg.", lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Where checkpoints, metrics "
+                               "and samples go; reused to resume.")
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step for --mode=sample"
+                             " (default: the latest).")
+_DISTRIBUTED = flags.DEFINE_enum(
+    "distributed", "auto", list(distributed.MODES),
+    "Start JAX's multi-process runtime (as ginr_jax.main).")
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "sample", "compile"],
+                          "train, sample a checkpoint, or compile only.")
+_SAMPLE_STEPS = flags.DEFINE_integer("sample_steps", None,
+                                     "--mode=sample: DDIM steps.")
+_GUIDANCE = flags.DEFINE_float("guidance", None,
+                               "--mode=sample: guidance scale.")
+_UPSAMPLE = flags.DEFINE_list("upsample", None, "--mode=sample: decoding "
+                              "grid densities, e.g. 1,2,4.")
+
+
+def compile_only(config) -> dict:
+  """Per-device memory and parameter count of the compiled training step."""
+  setup = train.Setup(config)
+  state = jax.tree.map(
+      lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
+      setup.state_shape, setup.state_sharding)
+  step = jax.jit(setup.train_step, donate_argnums=0,
+                 out_shardings=(setup.state_sharding,
+                                sharding.replicated(setup.mesh)))
+  compiled = step.lower(state, setup.batch_shape(),
+                        jax.random.key(0)).compile()
+  m = compiled.memory_analysis()
+  # As ginr_jax/benchmark.py: arguments + outputs - donated + temporaries.
+  return {"num_params": utils.count_params(setup.state_shape["params"]),
+          "batch_size": config.input.batch_size,
+          "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
+          "sharding": config.sharding.strategy,
+          "compiled_memory_bytes": int(
+              m.argument_size_in_bytes + m.output_size_in_bytes
+              - m.alias_size_in_bytes + m.temp_size_in_bytes),
+          "compiled_temp_bytes": int(m.temp_size_in_bytes)}
+
+
+def sample_checkpoint(workdir: str):
+  config, setup, state = train.load_workdir(workdir, _STEP.value)
+  evaluator = sample.Evaluator(config, setup,
+                               latents.read_meta(config.latents_dir))
+  writer = utils.MetricWriter(workdir)
+  upsample = tuple(int(u) for u in _UPSAMPLE.value) if _UPSAMPLE.value else None
+  scalars = evaluator.evaluate(
+      state["ema"], writer, int(jax.device_get(state["step"])), workdir,
+      _SAMPLE_STEPS.value, _GUIDANCE.value, upsample)
+  writer.close()
+  if jax.process_index() == 0:
+    print(json.dumps(scalars))
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  # orbax logs every checkpoint step at INFO; keep its warnings only.
+  logging.get_absl_handler().addFilter(
+      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
+  distributed.initialize(_DISTRIBUTED.value)
+  if jax.process_index() > 0:     # process 0 speaks for the run
+    logging.set_verbosity(logging.WARNING)
+  if _MODE.value == "compile":
+    print(json.dumps(compile_only(_CONFIG.value)), flush=True)
+  elif _MODE.value == "sample":
+    sample_checkpoint(_WORKDIR.value)
+  else:
+    train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["config", "workdir"])
+  host_memory.restart_with_malloc_tuning()
+  app.run(main)
