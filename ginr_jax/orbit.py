@@ -28,13 +28,15 @@ from ginr_jax import train
 from ginr_jax.datasets import scenes
 from ginr_jax.tasks import views
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "An NVS training workdir.",
-                               required=True)
-_STEP = flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
-_OBJECT = flags.DEFINE_integer("object", 0, "Which of the test sample's "
-                               "objects (config.num_images of them).")
-_FRAMES = flags.DEFINE_integer("frames", 24, "Views along the orbit.")
-_ELEVATION = flags.DEFINE_float("elevation", 30.0, "Camera elevation, deg.")
+def define_flags():
+  """The command's flags (defined on use: analysis.py shares some names)."""
+  flags.DEFINE_string("workdir", None, "An NVS training workdir.",
+                      required=True)
+  flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
+  flags.DEFINE_integer("object", 0, "Which of the test sample's objects "
+                       "(config.num_images of them).")
+  flags.DEFINE_integer("frames", 24, "Views along the orbit.")
+  flags.DEFINE_float("elevation", 30.0, "Camera elevation, deg.")
 
 
 def orbit_poses(frames: int, elevation_deg: float,
@@ -85,20 +87,22 @@ def write_orbit(out_dir: str, name: str, support: np.ndarray,
 
 def main(argv):
   del argv
-  config, setup, params = train.load_workdir(_WORKDIR.value, step=_STEP.value)
+  f = flags.FLAGS
+  config, setup, params = train.load_workdir(f.workdir, step=f.step)
   sample = input_pipeline.eval_sample(config.input, config.num_images)
-  index = _OBJECT.value
+  index = f.object
   if not 0 <= index < len(sample["support_image"]):
     raise ValueError(f"--object={index}: the sample has "
                      f"{len(sample['support_image'])} objects.")
   example = {k: v[index] for k, v in sample.items()}
   frames = render_orbit(setup, params, example,
-                        orbit_poses(_FRAMES.value, _ELEVATION.value))
-  gif, png = write_orbit(os.path.join(_WORKDIR.value, "orbit"),
+                        orbit_poses(f.frames, f.elevation))
+  gif, png = write_orbit(os.path.join(f.workdir, "orbit"),
                          f"orbit_{index}", example["support_image"], frames)
   print(f"wrote {gif} and {png}")
 
 
 if __name__ == "__main__":
   host_memory.restart_with_malloc_tuning()
+  define_flags()
   app.run(main)

@@ -64,10 +64,10 @@ def class_names(dataset: str, split: str) -> list[str] | None:
   return list(embedded.PHOTOS[split]) if dataset == "embedded" else None
 
 
-def _encode_fn(params, images, *, model, meta_cfg, chunk: int):
+def _encode_fn(params, images, *, model, task, meta_cfg, chunk: int):
   """Latents [B, R, d] and their per-instance reconstruction PSNR [B]."""
-  latents = stage1.eval_latents(params, images, model=model,
-                                meta_cfg=meta_cfg)
+  latents = stage1.eval_latents(params, {"image": images}, model=model,
+                                task=task, meta_cfg=meta_cfg)
   if not isinstance(latents, jax.Array) or latents.ndim != 3:
     raise ValueError(
         "latent export needs latents [B, R, d] (LA-GINR or IPC); this model's"
@@ -95,12 +95,15 @@ def export(workdir: str, out: str, splits=("train", "test"),
     raise ValueError(f"splits={splits}: 'train' is needed for the "
                      "standardisation statistics.")
   config, setup, params = stage1.load_workdir(workdir)
+  if getattr(setup.task, "key", None) != "image":
+    raise ValueError(f"{workdir} was trained on {setup.task}; latent export "
+                     "encodes images.")
   cfg = config.input
   kwargs = dict(cfg.kwargs.to_dict(), **(input_kwargs or {}))
   mesh = setup.mesh
   sharding.check_batch_size(batch_size, mesh, "--batch_size")
   encode = jax.jit(lambda p, x: _encode_fn(
-      p, x, model=setup.model, meta_cfg=setup.meta_cfg,
+      p, x, model=setup.model, task=setup.task, meta_cfg=setup.meta_cfg,
       chunk=config.eval_coord_chunk))
   os.makedirs(out, exist_ok=True)
   meta = {"stage1_workdir": os.path.abspath(workdir),
