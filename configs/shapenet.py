@@ -54,7 +54,7 @@ Rows (config argument: paper test PSNR):
                                           (TTO of all weights: 25.13 / 27.28
                                           / 28.09 / 28.56 / 28.93 dB)
   <category>,views=1..5,model=la_ginr     LA-GINR Fig. 4a (curves only)
-  lamps,views=2,form=direct|instance_u|hadamard
+  lamps,views=2 with form=direct / form=instance_u / form=hadamard
                                           IPC Table 6, Lamps (2 views):
                                           24.69 / 23.04 / 24.18 dB (U V(n):
                                           24.44 dB)
