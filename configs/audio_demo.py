@@ -40,19 +40,10 @@ def get_config(arg=None):
   common.set_model(c, arg, ff_sigma=256.0, la_sigmas=(256.0, 64.0),
                    la_sigma_q=32.0)
   audio.audio_model(c, 1)
-  m = c.model
-  if "hyponet" in m:
-    m.hyponet.hidden_dim = 64
-    m.hyponet.ff_dim = 256
-  if arg.model == "ipc":
-    m.rank = 64
-  elif arg.model == "transinr":
-    m.groups = 16                       # 16 x 4 + 1 = 65 weight tokens
-  else:
-    m.num_latents = 64
-    m.decoder.hidden_dim = m.decoder.freq_dim = 64
-  m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
-  m.dropout = 0.0
+  # TransINR: 16 x 4 + 1 = 65 weight tokens.
+  common.demo_model(c, arg.model, groups=16)
+  if "hyponet" in c.model:
+    c.model.hyponet.ff_dim = 256
   c.input.eval_batch_size = 64
   c.optim.lr = 1e-3
   c.total_steps = 1500

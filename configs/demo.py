@@ -67,20 +67,12 @@ def get_config(arg=None):
   # bandwidths over the 178 -> 32 px scale (sigma 128 -> 32).
   common.set_model(c, arg, ff_sigma=32.0, la_sigmas=(32.0, 8.0),
                    la_sigma_q=4.0)
+  # TransINR: 16 x 4 + 3 = 67 weight tokens.
+  common.demo_model(c, arg.model, groups=16)
   m = c.model
   if "hyponet" in m:
-    m.hyponet.hidden_dim = 64
     m.hyponet.ff_dim = 64
-  if arg.model == "ipc":
-    m.rank = 64
-  elif arg.model == "transinr":
-    m.groups = 16                       # 16 x 4 + 3 = 67 weight tokens
-  else:
-    m.num_latents = 64
-    m.decoder.hidden_dim = m.decoder.freq_dim = 64
   m.patch_size, m.patch_padding = 8, 0
-  m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
-  m.dropout = 0.0
   c.optim.lr = 1e-3
   c.total_steps = 3000
   c.log_steps = 100

@@ -56,18 +56,8 @@ def get_config(arg=None):
   common.set_model(c, arg, ff_sigma=8.0, la_sigmas=(8.0, 4.0),
                    la_sigma_q=2.0)
   shapenet.nvs_model(c, arg.model)
-  m = c.model
-  if "hyponet" in m:
-    m.hyponet.hidden_dim = 64
-  if arg.model == "ipc":
-    m.rank = 64
-  elif arg.model == "transinr":
-    m.groups = 8                        # 8 x 5 + 4 = 44 weight tokens
-  else:
-    m.num_latents = 64
-    m.decoder.hidden_dim = m.decoder.freq_dim = 64
-  m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
-  m.dropout = 0.0
+  # TransINR: 8 x 5 + 4 = 44 weight tokens.
+  common.demo_model(c, arg.model, groups=8)
   c.task.num_points = 32
   c.task.num_rays = 64
   c.task.adaptive_steps = 400

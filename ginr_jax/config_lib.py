@@ -191,6 +191,24 @@ def set_signal(c: ml_collections.ConfigDict, *, input_dim: int,
                                   else la_output_bias))
 
 
+def demo_model(c: ml_collections.ConfigDict, model: str, groups: int):
+  """The demos' quarter-size models (set after `set_model`): MLP / decoder
+  width 64, r = 64 weight or latent tokens (TransINR `groups` per layer), a
+  3-block width-128 transformer without dropout."""
+  m = c.model
+  if "hyponet" in m:
+    m.hyponet.hidden_dim = 64
+  if model == "ipc":
+    m.rank = 64
+  elif model == "transinr":
+    m.groups = groups
+  else:
+    m.num_latents = 64
+    m.decoder.hidden_dim = m.decoder.freq_dim = 64
+  m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
+  m.dropout = 0.0
+
+
 # data: (Fourier sigma, training images) of the official meta-learning configs.
 _META_DATA = {"imagenette": (128.0, 9469), "ffhq256": (64.0, 60_000)}
 
