@@ -2,8 +2,11 @@
 official defaults, the model/ablation arguments, and the `:tiny` shrink that
 every config applies."""
 
+import difflib
+
 import ml_collections
 
+from ginr_jax import cli
 from ginr_jax.models import hyponet as hyponet_lib
 
 
@@ -11,29 +14,45 @@ def parse_arg(arg: str | None, **spec):
   """Parses "a=1,b,c=x" against defaults, big_vision style.
 
   A bare word sets a boolean option to True (e.g. "tiny"); otherwise it
-  fills the first non-boolean option (e.g. "512" for res). Values are typed
-  like their defaults. Unknown keys fail naming the valid ones.
+  fills the first non-boolean option (e.g. "512" for res), unless it is a
+  near miss of a boolean option's name (e.g. "tinyy"). Values are typed like
+  their defaults. Unknown keys and badly typed values fail naming the valid
+  ones.
+
+  Raises:
+    cli.ConfigError: an argument that is not understood.
   """
   values = dict(spec)
   positional = [k for k, v in spec.items() if not isinstance(v, bool)]
+  switches = [k for k, v in spec.items() if isinstance(v, bool)]
+  options = ", ".join(sorted(spec))
   for token in filter(None, (arg or "").split(",")):
+    close = difflib.get_close_matches(token, switches, n=1, cutoff=0.75)
     if "=" in token:
       key, value = token.split("=", 1)
-    elif isinstance(spec.get(token), bool):
+    elif token in switches:
       key, value = token, "True"
-    elif positional:
+    elif positional and not close:
       key, value = positional[0], token
     else:
-      raise ValueError(f"Config argument {token!r} not understood; options: "
-                       f"{sorted(spec)}.")
+      hint = f"did you mean {close[0]!r}? " if close else ""
+      raise cli.ConfigError(f"Config argument {token!r} not understood; "
+                            f"{hint}options: {options}.")
     if key not in spec:
-      raise ValueError(f"Unknown config argument {key!r}; options: "
-                       f"{sorted(spec)}.")
+      close = difflib.get_close_matches(key, list(spec), n=1)
+      hint = f"did you mean {close[0]!r}? " if close else ""
+      raise cli.ConfigError(f"Unknown config argument {key!r}; {hint}"
+                            f"options: {options}.")
     default = spec[key]
     if isinstance(default, bool):
       values[key] = value.lower() in ("1", "true", "yes")
-    else:
+      continue
+    try:
       values[key] = type(default)(value)
+    except ValueError:
+      raise cli.ConfigError(
+          f"config argument {key}={value!r}: expected a "
+          f"{type(default).__name__} like its default, {default!r}.") from None
   return ml_collections.ConfigDict(values)
 
 
@@ -114,27 +133,28 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
     la_sigmas, la_sigma_q, la_heads: the dataset's LA-GINR decoder defaults.
   """
   if arg.model not in _MODEL_ONLY_ARGS:
-    raise ValueError(f"model={arg.model!r}; use one of "
-                     f"{sorted(_MODEL_ONLY_ARGS)}.")
+    raise cli.ConfigError(f"model={arg.model!r}; use one of "
+                          f"{', '.join(sorted(_MODEL_ONLY_ARGS))}.")
   for model, keys in _MODEL_ONLY_ARGS.items():
     for key in keys:
       if model != arg.model and arg[key] != MODEL_ARGS[key]:
-        raise ValueError(f"Config argument {key}={arg[key]} applies to "
-                         f"model={model}, not model={arg.model}.")
+        raise cli.ConfigError(f"Config argument {key}={arg[key]} applies "
+                              f"to model={model}, not model={arg.model}.")
   c.model_name = arg.model
   if arg.precision not in ("fp32", "bf16", "bf16_all"):
-    raise ValueError(f"precision={arg.precision!r}; use fp32, bf16 or "
-                     "bf16_all.")
+    raise cli.ConfigError(f"precision={arg.precision!r}; use fp32, bf16 or "
+                          "bf16_all.")
   if arg.precision == "bf16_all" and arg.model == "la_ginr":
-    raise ValueError("precision=bf16_all: LA-GINR's decoder runs in float32;"
-                     " use precision=bf16 (its transformer in bfloat16).")
+    raise cli.ConfigError("precision=bf16_all: LA-GINR's decoder runs in "
+                          "float32; use precision=bf16 (its transformer in "
+                          "bfloat16).")
   if arg.model == "ipc":
     model = ipc_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
     layer = arg.layer - 1
     shapes = hyponet_lib.HypoNet(**model["hyponet"]).layer_shapes
     if not 0 <= layer < len(shapes):
-      raise ValueError(f"layer={arg.layer}: the MLP has layers "
-                       f"1-{len(shapes)}.")
+      raise cli.ConfigError(f"layer={arg.layer}: the MLP has layers "
+                            f"1-{len(shapes)}.")
     model.update(modulated_layer=layer, composer_form=arg.form,
                  # The official code caps the weight tokens at fan_out.
                  rank=min(arg.r, shapes[layer][1]))
@@ -142,7 +162,7 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
     model = transinr_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
     model["groups"] = arg.groups
     if arg.recipe not in ("ipc", "original"):
-      raise ValueError(f"recipe={arg.recipe!r}; use ipc or original.")
+      raise cli.ConfigError(f"recipe={arg.recipe!r}; use ipc or original.")
     if arg.recipe == "original":    # trans-inr's own cfgs, §6.2
       model["hyponet"]["ff_sigma"] = 1024.0
       model["dropout"] = 0.0
@@ -228,7 +248,8 @@ def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
     (config without its model, the data's Fourier sigma for the hyponet).
   """
   if arg.data not in _META_DATA:
-    raise ValueError(f"data={arg.data!r}; use one of {sorted(_META_DATA)}.")
+    raise cli.ConfigError(f"data={arg.data!r}; use one of "
+                          f"{sorted(_META_DATA)}.")
   sigma, train_images = _META_DATA[arg.data]
   c = base_config()
   if arg.data == "imagenette":
@@ -238,8 +259,9 @@ def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
     c.input.kwargs = dict(train_list="", test_list="")
     c.input.image_size = 256
   if not 0.0 < arg.inner_subsample <= 1.0:
-    raise ValueError(f"inner_subsample={arg.inner_subsample}: the fraction "
-                     "of coordinates the inner loop sees, in (0, 1].")
+    raise cli.ConfigError(f"inner_subsample={arg.inner_subsample}: the "
+                          "fraction of coordinates the inner loop sees, in "
+                          "(0, 1].")
   c.meta.update(inner_steps=2, inner_lr=inner_lr[arg.data],
                 norm_scaled=norm_scaled, first_order=arg.first_order,
                 remat=arg.remat, inner_subsample=arg.inner_subsample)

@@ -2,10 +2,12 @@
 --workdir=DIR [--mode=train|eval]`.
 
 Training resumes from the workdir's latest checkpoint (SIGTERM saves one and
-stops cleanly); `--mode=eval`
-evaluates that checkpoint (or `--step`) on the full test split without
-training. Override any config value with `--config.a.b=value`; unknown keys
-and wrongly typed values fail before anything runs. Several processes
+stops cleanly) if the workdir's config.json matches --config
+(`checks.py`); `--mode=eval` evaluates that checkpoint (or `--step`) on the
+full test split without training, with the workdir's own config unless
+--config is given, and writes WORKDIR/eval_metrics.jsonl. Override any
+config value with `--config.a.b=value`; unknown keys and wrongly typed
+values fail before anything runs. A user error prints one line (`cli.py`). Several processes
 (hosts): see `ginr_jax/distributed.py` and `launch/README.md`.
 """
 
@@ -17,13 +19,14 @@ from absl import logging
 import jax
 from ml_collections import config_flags
 
+from ginr_jax import cli
 from ginr_jax import distributed
 from ginr_jax import host_memory
 from ginr_jax import train
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", None, "Config file (configs/*.py), optionally with :arg.",
-    lock_config=True)
+    "config", None, "Config file (configs/*.py), optionally with :arg; "
+    "--mode=eval defaults to the workdir's config.json.", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where checkpoints, metrics "
                                "and images go; reused to resume.")
 _MODE = flags.DEFINE_enum("mode", "train", ["train", "eval"],
@@ -41,7 +44,7 @@ _NUM_PROCESSES = flags.DEFINE_integer("num_processes", None,
                                       "Processes in the run.")
 _PROCESS_ID = flags.DEFINE_integer("process_id", None,
                                    "This process's index, 0 .. n-1.")
-flags.mark_flags_as_required(["config", "workdir"])
+flags.mark_flags_as_required(["workdir"])
 
 
 def quiet_orbax():
@@ -50,9 +53,22 @@ def quiet_orbax():
       lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
 
 
+def check_stage(config):
+  """Fails on a config of the diffusion stage, which has its own command."""
+  if config is not None and "latents_dir" in config:
+    path = config_flags.get_config_filename(flags.FLAGS["config"])
+    raise cli.ConfigError(
+        f"{path} configures the diffusion stage; run it with python -m "
+        f"ginr_jax.diffusion.main --config={path} --workdir=...")
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if _MODE.value == "train" and _CONFIG.value is None:
+    raise cli.UserError("--config is required to train (only --mode=eval "
+                        "reads the workdir's config.json).")
+  check_stage(_CONFIG.value)
   quiet_orbax()
   distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
                          _NUM_PROCESSES.value, _PROCESS_ID.value)
@@ -72,4 +88,4 @@ def main(argv):
 
 if __name__ == "__main__":
   host_memory.restart_with_malloc_tuning()
-  app.run(main)
+  cli.run(main)

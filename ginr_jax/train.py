@@ -21,6 +21,8 @@ import numpy as np
 import optax
 
 from ginr_jax import checkpoint
+from ginr_jax import checks
+from ginr_jax import cli
 from ginr_jax import coords as coords_lib
 from ginr_jax import distributed
 from ginr_jax import evaluators
@@ -289,7 +291,18 @@ class Setup:
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
-  """Trains (resuming from the workdir's latest checkpoint), then evaluates."""
+  """Trains (resuming from the workdir's latest checkpoint), then evaluates.
+
+  Raises:
+    cli.UserError: a bad config, a workdir that is a file, or a workdir
+      trained with another config (`checks.check_same_run`).
+  """
+  checks.check_config(config)
+  checks.check_workdir(workdir)
+  if checks.has_checkpoint(checkpoint.directory(
+      workdir, config.get("checkpoint_dir", ""))) and os.path.exists(
+          checks.config_path(workdir)):
+    checks.check_same_run(workdir, config, "resume")
   setup = Setup(config)
   mesh, cfg = setup.mesh, config
   logging.info("%d devices, mesh %s; model %s with %s parameters",
@@ -336,7 +349,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
         scalars = jax.device_get(metrics)
         if not np.isfinite(scalars["train/loss"]):
           good = manager.latest_step()
-          raise FloatingPointError(
+          raise cli.NonFiniteLossError(
               f"Loss is {scalars['train/loss']} at step {step}; stopping. " + (
                   f"The last good checkpoint is step {good} in "
                   f"{manager.directory}." if good is not None else
@@ -367,18 +380,37 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   return state
 
 
-def evaluate_checkpoint(config: ml_collections.ConfigDict, workdir: str,
-                        step: int | None = None) -> dict[str, float]:
-  """Evaluates a saved checkpoint of `workdir` without training."""
+def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
+                        workdir: str, step: int | None = None
+                        ) -> dict[str, float]:
+  """Evaluates a saved checkpoint of `workdir` without training.
+
+  The metrics go to WORKDIR/eval_metrics.jsonl (and tensorboard/eval), apart
+  from the training curve; nothing is created in a workdir without a
+  checkpoint.
+
+  Args:
+    config: the config to evaluate with (it may differ from the workdir's in
+      `checks.MAY_CHANGE`, e.g. eval_max_examples); None: the workdir's own.
+    workdir: a training workdir.
+    step: the checkpoint's step; None: the latest.
+
+  Raises:
+    cli.UserError: no such checkpoint or config.json, a workdir that is a
+      file, or a config that does not match the workdir's.
+  """
+  checks.check_workdir(workdir)
+  if config is None:
+    config = checks.read_config(workdir)
+  elif os.path.exists(checks.config_path(workdir)):
+    checks.check_same_run(workdir, config, "evaluate")
+  checks.check_config(config, training=False)
+  manager = _existing_manager(workdir, config, step)
   setup = Setup(config)
-  manager = checkpoint.make_manager(
-      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
-  if manager.latest_step() is None:
-    raise FileNotFoundError(f"No checkpoint in {manager.directory}; train "
-                            "first with the same --workdir.")
   abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
   state = checkpoint.restore(manager, abstract, step=step)
-  writer = utils.MetricWriter(workdir)
+  writer = utils.MetricWriter(workdir, "eval_metrics.jsonl",
+                              tensorboard="tensorboard/eval")
   scalars = setup.evaluate(state["params"], writer,
                            int(jax.device_get(state["step"])), workdir)
   writer.close()
@@ -387,21 +419,38 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict, workdir: str,
   return scalars
 
 
+def _existing_manager(workdir: str, config: ml_collections.ConfigDict,
+                      step: int | None = None):
+  """The checkpoint manager of a workdir that has checkpoints (of `step`).
+
+  Raises:
+    cli.NotFoundError: no checkpoint (of `step`); nothing is created.
+  """
+  directory = checkpoint.directory(workdir, config.get("checkpoint_dir", ""))
+  if not checks.has_checkpoint(directory):
+    raise cli.NotFoundError(f"No checkpoint in {directory}; train first with"
+                            " the same --workdir.")
+  manager = checkpoint.make_manager(
+      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
+  if step is not None and step not in manager.all_steps():
+    raise cli.NotFoundError(
+        f"No checkpoint of step {step} in {directory}; saved steps: "
+        f"{', '.join(map(str, manager.all_steps()))}.")
+  return manager
+
+
 def load_workdir(workdir: str, config_path: str | None = None,
                  step: int | None = None):
   """(config, Setup, params) of a training workdir's checkpoint."""
   config_path = config_path or os.path.join(workdir, "config.json")
   if not os.path.exists(config_path):
-    raise FileNotFoundError(
+    raise cli.NotFoundError(
         f"No {config_path}: pass --workdir of a training run (it writes "
         "config.json) or --config=<config.json>.")
   with open(config_path) as f:
     config = ml_collections.ConfigDict(json.load(f))
+  manager = _existing_manager(workdir, config, step)
   setup = Setup(config)
-  manager = checkpoint.make_manager(
-      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
-  if manager.latest_step() is None:
-    raise FileNotFoundError(f"No checkpoint in {manager.directory}.")
   abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
   state = checkpoint.restore(manager, abstract, step=step)
   return config, setup, state["params"]

@@ -15,15 +15,18 @@ class MetricWriter:
 
   Each JSON line is {"step": int, "<group>/<name>": float, ...}. TensorBoard
   events go to `workdir/tensorboard` through tensorboardX (no TensorFlow).
+  Evaluations of a checkpoint (`--mode=eval`) write to other names
+  (`filename`, `tensorboard`), apart from the training curve.
   """
 
-  def __init__(self, workdir: str):
+  def __init__(self, workdir: str, filename: str = "metrics.jsonl",
+               tensorboard: str = "tensorboard"):
     self._active = jax.process_index() == 0
-    self._path = os.path.join(workdir, "metrics.jsonl")
+    self._path = os.path.join(workdir, filename)
     self._tb = None
     if self._active:
       self._tb = tensorboardX.SummaryWriter(os.path.join(workdir,
-                                                         "tensorboard"))
+                                                         tensorboard))
 
   def drop_after(self, step: int):
     """Forgets lines past `step`: an interrupted run resumes from there."""
