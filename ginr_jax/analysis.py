@@ -26,12 +26,12 @@ import functools
 import json
 import os
 
-from absl import app
 from absl import flags
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import cli
 from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
@@ -67,8 +67,8 @@ def make_render(model, shape: tuple[int, int], upsample: int, chunk: int):
 
 def _check_images(setup):
   if getattr(setup.task, "key", None) != "image":
-    raise ValueError("analysis draws maps over image pixels; this run's task "
-                     f"is {setup.task}.")
+    raise cli.ConfigError("analysis draws maps over image pixels; this run's "
+                          f"task is {setup.task}.")
 
 
 def locality_maps(setup, params, images: np.ndarray, tokens, upsample: int):
@@ -79,7 +79,7 @@ def locality_maps(setup, params, images: np.ndarray, tokens, upsample: int):
   latents = train.eval_latents(params, {"image": images}, model=model,
                                task=setup.task, meta_cfg=setup.meta_cfg)
   if not isinstance(latents, jax.Array):
-    raise ValueError(
+    raise cli.ConfigError(
         "Locality maps need one latent vector per token (IPC, LA-GINR); "
         f"this model's latents are a {type(latents).__name__}.")
   render = make_render(model, images.shape[1:3], upsample,
@@ -88,8 +88,8 @@ def locality_maps(setup, params, images: np.ndarray, tokens, upsample: int):
   maps = []
   for k in tokens:
     if not 0 <= k < latents.shape[1]:
-      raise ValueError(f"Token {k} out of range: the model has "
-                       f"{latents.shape[1]} latent tokens.")
+      raise cli.ConfigError(f"Token {k} out of range: the model has "
+                            f"{latents.shape[1]} latent tokens.")
     changed = render(params, latents.at[:, k].set(0.0))
     maps.append(jnp.abs(changed - base).mean(-1))
   return np.asarray(base), np.asarray(jnp.stack(maps))
@@ -154,8 +154,8 @@ def write_activations(config, setup, params, out_dir: str, neurons,
     recon, hidden = decode(params, images[i:i + 1])
     width = hidden[0].shape[-1]
     if any(not 0 <= n < width for n in neurons):
-      raise ValueError(f"Neurons {neurons} out of range: layers have "
-                       f"{width}.")
+      raise cli.ConfigError(f"Neurons {neurons} out of range: layers have "
+                            f"{width}.")
     columns = max(len(neurons), 2)
     rows = [np.ones((columns, *grid.shape[:2], 3), np.float32)]
     rows[0][0] = evaluators.upscale_nearest(images[i:i + 1], upsample)[0]
@@ -195,4 +195,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -44,13 +44,13 @@ import os
 import resource
 import time
 
-from absl import app
 from absl import flags
 from absl import logging
 import jax
 import numpy as np
 from ml_collections import config_flags
 
+from ginr_jax import cli
 from ginr_jax import host_memory
 from ginr_jax import sharding
 from ginr_jax import train
@@ -218,4 +218,4 @@ def main(argv):
 
 if __name__ == "__main__":
   host_memory.restart_with_malloc_tuning()
-  app.run(main)
+  cli.run(main)

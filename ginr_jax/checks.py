@@ -128,6 +128,8 @@ def check_same_run(workdir: str, requested: ml_collections.ConfigDict,
     cli.ConfigError: keys outside MAY_CHANGE differ.
   """
   diffs = differences(read_config(workdir), requested)
+  if len(diffs) > 6:     # another model differs in dozens of keys
+    diffs = diffs[:6] + [f"and {len(diffs) - 6} more"]
   if diffs:
     raise cli.ConfigError(
         f"cannot {action} {workdir}: it was trained with another config "

@@ -35,6 +35,10 @@ class NotFoundError(UserError, FileNotFoundError):
   """A missing dataset, workdir, checkpoint or file."""
 
 
+class ExistsError(UserError, FileExistsError):
+  """An output that exists and is not overwritten."""
+
+
 class NonFiniteLossError(UserError, FloatingPointError):
   """Training diverged; the message names the last good checkpoint."""
 

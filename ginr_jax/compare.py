@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
+from ginr_jax import cli
 from ginr_jax import utils
 
 _OUT = flags.DEFINE_string("out", "curves.png", "Where to write the plot.")
@@ -24,11 +25,11 @@ _SMOOTH = flags.DEFINE_integer(
 def curves(workdir: str):
   """(train steps, train PSNR, eval steps, eval PSNR, eval baseline)."""
   if not os.path.exists(os.path.join(workdir, "metrics.jsonl")):
-    raise FileNotFoundError(f"No metrics.jsonl in {workdir}: is it the "
+    raise cli.NotFoundError(f"No metrics.jsonl in {workdir}: is it the "
                             "--workdir of a training run?")
   rows = utils.read_metrics(workdir)
   if not rows:
-    raise FileNotFoundError(f"No metrics in {workdir}: is it a workdir?")
+    raise cli.NotFoundError(f"No metrics in {workdir}: is it a workdir?")
   train = [(r["step"], r["train/psnr"]) for r in rows if "train/psnr" in r]
   evals = [(r["step"], r["eval/psnr"], r["eval/baseline_psnr"])
            for r in rows if "eval/psnr" in r]
@@ -43,7 +44,7 @@ def table(workdirs: list[str]) -> str:
   for w in workdirs:
     _, _, steps, psnr, base = curves(w)
     if not len(steps):
-      raise ValueError(f"{w} has no evaluation yet.")
+      raise cli.ConfigError(f"{w} has no evaluation yet.")
     lines.append(f"| {os.path.basename(os.path.normpath(w))} | "
                  f"{int(steps[-1])} | {psnr[-1]:.2f} | {base[-1]:.2f} |")
   return "\n".join(lines)
@@ -80,4 +81,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -286,9 +286,12 @@ def base_config() -> ml_collections.ConfigDict:
   c.model_name = "ipc"
   c.model = ipc_model()
   # name: a dataset of ginr_jax/datasets; kwargs: its extra options; augment:
-  # use its training augmentation (random crop + flip where it has one).
+  # use its training augmentation (random crop + flip where it has one);
+  # skip_bad_files: replace an unreadable image file by the next readable one
+  # (each logged) instead of stopping the run with its name.
   c.input = dict(name="", data_dir="data", image_size=178, batch_size=16,
-                 eval_batch_size=16, augment=True, num_threads=8, kwargs={})
+                 eval_batch_size=16, augment=True, num_threads=8, kwargs={},
+                 skip_bad_files=False)
   # The modality (ginr_jax/tasks): "signal" (images; audio with key="audio")
   # or "views" (novel view synthesis).
   c.task = dict(name="signal", key="image", coord_range=1.0)

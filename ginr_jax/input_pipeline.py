@@ -16,6 +16,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from ginr_jax import cli
 from ginr_jax import datasets
 from ginr_jax import sharding
 
@@ -26,15 +27,17 @@ EVAL_SEED = 20_231_128
 
 def _dataset(cfg: ml_collections.ConfigDict, split: str, train: bool):
   """`datasets.make` with the options of `config.input`."""
+  # Configs saved before skip_bad_files existed lack it.
   return datasets.make(cfg.name, split=split, train=train,
                        image_size=cfg.image_size, data_dir=cfg.data_dir,
+                       skip_bad_files=cfg.get("skip_bad_files", False),
                        **cfg.kwargs)
 
 
 def local_batch_size(global_batch: int) -> int:
   if global_batch % jax.process_count():
-    raise ValueError(f"Batch size {global_batch} is not divisible by the "
-                     f"{jax.process_count()} processes.")
+    raise cli.ConfigError(f"Batch size {global_batch} is not divisible by the "
+                          f"{jax.process_count()} processes.")
   return global_batch // jax.process_count()
 
 

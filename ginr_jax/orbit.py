@@ -14,13 +14,13 @@ the support views in front of the frames.
 import functools
 import os
 
-from absl import app
 from absl import flags
 import jax
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image
 
+from ginr_jax import cli
 from ginr_jax import evaluators
 from ginr_jax import host_memory
 from ginr_jax import input_pipeline
@@ -55,9 +55,9 @@ def render_orbit(setup, params, example: dict[str, np.ndarray],
   """[frames, H, W, 3] views of one object (its support views in
   `example`) from `poses`, rendered `eval_coord_chunk` rays at a time."""
   if not isinstance(setup.task, views.Views):
-    raise ValueError("orbit renders novel views: train an NVS config "
-                     f"(configs/shapenet.py, configs/nvs_demo.py); this run's"
-                     f" task is {setup.task}.")
+    raise cli.ConfigError("orbit renders novel views: train an NVS config "
+                          "(configs/shapenet.py, configs/nvs_demo.py); this "
+                          f"run's task is {setup.task}.")
   size = example["query_image"].shape[-2]
   predict = jax.jit(functools.partial(
       train.predict_all, model=setup.model, task=setup.task,
@@ -92,8 +92,8 @@ def main(argv):
   sample = input_pipeline.eval_sample(config.input, config.num_images)
   index = f.object
   if not 0 <= index < len(sample["support_image"]):
-    raise ValueError(f"--object={index}: the sample has "
-                     f"{len(sample['support_image'])} objects.")
+    raise cli.ConfigError(f"--object={index}: the sample has "
+                          f"{len(sample['support_image'])} objects.")
   example = {k: v[index] for k, v in sample.items()}
   frames = render_orbit(setup, params, example,
                         orbit_poses(f.frames, f.elevation))
@@ -105,4 +105,4 @@ def main(argv):
 if __name__ == "__main__":
   host_memory.restart_with_malloc_tuning()
   define_flags()
-  app.run(main)
+  cli.run(main)

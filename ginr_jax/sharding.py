@@ -20,6 +20,8 @@ import jax
 import numpy as np
 from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
 
+from ginr_jax import cli
+
 
 def make_mesh(num_devices: int | None = None) -> jax.sharding.Mesh:
   """A 1-D mesh with axis "data" over all (or the first n) devices."""
@@ -99,6 +101,6 @@ def state_sharding(state_shape, mesh: jax.sharding.Mesh,
 def check_batch_size(batch_size: int, mesh: jax.sharding.Mesh, what: str):
   n = mesh.devices.size
   if batch_size % n:
-    raise ValueError(
+    raise cli.ConfigError(
         f"{what}={batch_size} is not divisible by the {n} devices of the mesh;"
         f" use a multiple of {n}.")

@@ -24,6 +24,7 @@ from ginr_jax import checkpoint
 from ginr_jax import checks
 from ginr_jax import cli
 from ginr_jax import coords as coords_lib
+from ginr_jax import datasets
 from ginr_jax import distributed
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
@@ -368,7 +369,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
         break
       if step % cfg.eval_steps == 0 or last:
         setup.evaluate(state["params"], writer, step, workdir)
-  except KeyboardInterrupt:
+  except (KeyboardInterrupt, datasets.UnreadableFileError):
     if step > (manager.latest_step() or 0):
       logging.warning("Interrupted at step %d: saving a checkpoint.", step)
       save(step, data_state)

@@ -49,7 +49,6 @@ import json
 import os
 import time
 
-from absl import app
 from absl import flags
 import jax
 import jax.numpy as jnp
@@ -59,6 +58,7 @@ from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 import optax
 
+from ginr_jax import cli
 from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
 from ginr_jax import host_memory
@@ -282,7 +282,7 @@ def compare(workdirs: list[str], *, whats=("latents",), steps: int = 100,
   first = loaded[0][0]
   for w, (config, _, _) in zip(workdirs, loaded):
     if config.input.to_dict() != first.input.to_dict():
-      raise ValueError(
+      raise cli.ConfigError(
           f"{w} was trained on other data than {workdirs[0]} (config.input "
           "differs): compare models on the same images.")
   batch = jax.tree.map(jnp.asarray,
@@ -304,8 +304,8 @@ def compare(workdirs: list[str], *, whats=("latents",), steps: int = 100,
       curves.append(curve)
   if scratch:
     if "image" not in batch:
-      raise ValueError("--scratch trains an FFNet per test image; this data "
-                       f"has {sorted(batch)}.")
+      raise cli.ConfigError("--scratch trains an FFNet per test image; this "
+                            f"data has {sorted(batch)}.")
     images = batch["image"]
     net = scratch_net(first, images)
     psnrs, seconds = fit_scratch(net, images, steps=steps, lr=scratch_lr,
@@ -339,4 +339,4 @@ def main(argv):
 if __name__ == "__main__":
   host_memory.restart_with_malloc_tuning()
   define_flags()
-  app.run(main)
+  cli.run(main)

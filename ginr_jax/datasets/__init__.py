@@ -23,6 +23,7 @@ Usage with grain, augmenting after shuffle/repeat so every epoch differs:
 Folder datasets are prepared with `python -m ginr_jax.datasets.prepare`.
 """
 
+from ginr_jax import cli
 from ginr_jax.datasets import embedded
 from ginr_jax.datasets import images
 from ginr_jax.datasets import librispeech
@@ -32,6 +33,7 @@ from ginr_jax.datasets import synthetic
 from ginr_jax.datasets import synthetic_audio
 
 DatasetNotFoundError = images.DatasetNotFoundError
+UnreadableFileError = images.UnreadableFileError
 
 _MAKERS = {
     "embedded": embedded.make,
@@ -47,10 +49,13 @@ _MAKERS = {
     "scenes": scenes.make,
 }
 AUDIO = ("librispeech", "synthetic_audio")
+# The datasets of image files, which can skip unreadable ones.
+IMAGE_FILES = ("imagenette", "celeba", "ffhq")
 NAMES = tuple(_MAKERS)
 
 
-def make(name, *, split, train, image_size, data_dir=None, **kwargs):
+def make(name, *, split, train, image_size, data_dir=None,
+         skip_bad_files=False, **kwargs):
   """Builds a dataset's random-access source and its per-example transform.
 
   Args:
@@ -64,6 +69,10 @@ def make(name, *, split, train, image_size, data_dir=None, **kwargs):
     image_size: side R of the square output images.
     data_dir: root folder of the folder datasets (default "data"), or the
       TFDS data_dir. Ignored by "embedded" and "synthetic".
+    skip_bad_files: for the datasets of image files (`IMAGE_FILES`), read
+      the next readable file instead of an unreadable one, with a warning
+      and a count in the log; without it an unreadable file stops the run
+      naming it (`UnreadableFileError`). Ignored by the others.
     **kwargs: dataset-specific options; see the `make*` function of each
       module (unknown ones raise TypeError).
 
@@ -82,11 +91,13 @@ def make(name, *, split, train, image_size, data_dir=None, **kwargs):
       Raised here, not when examples are read.
   """
   if name not in _MAKERS:
-    raise ValueError(
+    raise cli.ConfigError(
         f"Unknown dataset {name!r}; valid names: {', '.join(NAMES)}."
     )
   if image_size < 1:
-    raise ValueError(f"image_size={image_size} must be >= 1.")
+    raise cli.ConfigError(f"image_size={image_size} must be >= 1.")
+  if name in IMAGE_FILES:
+    kwargs["skip_bad_files"] = skip_bad_files
   return _MAKERS[name](
       split=split, train=train, image_size=image_size, data_dir=data_dir,
       **kwargs,

@@ -18,11 +18,15 @@ mean/std normalisation, as `ToTensor()` gives in the official code.
 import functools
 import os
 import re
+import threading
 
+from absl import logging
 import grain
 import numpy as np
 from PIL import Image
 import tensorflow_datasets as tfds
+
+from ginr_jax import cli
 
 # Root of the folder datasets when `data_dir` is None. ginr-ipc keeps its data
 # in `data/` beside the code; ours is relative to the working directory.
@@ -47,8 +51,12 @@ FFHQ_NUM_TRAIN = 60_000
 FFHQ_SPLITS = ("train", "test")
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(cli.NotFoundError):
   """A dataset folder is missing or malformed, or a split is empty."""
+
+
+class UnreadableFileError(cli.UserError):
+  """An image file of a dataset cannot be decoded (truncated, corrupt)."""
 
 
 def _not_found(name, problem, folder, layout, data_dir):
@@ -62,7 +70,7 @@ def _not_found(name, problem, folder, layout, data_dir):
 
 def _check_split(name, split, valid):
   if split not in valid:
-    raise ValueError(
+    raise cli.ConfigError(
         f"{name}: unknown split {split!r}; valid splits: {', '.join(valid)}."
     )
 
@@ -406,21 +414,74 @@ def ffhq_files(
 # grain can pickle them into worker processes.
 
 
-def _transform_file(path, rng, *, image_size, augment):
-  img = load_image(path)
+# The unreadable files skipped so far by this process (skip_bad_files).
+_skipped = set()
+_skipped_lock = threading.Lock()
+
+
+def _skip(path, error):
+  with _skipped_lock:
+    if path in _skipped:
+      return
+    _skipped.add(path)
+    count = len(_skipped)
+  logging.warning("Skipped unreadable image %s (%s); %d skipped so far.",
+                  path, error, count)
+
+
+def read_file(path, files, skip_bad_files=False):
+  """`load_image(path)` that names an unreadable file of the list `files`.
+
+  Args:
+    path: one of `files`.
+    files: the split's paths (a file's index there is in the message).
+    skip_bad_files: read the next readable file of `files` instead of an
+      unreadable one (each skip is logged once, with a count).
+
+  Raises:
+    UnreadableFileError: PIL cannot decode `path` (and skip_bad_files is
+      False), or no file of `files` is readable.
+  """
+  index = None
+  for _ in range(len(files)):
+    try:
+      return load_image(path)
+    # PIL's errors for a damaged file: OSError ("image file is truncated",
+    # UnidentifiedImageError), SyntaxError and ValueError from its parsers.
+    except (OSError, SyntaxError, ValueError) as e:
+      index = files.index(path) if index is None else index
+      if not skip_bad_files:
+        raise UnreadableFileError(
+            f"Unreadable image {path} (index {index} of the {len(files)} "
+            f"files of its split): {e}; replace or delete it, or pass "
+            "--config.input.skip_bad_files=True to skip unreadable files."
+        ) from e
+      _skip(path, e)
+      index = (index + 1) % len(files)
+      path = files[index]
+  raise UnreadableFileError(
+      f"No readable image among the {len(files)} files of the split of "
+      f"{files[0]}.")
+
+
+def _transform_file(path, rng, *, files, image_size, augment,
+                    skip_bad_files):
+  img = read_file(path, files, skip_bad_files)
   if augment:
     return {"image": crop_flip_preprocess(img, image_size, rng)}
   return {"image": eval_preprocess(img, image_size)}
 
 
-def _make_folder(files, image_size, augment):
+def _make_folder(files, image_size, augment, skip_bad_files):
   transform = functools.partial(
-      _transform_file, image_size=image_size, augment=augment
+      _transform_file, files=files, image_size=image_size, augment=augment,
+      skip_bad_files=skip_bad_files,
   )
   return grain.MapDataset.source(files), transform
 
 
-def make_imagenette(*, split, train, image_size, data_dir=None):
+def make_imagenette(*, split, train, image_size, data_dir=None,
+                    skip_bad_files=False):
   """ImageNette 320px (`imagenette2-320.tgz`), as in the official code.
 
   train=True takes `RandomCrop(image_size)` from the 320-px-short-side image
@@ -433,15 +494,18 @@ def make_imagenette(*, split, train, image_size, data_dir=None):
     train: random augmentation (True) or deterministic eval preprocessing.
     image_size: side R of the square outputs.
     data_dir: folder holding `imagenette2-320/`; default `DEFAULT_DATA_DIR`.
+    skip_bad_files: replace an unreadable file by the next readable one
+      (logged) instead of failing with its name.
 
   Returns:
     (source of file paths, transform) as in `ginr_jax.datasets.make`.
   """
   files = imagenette_files(data_dir or DEFAULT_DATA_DIR, split)
-  return _make_folder(files, image_size, augment=train)
+  return _make_folder(files, image_size, train, skip_bad_files)
 
 
-def make_celeba(*, split, train, image_size, data_dir=None):
+def make_celeba(*, split, train, image_size, data_dir=None,
+                skip_bad_files=False):
   """Aligned CelebA: `Resize(R)` + `CenterCrop(R)`, never augmented.
 
   Args:
@@ -449,17 +513,19 @@ def make_celeba(*, split, train, image_size, data_dir=None):
     train: ignored; the official code does not augment CelebA.
     image_size: side R of the square outputs.
     data_dir: folder holding `img_align_celeba/`; default `DEFAULT_DATA_DIR`.
+    skip_bad_files: as `make_imagenette`.
 
   Returns:
     (source of file paths, transform) as in `ginr_jax.datasets.make`.
   """
   del train  # Same preprocessing for training and evaluation.
   files = celeba_files(data_dir or DEFAULT_DATA_DIR, split)
-  return _make_folder(files, image_size, augment=False)
+  return _make_folder(files, image_size, False, skip_bad_files)
 
 
 def make_ffhq(
-    *, split, train, image_size, data_dir=None, train_list=None, test_list=None
+    *, split, train, image_size, data_dir=None, train_list=None, test_list=None,
+    skip_bad_files=False,
 ):
   """FFHQ 1024px PNGs: `Resize(R)` + `CenterCrop(R)`, never augmented.
 
@@ -471,6 +537,7 @@ def make_ffhq(
     data_dir: folder holding `ffhq/`; default `DEFAULT_DATA_DIR`.
     train_list: optional file-name list overriding the "train" split.
     test_list: optional file-name list overriding the "test" split.
+    skip_bad_files: as `make_imagenette`.
 
   Returns:
     (source of file paths, transform) as in `ginr_jax.datasets.make`.
@@ -479,7 +546,7 @@ def make_ffhq(
   files = ffhq_files(
       data_dir or DEFAULT_DATA_DIR, split, train_list, test_list
   )
-  return _make_folder(files, image_size, augment=False)
+  return _make_folder(files, image_size, False, skip_bad_files)
 
 
 def _transform_tfds(example, rng, *, image_key, image_size, augment):

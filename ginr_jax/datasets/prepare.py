@@ -28,6 +28,7 @@ import urllib.request
 from absl import app
 from absl import flags
 
+from ginr_jax import cli
 from ginr_jax.datasets import images
 from ginr_jax.datasets import scenes
 from ginr_jax.datasets import shapenet
@@ -167,7 +168,7 @@ def prepare_scenes(data_dir: str) -> dict[str, int]:
   for category in shapenet.CATEGORIES:    # check all before writing any
     path = shapenet.splits_file(data_dir, category)
     if os.path.exists(path):
-      raise FileExistsError(f"{path} exists; generate scenes into another "
+      raise cli.ExistsError(f"{path} exists; generate scenes into another "
                             "--data_dir.")
   counts = {}
   for seed, category in enumerate(shapenet.CATEGORIES):
@@ -204,4 +205,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -8,10 +8,10 @@ and writes the latent dataset (format: `latents.py`).
 import json
 import logging as std_logging
 
-from absl import app
 from absl import flags
 from absl import logging
 
+from ginr_jax import cli
 from ginr_jax.diffusion import latents
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Stage-1 training workdir.")
@@ -34,4 +34,4 @@ def main(argv):
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["workdir", "out"])
-  app.run(main)
+  cli.run(main)

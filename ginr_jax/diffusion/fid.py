@@ -30,6 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
+from ginr_jax import cli
+
 WEIGHTS_HELP = (
     "Get pytorch-fid's InceptionV3 weights, pt_inception-2015-12-05-"
     "6726825d.pth, from https://github.com/mseitzer/pytorch-fid/releases "
@@ -139,7 +141,7 @@ def param_shapes() -> dict[str, tuple[int, ...]]:
 def load_inception(path: str) -> dict[str, np.ndarray]:
   """The FID Inception parameters from the converted .npz (module doc)."""
   if not path or not os.path.exists(path):
-    raise FileNotFoundError(f"No FID Inception weights at {path!r}. "
+    raise cli.NotFoundError(f"No FID Inception weights at {path!r}. "
                             + WEIGHTS_HELP)
   try:
     with np.load(path) as f:

@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import cli
 from ginr_jax import datasets
 from ginr_jax import evaluators
 from ginr_jax import sharding
@@ -166,7 +167,7 @@ def read_meta(latent_dir: str) -> dict:
   """meta.json of a latent directory, or an error naming the command."""
   path = os.path.join(latent_dir, "meta.json")
   if not os.path.exists(path):
-    raise FileNotFoundError(
+    raise cli.NotFoundError(
         f"No latents in {latent_dir} (no meta.json). Export them from a "
         f"trained stage-1 workdir first:\n  {export_command(out=latent_dir)}")
   with open(path) as f:
@@ -195,7 +196,7 @@ class LatentSource:
   def __init__(self, latent_dir: str, split: str):
     meta = read_meta(latent_dir)
     if split not in meta["splits"]:
-      raise FileNotFoundError(
+      raise cli.NotFoundError(
           f"{latent_dir} has no split {split!r} (has "
           f"{sorted(meta['splits'])}); rerun {export_command(out=latent_dir)}"
           f" --splits=...,{split}")

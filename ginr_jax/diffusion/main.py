@@ -20,6 +20,7 @@ from absl import logging
 import jax
 from ml_collections import config_flags
 
+from ginr_jax import cli
 from ginr_jax import distributed
 from ginr_jax import host_memory
 from ginr_jax import sharding
@@ -88,6 +89,11 @@ def sample_checkpoint(workdir: str):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if "latents_dir" not in _CONFIG.value:
+    path = config_flags.get_config_filename(flags.FLAGS["config"])
+    raise cli.ConfigError(
+        f"{path} configures stage 1 (an INR model); run it with python -m "
+        f"ginr_jax.main --config={path} --workdir=...")
   # orbax logs every checkpoint step at INFO; keep its warnings only.
   logging.get_absl_handler().addFilter(
       lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
@@ -105,4 +111,4 @@ def main(argv):
 if __name__ == "__main__":
   flags.mark_flags_as_required(["config", "workdir"])
   host_memory.restart_with_malloc_tuning()
-  app.run(main)
+  cli.run(main)

@@ -24,6 +24,7 @@ import numpy as np
 import optax
 
 from ginr_jax import checkpoint
+from ginr_jax import cli
 from ginr_jax import distributed
 from ginr_jax import input_pipeline
 from ginr_jax import optim
@@ -251,7 +252,7 @@ def load_workdir(workdir: str, step: int | None = None):
   """(config, Setup, state) of a diffusion workdir's checkpoint."""
   path = os.path.join(workdir, "config.json")
   if not os.path.exists(path):
-    raise FileNotFoundError(
+    raise cli.NotFoundError(
         f"No {path}: pass the --workdir of a diffusion training run "
         "(python -m ginr_jax.diffusion.main --config=... --workdir=...).")
   with open(path) as f:
@@ -260,7 +261,7 @@ def load_workdir(workdir: str, step: int | None = None):
   manager = checkpoint.make_manager(
       workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
   if manager.latest_step() is None:
-    raise FileNotFoundError(f"No checkpoint in {manager.directory}; train "
+    raise cli.NotFoundError(f"No checkpoint in {manager.directory}; train "
                             "first with the same --workdir.")
   abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
   return config, setup, checkpoint.restore(manager, abstract, step=step)

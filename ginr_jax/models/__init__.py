@@ -12,13 +12,15 @@ import importlib
 
 import ml_collections
 
+from ginr_jax import cli
+
 
 def build(model_name: str, model_cfg: ml_collections.ConfigDict):
   try:
     module = importlib.import_module(f"ginr_jax.models.{model_name}")
   except ModuleNotFoundError as e:
-    raise ValueError(f"Unknown model_name {model_name!r}: no module "
-                     f"ginr_jax/models/{model_name}.py.") from e
+    raise cli.ConfigError(f"Unknown model_name {model_name!r}: no module "
+                          f"ginr_jax/models/{model_name}.py.") from e
   return module.build(model_cfg.to_dict())
 
 

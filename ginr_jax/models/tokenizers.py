@@ -4,13 +4,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import cli
+
 
 def num_patches(signal_shape: tuple[int, ...], patch_size: int,
                 padding: int) -> int:
   """Token count of `patchify`, with a clear error for sizes that don't tile."""
   padded = [s + 2 * padding for s in signal_shape]
   if any(s % patch_size for s in padded):
-    raise ValueError(
+    raise cli.ConfigError(
         f"Signal size {tuple(signal_shape)} with zero padding {padding} on "
         f"each side gives {'x'.join(map(str, padded))}, which patches of "
         f"{patch_size} per axis do not tile. Choose input.image_size, "

@@ -29,6 +29,7 @@ and is built from a config by `build(config)`.
 
 import ml_collections
 
+from ginr_jax import cli
 from ginr_jax import datasets
 from ginr_jax.tasks import signal
 from ginr_jax.tasks import views
@@ -44,12 +45,12 @@ def build(config: ml_collections.ConfigDict):
   if name == "signal":
     key = cfg.pop("key", "image")
     if key not in spec:
-      raise ValueError(f"task.key={key!r}, but dataset {config.input.name!r} "
-                       f"yields {sorted(spec)}.")
+      raise cli.ConfigError(f"task.key={key!r}, but dataset "
+                            f"{config.input.name!r} yields {sorted(spec)}.")
     return signal.Signal(
         key=key, shape=spec[key], jitter=config.train.coord_jitter,
         subsample=config.train.coord_subsample, **cfg)
   if name == "views":
     return views.Views(support_shape=spec["support_image"],
                        query_shape=spec["query_image"], **cfg)
-  raise ValueError(f"task.name={name!r}; use one of {NAMES}.")
+  raise cli.ConfigError(f"task.name={name!r}; use one of {NAMES}.")

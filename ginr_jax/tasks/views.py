@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import cli
 from ginr_jax import rendering
 from ginr_jax.datasets import scenes
 
@@ -67,11 +68,12 @@ class Views:
 
   def __post_init__(self):
     if self.render not in RENDERS:
-      raise ValueError(f"task.render={self.render!r}; use one of {RENDERS}.")
+      raise cli.ConfigError(f"task.render={self.render!r}; use one of "
+                            f"{RENDERS}.")
     rays = int(np.prod(self.query_shape[:-1]))
     if self.num_rays > rays:
-      raise ValueError(f"task.num_rays={self.num_rays}, but the query views "
-                       f"have {rays} rays.")
+      raise cli.ConfigError(f"task.num_rays={self.num_rays}, but the query "
+                            f"views have {rays} rays.")
 
   @property
   def coord_dim(self) -> int:
