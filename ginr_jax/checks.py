@@ -105,7 +105,8 @@ def differences(saved: ml_collections.ConfigDict,
   new = _flat(json.loads(requested.to_json_best_effort()))
   sections = {key.split(".")[0] for key in old}
   diffs = []
-  for key in sorted(set(old) | set(new)):
+  # Top-level keys first: model_name before the model's dozens.
+  for key in sorted(set(old) | set(new), key=lambda k: ("." in k, k)):
     if (key.split(".")[0] not in sections
         or any(key == k or key.startswith(k + ".") for k in MAY_CHANGE)):
       continue

@@ -51,8 +51,8 @@ def parse_arg(arg: str | None, **spec):
       values[key] = type(default)(value)
     except ValueError:
       raise cli.ConfigError(
-          f"config argument {key}={value!r}: expected a "
-          f"{type(default).__name__} like its default, {default!r}.") from None
+          f"Config argument {key}={value!r}: its default is {default!r}; "
+          "give a value of that type.") from None
   return ml_collections.ConfigDict(values)
 
 
