@@ -3,8 +3,9 @@
 A workdir keeps the config it was trained with (`config.json`). Resuming it,
 or evaluating it with `--mode=eval --config=...`, compares the requested
 config with that one: keys that only say how long, how often, where, or on
-how many devices to run (`MAY_CHANGE`) may differ; any other difference --
-the model, the data, the optimizer, the seed -- is refused with the
+how many devices to run, and the learning-rate schedule (`MAY_CHANGE`) may
+differ; any other difference -- the model, the data, the optimizer's kind,
+the seed -- is refused with the
 differing keys listed, since the checkpoint would not fit the model or the
 resumed run would not be the run that was started.
 """
@@ -25,6 +26,10 @@ MAY_CHANGE = (
     "eval_max_examples", "eval_coord_chunk", "num_images", "render_upsample",
     "input.data_dir", "input.eval_batch_size", "input.num_threads",
     "input.skip_bad_files",
+    # The schedule keeps the optimizer state's structure: lowering the
+    # learning rate of a resumed run is a common choice.
+    "optim.lr", "optim.schedule", "optim.warmup_steps", "optim.min_lr",
+    "optim.decay_factor", "optim.decay_at",
 )
 
 

@@ -293,10 +293,11 @@ class ConfigChecksTest(absltest.TestCase):
     requested = demo.get_config("tiny")
     requested.total_steps, requested.eval_max_examples = 10, 2
     requested.input.data_dir = "elsewhere"
-    self.assertEmpty(checks.differences(saved, requested))
     requested.optim.lr = 0.5
+    self.assertEmpty(checks.differences(saved, requested))
+    requested.optim.name, requested.seed = "adamw", 3
     self.assertEqual(checks.differences(saved, requested),
-                     ["optim.lr: 0.001 -> 0.5"])
+                     ["seed: 0 -> 3", "optim.name: adam -> adamw"])
 
   def test_bare_word_still_fills_the_first_option(self):
     self.assertEqual(config_lib.parse_arg("la_ginr", tiny=False,
