@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from absl.testing import absltest
+import pytest
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -21,6 +22,7 @@ def run_benchmark(test, *args):
           if line.startswith("{")]
 
 
+@pytest.mark.slow
 class BenchmarkTest(absltest.TestCase):
 
   def test_interleaved_variants_share_the_overrides(self):

@@ -1,10 +1,12 @@
 """Every config row builds at full size (shapes only) and trains with `:tiny`.
 
 The rows are each config module's ROWS (the paper rows its docstring lists).
-Under `:tiny` many rows share one code path (they differ in sizes or
-bandwidths only), so training runs once per distinct code path: the full
-train-and-evaluate loop for one config per model family, a few optimizer
-steps for the other paths.
+Rows of one model on one task are shape-equivalent, so the default lane
+builds one of each at full size and the slow lane every other. Under `:tiny`
+many rows share one code path (they differ in sizes or bandwidths only), so
+training runs once per distinct code path: a few optimizer steps for each in
+the default lane, the full train-and-evaluate loop of one config per
+modality and model family in the slow lane.
 """
 
 import functools
@@ -17,6 +19,7 @@ from absl.testing import parameterized
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from ginr_jax import models
 from ginr_jax import tasks
@@ -51,6 +54,23 @@ ROWS = [(name, row) for name in NAMES for row in rows(name)] + [
     ("demo", "model=transinr"), ("demo", "model=la_ginr")]
 
 
+def model_and_task(config) -> tuple:
+  task = config.task
+  return (config.model_name, task.name, task.get("key"), task.get("render"))
+
+
+def first_row_of_each_model_and_task() -> list[tuple[str, str]]:
+  """A paper config's row where there is one (the demos are smaller)."""
+  firsts = {}
+  for name, row in sorted(ROWS, key=lambda r: ("demo" in r[0], r)):
+    firsts.setdefault(model_and_task(load(name, row)), (name, row))
+  return sorted(firsts.values())
+
+
+FAST_ROWS = first_row_of_each_model_and_task()
+SLOW_ROWS = [r for r in ROWS if r not in FAST_ROWS]
+
+
 def code_path(config) -> tuple:
   """What changes the traced model under `:tiny`, beyond array sizes.
 
@@ -79,14 +99,12 @@ FULL_LOOP = [("imagenette", "model=la_ginr,tiny"), ("audio", "3,tiny"),
 
 
 def tiny_paths():
-  """One (name, row) per `:tiny` code path that FULL_LOOP does not run."""
-  seen = {code_path(load(name, arg)) for name, arg in FULL_LOOP}
+  """One (name, row) per `:tiny` code path, FULL_LOOP's configs first."""
   paths = {}
-  for name, row in ROWS:
-    tiny = ",".join(filter(None, [row, "tiny"]))
-    key = code_path(load(name, tiny))
-    if key not in seen:
-      paths.setdefault(key, (name, tiny))
+  for name, row in FULL_LOOP + ROWS:
+    tiny = row if row.endswith("tiny") else ",".join(filter(None, [row,
+                                                                   "tiny"]))
+    paths.setdefault(code_path(load(name, tiny)), (name, tiny))
   return sorted(paths.values())
 
 
@@ -100,13 +118,47 @@ def param_count(config) -> int:
   return utils.count_params(shapes)
 
 
+def assert_builds_at_full_size(test, name, row):
+  config = load(name, row)
+  test.assertGreater(config.total_steps, 0)
+  test.assertGreater(param_count(config), 0)
+
+
+@pytest.mark.slow
+class EveryRowTest(parameterized.TestCase):
+
+  @parameterized.parameters(*SLOW_ROWS)
+  def test_row_builds_at_full_size(self, name, row):
+    assert_builds_at_full_size(self, name, row)
+
+  @parameterized.parameters(*FULL_LOOP)
+  def test_tiny_trains_and_evaluates(self, name, arg):
+    config = load(name, arg)
+    self.assertIn(config.input.name,
+                  ("synthetic", "synthetic_audio", "scenes"))
+    workdir = self.create_tempdir().full_path
+    train.train_and_evaluate(config, workdir)
+    metrics = utils.read_metrics(workdir)
+    self.assertEqual(metrics[-1]["step"], config.total_steps)
+    self.assertTrue(np.isfinite(metrics[-1]["eval/psnr"]))
+    artefacts = os.listdir(os.path.join(workdir, "images"))
+    expected = {"signal": "recon_00000003_x1.png",
+                "views": "views_00000003.png"}.get(config.task.name)
+    if config.task.get("key") == "audio":
+      expected = "audio_00000003_0_recon.wav"
+    self.assertIn(expected, artefacts)
+
+
 class ConfigsTest(parameterized.TestCase):
 
-  @parameterized.parameters(*ROWS)
-  def test_row_builds_at_full_size(self, name, row):
-    config = load(name, row)
-    self.assertGreater(config.total_steps, 0)
-    self.assertGreater(param_count(config), 0)
+  def test_rows_cover_every_model_and_task(self):
+    self.assertEqual(sorted(FAST_ROWS + SLOW_ROWS), sorted(ROWS))
+    self.assertLen(FAST_ROWS, len({model_and_task(load(*r)) for r in ROWS}))
+
+  @parameterized.parameters(*FAST_ROWS)
+  def test_one_row_of_each_model_and_task_builds_at_full_size(self, name,
+                                                               row):
+    assert_builds_at_full_size(self, name, row)
 
   @parameterized.parameters(*NAMES)
   def test_docstring_names_every_row(self, name):
@@ -129,23 +181,6 @@ class ConfigsTest(parameterized.TestCase):
     self.assertEqual(la.decoder.sigmas, (256.0, 180.0, 128.0, 64.0))
     self.assertEqual((la.patch_size, la.patch_padding), (48, 16))  # 484
     self.assertEqual(load("imagenette", "layer=5").model.rank, 3)
-
-  @parameterized.parameters(*FULL_LOOP)
-  def test_tiny_trains_and_evaluates(self, name, arg):
-    config = load(name, arg)
-    self.assertIn(config.input.name,
-                  ("synthetic", "synthetic_audio", "scenes"))
-    workdir = self.create_tempdir().full_path
-    train.train_and_evaluate(config, workdir)
-    metrics = utils.read_metrics(workdir)
-    self.assertEqual(metrics[-1]["step"], config.total_steps)
-    self.assertTrue(np.isfinite(metrics[-1]["eval/psnr"]))
-    artefacts = os.listdir(os.path.join(workdir, "images"))
-    expected = {"signal": "recon_00000003_x1.png",
-                "views": "views_00000003.png"}.get(config.task.name)
-    if config.task.get("key") == "audio":
-      expected = "audio_00000003_0_recon.wav"
-    self.assertIn(expected, artefacts)
 
   @parameterized.parameters(*TINY_PATHS)
   def test_tiny_code_path_trains(self, name, arg):

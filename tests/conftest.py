@@ -1,17 +1,36 @@
-"""Test environment: CPU only, four simulated devices, set before jax loads."""
+"""Test environment: CPU only, four simulated devices, set before jax loads.
+
+The variables set here reach the commands that tests start as subprocesses
+too, so those compile and start the way the tests' own process does.
+"""
 
 import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 os.environ["JAX_PLATFORMS"] = "cpu"
 os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "")
     + " --xla_force_host_platform_device_count=4"
 )
+# Tiny shapes compile much faster without XLA's optimisation passes.
+os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "1"
+# Entry points started by tests skip their malloc-tuning restart (a second
+# interpreter start and JAX import); host_memory_test checks the restart.
+os.environ.setdefault("GINR_JAX_MALLOC_TUNING", "0")
+# Compiled programs are kept on disk and shared by the test processes (xdist
+# workers and the commands they start): many tests compile the same tiny
+# steps. Keyed by the program, jax version and flags, so never stale; a
+# second run of the suite compiles almost nothing.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      os.path.join(ROOT, ".jax_test_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+# A size limit makes JAX lock the cache (filelock): no process reads an
+# entry another is still writing.
+os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(4 << 30))
 
 import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-# Tiny shapes compile much faster without XLA's optimisation passes.
-jax.config.update("jax_disable_most_optimizations", True)
 # grain and absl-based code read flags; pytest never parses them.
 flags.FLAGS.mark_as_parsed()

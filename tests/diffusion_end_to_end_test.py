@@ -7,6 +7,7 @@ import os
 from absl.testing import absltest
 import jax
 import numpy as np
+import pytest
 
 from ginr_jax import train as stage1
 from ginr_jax import utils
@@ -17,6 +18,7 @@ from configs import demo
 from configs import diffusion_demo
 
 
+@pytest.mark.slow
 class EndToEndTest(absltest.TestCase):
   """One test, so that the stage-1 run and the export happen once (pytest-
   xdist gives every worker its own class set-up)."""

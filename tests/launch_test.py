@@ -10,6 +10,7 @@ import time
 
 from absl.testing import absltest
 import numpy as np
+import pytest
 
 from ginr_jax import checkpoint
 from ginr_jax import distributed
@@ -61,6 +62,7 @@ def train_rows(workdir: str) -> dict[int, dict]:
           if "train/loss" in m}
 
 
+@pytest.mark.slow
 class TwoProcessTest(absltest.TestCase):
 
   def test_matches_one_process_and_survives_sigterm_and_sigkill(self):

@@ -2,11 +2,11 @@
 loss, close to the float32 step."""
 
 from absl.testing import absltest
-from absl.testing import parameterized
 import jax
 import jax.extend
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from ginr_jax import train
 from ginr_jax.models import hyponet
@@ -28,31 +28,44 @@ def dot_dtypes(fn, *args) -> set[str]:
   return found
 
 
-class PrecisionTest(parameterized.TestCase):
+def assert_bf16_step_is_close_to_fp32(test, model, precision):
+  """One step in `precision` against float32: float32 state after it,
+  bfloat16 matrix products in it, close loss and gradient norm."""
+  results = {}
+  for p in ("fp32", precision):
+    config = demo.get_config(f"model={model},precision={p},tiny")
+    setup = train.Setup(config)
+    state = setup.init(jax.random.key(0))
+    size = config.input.image_size
+    batch = {"image": jnp.asarray(np.random.default_rng(0).uniform(
+        size=(8, size, size, 3)), jnp.float32)}
+    step = jax.jit(setup.train_step)
+    if p != "fp32":
+      test.assertIn("bfloat16", dot_dtypes(step, state, batch,
+                                           jax.random.key(1)))
+    new_state, metrics = step(state, batch, jax.random.key(1))
+    test.assertEqual({str(x.dtype) for x in jax.tree.leaves(new_state)
+                      if jnp.issubdtype(x.dtype, jnp.floating)},
+                     {"float32"})
+    results[p] = metrics
+  for key in ("train/loss", "train/l2_grads"):
+    np.testing.assert_allclose(results[precision][key], results["fp32"][key],
+                               rtol=2e-2)
 
-  # The transformer code is shared by every model; bf16_all adds the hyponet.
-  @parameterized.parameters(("ipc", "bf16_all"), ("la_ginr", "bf16"))
-  def test_bf16_step_is_close_to_fp32_with_fp32_state(self, model, precision):
-    results = {}
-    for p in ("fp32", precision):
-      config = demo.get_config(f"model={model},precision={p},tiny")
-      setup = train.Setup(config)
-      state = setup.init(jax.random.key(0))
-      size = config.input.image_size
-      batch = {"image": jnp.asarray(np.random.default_rng(0).uniform(
-          size=(8, size, size, 3)), jnp.float32)}
-      step = jax.jit(setup.train_step)
-      if p != "fp32":
-        self.assertIn("bfloat16", dot_dtypes(step, state, batch,
-                                             jax.random.key(1)))
-      new_state, metrics = step(state, batch, jax.random.key(1))
-      self.assertEqual({str(x.dtype) for x in jax.tree.leaves(new_state)
-                        if jnp.issubdtype(x.dtype, jnp.floating)},
-                       {"float32"})
-      results[p] = metrics
-    for key in ("train/loss", "train/l2_grads"):
-      np.testing.assert_allclose(results[precision][key], results["fp32"][key],
-                                 rtol=2e-2)
+
+@pytest.mark.slow
+class LAGINRPrecisionTest(absltest.TestCase):
+
+  def test_bf16_step_is_close_to_fp32_with_fp32_state(self):
+    assert_bf16_step_is_close_to_fp32(self, "la_ginr", "bf16")
+
+
+class PrecisionTest(absltest.TestCase):
+
+  # The transformer code is shared by every model; bf16_all adds the
+  # hyponet (LA-GINR's bf16 transformer is in the slow lane).
+  def test_bf16_step_is_close_to_fp32_with_fp32_state(self):
+    assert_bf16_step_is_close_to_fp32(self, "ipc", "bf16_all")
 
   def test_bf16_hyponet_keeps_features_and_output_in_fp32(self):
     fp32 = hyponet.HypoNet(hidden_dim=32, ff_dim=16, ff_sigma=64.0)

@@ -7,6 +7,7 @@ from absl.testing import absltest
 import jax
 import numpy as np
 import optax
+import pytest
 
 from ginr_jax import train
 from ginr_jax.models import hyponet
@@ -24,6 +25,7 @@ def waves(seed: int, batch: int = 4, length: int = 400) -> np.ndarray:
       np.float32)
 
 
+@pytest.mark.slow
 class Signal1DTest(absltest.TestCase):
 
   def test_ipc_learns_1d_signals_through_the_trainer(self):

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image
+import pytest
 
 from ginr_jax import train
 from ginr_jax import tto
@@ -18,26 +19,35 @@ from ginr_jax.models import hyponet as hyponet_lib
 from configs import demo
 
 
+def assert_psnr_rises_for_every_instance(test, model_arg, what):
+  config = demo.get_config(",".join(filter(None, [model_arg, "tiny"])))
+  setup = train.Setup(config)
+  params = setup.init(jax.random.key(0))["params"]
+  size = config.input.image_size
+  images = jnp.asarray(np.random.default_rng(0).uniform(
+      size=(2, size, size, 3)), jnp.float32)
+  psnr, seconds = tto.optimize(config, setup, params, {"image": images},
+                               what=what, steps=5, lr=1e-2)
+  test.assertEqual(psnr.shape, (6, 2))
+  test.assertTrue(np.all(np.diff(seconds) > 0))
+  test.assertTrue(np.all(psnr[-1] > psnr[0]), psnr)
+
+
+@pytest.mark.slow
+class EveryModelTTOTest(parameterized.TestCase):
+
+  @parameterized.parameters(("", "latents"), ("model=la_ginr", "all"))
+  def test_psnr_rises_for_every_instance(self, model_arg, what):
+    assert_psnr_rises_for_every_instance(self, model_arg, what)
+
+
 class TTOTest(parameterized.TestCase):
 
-  @parameterized.parameters(("", "latents"), ("", "all"),
-                            ("model=la_ginr", "latents"),
-                            ("model=la_ginr", "all"),
+  # Every model and both kinds; the other pairs are in the slow lane.
+  @parameterized.parameters(("", "all"), ("model=la_ginr", "latents"),
                             ("model=meta_ipc", "latents"))
   def test_psnr_rises_for_every_instance(self, model_arg, what):
-    config = demo.get_config(",".join(filter(None, [model_arg, "tiny"])))
-    setup = train.Setup(config)
-    params = setup.init(jax.random.key(0))["params"]
-    size = config.input.image_size
-    images = jnp.asarray(np.random.default_rng(0).uniform(
-        size=(2, size, size, 3)), jnp.float32)
-    psnr, seconds = tto.optimize(config, setup, params, {"image": images},
-                                 what=what,
-                                 steps=5, lr=1e-2)
-    self.assertEqual(psnr.shape, (6, 2))
-    self.assertTrue(np.all(np.diff(seconds) > 0))
-    self.assertTrue(np.all(psnr[-1] > psnr[0]), psnr)
-
+    assert_psnr_rises_for_every_instance(self, model_arg, what)
 
   def test_scratch_ffnet_fits_every_image(self):
     net = hyponet_lib.HypoNet(hidden_dim=16, ff_dim=8, ff_sigma=4.0)
@@ -68,6 +78,7 @@ class TTOTest(parameterized.TestCase):
                        1e-3)
 
 
+@pytest.mark.slow
 class TTOCommandTest(absltest.TestCase):
 
   def test_two_models_both_kinds_and_scratch_in_one_plot(self):

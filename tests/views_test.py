@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image
+import pytest
 
 from configs import nvs_demo
 from configs import shapenet as shapenet_config
@@ -94,6 +95,22 @@ def tiny(arg: str):
   return config, setup, params, batch
 
 
+def assert_object_independent_of_the_batch(arg):
+  _, setup, params, batch = tiny(arg)
+  kwargs = dict(model=setup.model, task=setup.task, chunk=64)
+  many, _ = train.predict_all(params, batch, **kwargs)
+  one, _ = train.predict_all(
+      params, jax.tree.map(lambda x: x[2:3], batch), **kwargs)
+  np.testing.assert_allclose(many[2:3], one, atol=1e-5, err_msg=arg)
+
+
+@pytest.mark.slow
+class TransINRViewsTest(absltest.TestCase):
+
+  def test_an_object_does_not_depend_on_the_rest_of_the_batch(self):
+    assert_object_independent_of_the_batch("views=2,model=transinr")
+
+
 class RenderingThroughTheModelTest(absltest.TestCase):
 
   def test_volume_prediction_is_the_rendered_field_of_each_hyponet(self):
@@ -115,14 +132,9 @@ class RenderingThroughTheModelTest(absltest.TestCase):
     self.assertEqual(targets.shape, pred.shape)
 
   def test_an_object_does_not_depend_on_the_rest_of_the_batch(self):
-    for arg in ("views=2", "views=2,model=la_ginr",
-                "views=2,model=transinr"):
-      _, setup, params, batch = tiny(arg)
-      kwargs = dict(model=setup.model, task=setup.task, chunk=64)
-      many, _ = train.predict_all(params, batch, **kwargs)
-      one, _ = train.predict_all(
-          params, jax.tree.map(lambda x: x[2:3], batch), **kwargs)
-      np.testing.assert_allclose(many[2:3], one, atol=1e-5, err_msg=arg)
+    # Both renderings: volume (IPC) and light field (LA-GINR).
+    for arg in ("views=2", "views=2,model=la_ginr"):
+      assert_object_independent_of_the_batch(arg)
 
   def test_light_field_reads_pluecker_coordinates(self):
     _, setup, params, batch = tiny("views=1,model=la_ginr")
