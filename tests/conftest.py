@@ -21,13 +21,12 @@ os.environ.setdefault("GINR_JAX_MALLOC_TUNING", "0")
 # Compiled programs are kept on disk and shared by the test processes (xdist
 # workers and the commands they start): many tests compile the same tiny
 # steps. Keyed by the program, jax version and flags, so never stale; a
-# second run of the suite compiles almost nothing.
+# second run of the suite compiles almost nothing. (An entry read while
+# another process still writes it fails to decompress, and JAX compiles
+# instead; a size limit would lock the cache, at a rescan per write.)
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
                       os.path.join(ROOT, ".jax_test_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-# A size limit makes JAX lock the cache (filelock): no process reads an
-# entry another is still writing.
-os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(4 << 30))
 
 import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags  # pylint: disable=g-import-not-at-top,wrong-import-position
