@@ -307,11 +307,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   if manager.latest_step() is not None:
     abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
     state = checkpoint.restore(manager, abstract, train_iter)
-    logging.info("Resumed from %s at step %d.", manager.directory,
-                 manager.latest_step())
   else:
     state = setup.init(jax.random.key(cfg.seed))
   first_step = int(jax.device_get(state["step"]))
+  if first_step:
+    logging.info("Resumed from %s at step %d.", manager.directory, first_step)
   writer.drop_after(first_step)
 
   repl = sharding.replicated(mesh)
@@ -326,6 +326,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   step, data_state = first_step, train_iter.get_state()
   preemption = distributed.Preemption()
   try:
+    # A run killed while evaluating the checkpoint it resumes from.
+    if first_step and (first_step % cfg.eval_steps == 0
+                       or first_step == cfg.total_steps) and not (
+                           writer.logged(first_step, "eval/")):
+      setup.evaluate(state["params"], writer, first_step, workdir)
     while step < cfg.total_steps:
       state, metrics = update_fn(state, next(train_iter), rng)
       step, data_state = step + 1, train_iter.get_state()
@@ -362,7 +367,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     raise
   finally:
     preemption.close()
-    manager.wait_until_finished()
+    checkpoint.finish(manager)
     writer.close()
   return state
 

@@ -5,6 +5,7 @@ import os
 import time
 
 import jax
+from jax.experimental import multihost_utils
 import jax.numpy as jnp
 import numpy as np
 import tensorboardX
@@ -25,14 +26,38 @@ class MetricWriter:
       self._tb = tensorboardX.SummaryWriter(os.path.join(workdir,
                                                          "tensorboard"))
 
+  def _read(self) -> list[dict]:
+    """The lines written so far; a line cut short by a kill is skipped."""
+    if not os.path.exists(self._path):
+      return []
+    rows = []
+    with open(self._path) as f:
+      for line in f:
+        try:
+          rows.append(json.loads(line))
+        except json.JSONDecodeError:
+          continue
+    return rows
+
   def drop_after(self, step: int):
     """Forgets lines past `step`: an interrupted run resumes from there."""
     if not self._active or not os.path.exists(self._path):
       return
-    with open(self._path) as f:
-      lines = [l for l in f if l.strip() and json.loads(l)["step"] <= step]
-    with open(self._path, "w") as f:
-      f.writelines(lines)
+    rows = [r for r in self._read() if r["step"] <= step]
+    # Replaced at once, so that a kill now cannot lose the earlier lines.
+    with open(self._path + ".tmp", "w") as f:
+      f.writelines(json.dumps(r) + "\n" for r in rows)
+    os.replace(self._path + ".tmp", self._path)
+
+  def logged(self, step: int, prefix: str) -> bool:
+    """Whether a key starting with `prefix` was written at `step` (process
+    0's answer, on every process)."""
+    found = self._active and any(
+        r["step"] == step and any(k.startswith(prefix) for k in r)
+        for r in self._read())
+    if jax.process_count() > 1:
+      found = multihost_utils.broadcast_one_to_all(np.array(found))
+    return bool(found)
 
   def write_scalars(self, step: int, scalars: dict[str, float]):
     if not self._active:
