@@ -51,8 +51,13 @@ def make_manager(workdir: str, max_to_keep: int = 2,
                  checkpoint_dir: str = "") -> ocp.CheckpointManager:
   return ocp.CheckpointManager(
       directory(workdir, checkpoint_dir),
-      options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep,
-                                           create=True))
+      options=ocp.CheckpointManagerOptions(
+          max_to_keep=max_to_keep, create=True,
+          # Made in the background, a folder that cannot be made leaves
+          # orbax's writer threads waiting for it and the process hanging
+          # for minutes at exit; made at once, it just raises.
+          async_options=ocp.AsyncOptions(
+              create_directories_asynchronously=False)))
 
 
 def _mix(h: jax.Array) -> jax.Array:
