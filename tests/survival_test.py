@@ -340,9 +340,11 @@ def interrupt(workdir: str, total_steps: int, env, moments) -> list[str]:
   events = []
   for sig, when, delay in moments:
     base = max(committed(workdir), default=0)
-    if sig is None:
-      damage(biggest_data_file(os.path.join(workdir, "checkpoints",
-                                            str(base))), when)
+    if sig is None:   # every array data file: which are live is orbax's
+      for path in glob.glob(os.path.join(workdir, "checkpoints", str(base),
+                                         "state", "ocdbt.process_*", "d",
+                                         "*")):
+        damage(path, when)
       events.append(f"damaged checkpoint {base} ({when})")
       continue
     run = Run(workdir, total_steps, env)
@@ -437,3 +439,23 @@ class KillTest(absltest.TestCase):
     events = self.check_interrupted_equals_uninterrupted(
         40, moments, reference_in_process=False)
     print("\n".join(events))
+
+  @pytest.mark.slow
+  def test_disk_full_during_training_stops_and_resumes(self):
+    tmp = self.create_tempdir().full_path
+    workdir = os.path.join(tmp, "run")
+    # stderr to a pipe: the file-size limit below would stop a log file too.
+    proc = subprocess.Popen(command(workdir, 20), cwd=ROOT,
+                            env=environment(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not committed(workdir) and time.monotonic() < deadline:
+      time.sleep(0.005)
+    # From now on no file may grow past 16 KB: the checkpoint data can't.
+    resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (16384, 16384))
+    _, err = proc.communicate(timeout=120)
+    self.assertNotEqual(proc.returncode, 0)
+    self.assertRegex(err, r"CheckpointError: Saving checkpoint \d+ in .* "
+                     r"failed .*File too large.* The last good checkpoint is "
+                     r"step \d+")
+    self.assertEqual(Run(workdir, 4, environment()).finish(), 0)
