@@ -366,4 +366,6 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   c.eval_steps = 3
   c.eval_max_examples = 8
   c.num_images = 4
+  # Each factor compiles a renderer: one upsampled grid shows the path.
+  c.render_upsample = tuple(f for f in c.render_upsample if f <= 2)
   return c

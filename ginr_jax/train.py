@@ -312,20 +312,22 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   # Opening the data first: a missing dataset fails before the workdir exists.
   train_iter = input_pipeline.TrainIterator(cfg.input, mesh, cfg.seed)
   os.makedirs(workdir, exist_ok=True)
-  if jax.process_index() == 0:
-    with open(os.path.join(workdir, "config.json"), "w") as f:
+  if jax.process_index() == 0:   # replaced at once: a kill keeps the old
+    path = checks.config_path(workdir)
+    with open(path + ".tmp", "w") as f:
       f.write(config.to_json_best_effort(indent=2))
+    os.replace(path + ".tmp", path)
   manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints,
                                     cfg.get("checkpoint_dir", ""))
   writer = utils.MetricWriter(workdir)
   if manager.latest_step() is not None:
     abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
     state = checkpoint.restore(manager, abstract, train_iter)
-    logging.info("Resumed from %s at step %d.", manager.directory,
-                 manager.latest_step())
   else:
     state = setup.init(jax.random.key(cfg.seed))
   first_step = int(jax.device_get(state["step"]))
+  if first_step:
+    logging.info("Resumed from %s at step %d.", manager.directory, first_step)
   writer.drop_after(first_step)
 
   repl = sharding.replicated(mesh)
@@ -340,6 +342,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   step, data_state = first_step, train_iter.get_state()
   preemption = distributed.Preemption()
   try:
+    # A run killed while evaluating the checkpoint it resumes from.
+    if first_step and (first_step % cfg.eval_steps == 0
+                       or first_step == cfg.total_steps) and not (
+                           writer.logged(first_step, "eval/")):
+      setup.evaluate(state["params"], writer, first_step, workdir)
     while step < cfg.total_steps:
       state, metrics = update_fn(state, next(train_iter), rng)
       step, data_state = step + 1, train_iter.get_state()
@@ -376,7 +383,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     raise
   finally:
     preemption.close()
-    manager.wait_until_finished()
+    checkpoint.finish(manager)
     writer.close()
   return state
 

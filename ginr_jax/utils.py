@@ -5,6 +5,7 @@ import os
 import time
 
 import jax
+from jax.experimental import multihost_utils
 import jax.numpy as jnp
 import numpy as np
 import tensorboardX
@@ -32,10 +33,21 @@ class MetricWriter:
     """Forgets lines past `step`: an interrupted run resumes from there."""
     if not self._active or not os.path.exists(self._path):
       return
-    with open(self._path) as f:
-      lines = [l for l in f if l.strip() and json.loads(l)["step"] <= step]
-    with open(self._path, "w") as f:
-      f.writelines(lines)
+    rows = [r for r in read_jsonl(self._path) if r["step"] <= step]
+    # Replaced at once, so that a kill now cannot lose the earlier lines.
+    with open(self._path + ".tmp", "w") as f:
+      f.writelines(json.dumps(r) + "\n" for r in rows)
+    os.replace(self._path + ".tmp", self._path)
+
+  def logged(self, step: int, prefix: str) -> bool:
+    """Whether a key starting with `prefix` was written at `step` (process
+    0's answer, on every process)."""
+    found = self._active and any(
+        r["step"] == step and any(k.startswith(prefix) for k in r)
+        for r in read_jsonl(self._path))
+    if jax.process_count() > 1:
+      found = multihost_utils.broadcast_one_to_all(np.array(found))
+    return bool(found)
 
   def write_scalars(self, step: int, scalars: dict[str, float]):
     if not self._active:
@@ -52,9 +64,23 @@ class MetricWriter:
       self._tb.close()
 
 
+def read_jsonl(path: str) -> list[dict]:
+  """The rows of a JSON-lines file ([] if it is missing); a line cut short
+  by a kill is skipped."""
+  if not os.path.exists(path):
+    return []
+  rows = []
+  with open(path) as f:
+    for line in f:
+      try:
+        rows.append(json.loads(line))
+      except json.JSONDecodeError:
+        continue
+  return rows
+
+
 def read_metrics(workdir: str) -> list[dict[str, float]]:
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    return [json.loads(line) for line in f if line.strip()]
+  return read_jsonl(os.path.join(workdir, "metrics.jsonl"))
 
 
 class Progress:

@@ -1,7 +1,10 @@
 """Locality maps, activation maps and run comparison on tiny trained runs."""
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import tempfile
 
 from absl.testing import absltest
@@ -20,6 +23,16 @@ def trained(workdir: str, arg: str):
   return train.load_workdir(workdir)
 
 
+@functools.cache
+def trained_la_ginr():
+  """(root, workdir, (config, setup, params)) of a tiny LA-GINR run, trained
+  once per test process."""
+  root = tempfile.mkdtemp()
+  atexit.register(shutil.rmtree, root, True)
+  workdir = os.path.join(root, "la_ginr")
+  return root, workdir, trained(workdir, "model=la_ginr,tiny")
+
+
 class FootprintTest(absltest.TestCase):
 
   def test_point_and_uniform(self):
@@ -35,9 +48,7 @@ class AnalysisTest(absltest.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.root = tempfile.mkdtemp()
-    cls.la_dir = os.path.join(cls.root, "la_ginr")
-    cls.la = trained(cls.la_dir, "model=la_ginr,tiny")
+    cls.root, cls.la_dir, cls.la = trained_la_ginr()
 
   def test_locality_maps_of_zeroed_tokens(self):
     config, setup, params = self.la

@@ -118,6 +118,27 @@ def param_count(config) -> int:
   return utils.count_params(shapes)
 
 
+def state_drawn_on_host(setup: train.Setup, seed: int = 0):
+  """A train state of the model's shapes, its parameters drawn by numpy.
+
+  A code path's step needs finite parameters, not the model's initialisers
+  (the models' own tests check those, and the slow lane's full loops run
+  them); compiling the initialisers would cost as much as the step.
+  """
+  rng = np.random.default_rng(seed)
+
+  def draw(path, s):   # the usual scales: N(0, 1/fan_in), zero biases
+    if len(s.shape) >= 2:
+      return jnp.asarray(rng.standard_normal(s.shape) / np.sqrt(s.shape[-2]),
+                         s.dtype)
+    unit = path[-1].key in ("scale", "g")    # norm scales, weight-norm gains
+    return (jnp.ones if unit else jnp.zeros)(s.shape, s.dtype)
+
+  params = jax.tree_util.tree_map_with_path(draw, setup.state_shape["params"])
+  return {"step": jnp.zeros((), jnp.int32), "params": params,
+          "opt": setup.tx.init(params)}
+
+
 def assert_builds_at_full_size(test, name, row):
   config = load(name, row)
   test.assertGreater(config.total_steps, 0)
@@ -186,7 +207,7 @@ class ConfigsTest(parameterized.TestCase):
   def test_tiny_code_path_trains(self, name, arg):
     config = load(name, arg)
     setup = train.Setup(config)
-    state = setup.init(jax.random.key(0))
+    state = state_drawn_on_host(setup)
     step = jax.jit(setup.train_step)
     batch = setup.task.dummy_batch(config.input.batch_size,
                                    np.random.default_rng(0))

@@ -8,6 +8,8 @@ forks a child per command, which runs the entry point as `python -m` does
 would spend most of this file's time importing JAX.
 """
 
+import atexit
+import functools
 import json
 import os
 import subprocess
@@ -68,13 +70,9 @@ _RUNNER = textwrap.dedent("""
 
 def run_commands(cases):
   """Runs [(module, argv)] as `python -m module *argv`; [{rc, output}]."""
-  # As conftest.py: four CPU devices; tiny shapes compile faster without
-  # XLA's optimisation passes.
-  env = dict(os.environ, JAX_PLATFORMS="cpu", GINR_JAX_MALLOC_TUNING="0",
-             XLA_FLAGS="--xla_force_host_platform_device_count=4",
-             JAX_DISABLE_MOST_OPTIMIZATIONS="1")
+  # The environment of conftest.py: four CPU devices, fast compiles.
   proc = subprocess.run([sys.executable, "-c", _RUNNER, json.dumps(cases)],
-                        cwd=ROOT, env=env, capture_output=True, text=True,
+                        cwd=ROOT, capture_output=True, text=True,
                         timeout=600, check=True)
   return json.loads(proc.stdout.splitlines()[-1])
 
@@ -104,80 +102,83 @@ def fake_workdir(path, config, with_checkpoint=True):
     f.write(config.to_json_best_effort())
 
 
+@functools.cache
+def command_results():
+  """(root, {name: (module, argv)}, {name: {rc, output}}) of every bad
+  command, run once per test process."""
+  root = tempfile.mkdtemp()
+  atexit.register(shutil.rmtree, root, True)
+  tiny = ["--config=configs/demo.py:tiny"]
+  wd = lambda name: f"--workdir={os.path.join(root, name)}"
+  os.makedirs(os.path.join(root, "empty"))
+  with open(os.path.join(root, "a_file"), "w") as f:
+    f.write("not a folder")
+  fake_workdir(os.path.join(root, "trained"), demo.get_config("tiny"))
+  fake_workdir(os.path.join(root, "no_ckpt"), demo.get_config("tiny"),
+               with_checkpoint=False)
+  data = os.path.join(root, "data", "imagenette2-320")
+  write_images(os.path.join(data, "train", "n01"), 8, bad=3)
+  write_images(os.path.join(data, "val", "n01"), 8)
+  main = "ginr_jax.main"
+  cases = {
+      "typo_in_config_argument": (main, [
+          "--config=configs/demo.py:tinyy", wd("w")]),
+      "unknown_model": (main, ["--config=configs/demo.py:model=nope",
+                               wd("w")]),
+      "unknown_key_far_from_any": (main, [*tiny, "--config.nope=1",
+                                          wd("w")]),
+      "unknown_nested_key": (main, [*tiny, "--config.input.nme=x",
+                                    wd("w")]),
+      "wrong_value_type": (main, [*tiny, "--config.total_steps=abc",
+                                  wd("w")]),
+      "missing_config_file": (main, ["--config=configs/nope.py", wd("w")]),
+      "diffusion_config_to_main": (main, [
+          "--config=configs/diffusion_demo.py:tiny", wd("w")]),
+      "stage1_config_to_diffusion": ("ginr_jax.diffusion.main",
+                                     [*tiny, wd("w")]),
+      "negative_total_steps": (main, [*tiny, "--config.total_steps=-5",
+                                      wd("w")]),
+      "zero_batch_size": (main, [*tiny, "--config.input.batch_size=0",
+                                 wd("w")]),
+      "batch_not_divisible": (main, [*tiny, "--config.input.batch_size=6",
+                                     wd("w")]),
+      "wrong_patch_size": (main, [*tiny, "--config.input.image_size=15",
+                                  wd("w")]),
+      "workdir_is_a_file": (main, [*tiny, wd("a_file")]),
+      "missing_dataset": (main, [
+          "--config=configs/imagenette.py", wd("w"),
+          f"--config.input.data_dir={os.path.join(root, 'nodata')}"]),
+      "eval_on_empty_workdir": (main, [*tiny, "--mode=eval", wd("empty")]),
+      "eval_without_config_or_workdir": (main, ["--mode=eval", wd("w")]),
+      "resume_with_other_model": (main, [
+          *tiny, "--config.model.hyponet.hidden_dim=48", wd("trained")]),
+      "eval_with_other_config": (main, [
+          "--config=configs/demo.py:tiny,model=la_ginr", "--mode=eval",
+          wd("trained")]),
+      "tto_without_checkpoint": ("ginr_jax.tto", [wd("no_ckpt")]),
+      "compare_without_metrics": ("ginr_jax.compare", [
+          os.path.join(root, "empty")]),
+      "unreadable_image": (main, [
+          "--config=configs/imagenette.py:tiny", wd("bad"),
+          "--config.input.name=imagenette",
+          f"--config.input.data_dir={os.path.join(root, 'data')}"]),
+      "nan_loss": (main, [*tiny, "--config.optim.lr=1e30",
+                          "--config.num_devices=1",
+                          "--config.total_steps=3", "--config.ckpt_steps=1",
+                          "--config.eval_steps=100", wd("nan")]),
+  }
+  names = sorted(cases)
+  return root, cases, dict(zip(names, run_commands([cases[n]
+                                                     for n in names])))
+
+
 class CommandLineTest(absltest.TestCase):
   """Each bad input: exit status 1, one `error:` line, no traceback."""
 
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    root = cls.root = tempfile.mkdtemp()
-    tiny = ["--config=configs/demo.py:tiny"]
-    wd = lambda name: f"--workdir={os.path.join(root, name)}"
-    os.makedirs(os.path.join(root, "empty"))
-    with open(os.path.join(root, "a_file"), "w") as f:
-      f.write("not a folder")
-    fake_workdir(os.path.join(root, "trained"), demo.get_config("tiny"))
-    fake_workdir(os.path.join(root, "no_ckpt"), demo.get_config("tiny"),
-                 with_checkpoint=False)
-    data = os.path.join(root, "data", "imagenette2-320")
-    write_images(os.path.join(data, "train", "n01"), 8, bad=3)
-    write_images(os.path.join(data, "val", "n01"), 8)
-    main = "ginr_jax.main"
-    cls.cases = {
-        "typo_in_config_argument": (main, [
-            "--config=configs/demo.py:tinyy", wd("w")]),
-        "unknown_model": (main, ["--config=configs/demo.py:model=nope",
-                                 wd("w")]),
-        "unknown_key_far_from_any": (main, [*tiny, "--config.nope=1",
-                                            wd("w")]),
-        "unknown_nested_key": (main, [*tiny, "--config.input.nme=x",
-                                      wd("w")]),
-        "wrong_value_type": (main, [*tiny, "--config.total_steps=abc",
-                                    wd("w")]),
-        "missing_config_file": (main, ["--config=configs/nope.py", wd("w")]),
-        "diffusion_config_to_main": (main, [
-            "--config=configs/diffusion_demo.py:tiny", wd("w")]),
-        "stage1_config_to_diffusion": ("ginr_jax.diffusion.main",
-                                       [*tiny, wd("w")]),
-        "negative_total_steps": (main, [*tiny, "--config.total_steps=-5",
-                                        wd("w")]),
-        "zero_batch_size": (main, [*tiny, "--config.input.batch_size=0",
-                                   wd("w")]),
-        "batch_not_divisible": (main, [*tiny, "--config.input.batch_size=6",
-                                       wd("w")]),
-        "wrong_patch_size": (main, [*tiny, "--config.input.image_size=15",
-                                    wd("w")]),
-        "workdir_is_a_file": (main, [*tiny, wd("a_file")]),
-        "missing_dataset": (main, [
-            "--config=configs/imagenette.py", wd("w"),
-            f"--config.input.data_dir={os.path.join(root, 'nodata')}"]),
-        "eval_on_empty_workdir": (main, [*tiny, "--mode=eval", wd("empty")]),
-        "eval_without_config_or_workdir": (main, ["--mode=eval", wd("w")]),
-        "resume_with_other_model": (main, [
-            *tiny, "--config.model.hyponet.hidden_dim=48", wd("trained")]),
-        "eval_with_other_config": (main, [
-            "--config=configs/demo.py:tiny,model=la_ginr", "--mode=eval",
-            wd("trained")]),
-        "tto_without_checkpoint": ("ginr_jax.tto", [wd("no_ckpt")]),
-        "compare_without_metrics": ("ginr_jax.compare", [
-            os.path.join(root, "empty")]),
-        "unreadable_image": (main, [
-            "--config=configs/imagenette.py:tiny", wd("bad"),
-            "--config.input.name=imagenette",
-            f"--config.input.data_dir={os.path.join(root, 'data')}"]),
-        "nan_loss": (main, [*tiny, "--config.optim.lr=1e30",
-                            "--config.num_devices=1",
-                            "--config.total_steps=3", "--config.ckpt_steps=1",
-                            "--config.eval_steps=100", wd("nan")]),
-    }
-    names = sorted(cls.cases)
-    cls.results = dict(zip(names, run_commands([cls.cases[n]
-                                                for n in names])))
-
-  @classmethod
-  def tearDownClass(cls):
-    shutil.rmtree(cls.root)
-    super().tearDownClass()
+    cls.root, cls.cases, cls.results = command_results()
 
   def assert_error(self, name, *expected):
     """The command `name` failed with one `error:` line holding `expected`."""
@@ -240,7 +241,9 @@ class CommandLineTest(absltest.TestCase):
 
   def test_missing_dataset_names_prepare_command(self):
     self.assert_error("missing_dataset",
-                      "python -m ginr_jax.datasets.prepare imagenette")
+                      "python -m ginr_jax.datasets.prepare imagenette",
+                      os.path.join(self.root, "nodata"))
+    self.assertFalse(os.path.exists(os.path.join(self.root, "w")))
 
   def test_eval_on_empty_workdir_creates_nothing(self):
     self.assert_error("eval_on_empty_workdir", "No checkpoint in",

@@ -31,7 +31,10 @@ def config(total_steps: int, num_devices: int = 1):
 def start(workdir: str, total_steps: int) -> subprocess.Popen:
   args = [f"--config.{k}={v}" for k, v in OVERRIDES.items()]
   env = dict(os.environ)
-  env.pop("XLA_FLAGS", None)    # the launcher sets one device per process
+  # The launcher sets one device per process; conftest's other flags stay.
+  env["XLA_FLAGS"] = " ".join(
+      f for f in env.get("XLA_FLAGS", "").split()
+      if not f.startswith("--xla_force_host_platform_device_count"))
   return subprocess.Popen(
       [sys.executable, "launch/local.py", "--num_processes=2", "--",
        "--config=configs/demo.py:tiny", f"--workdir={workdir}",

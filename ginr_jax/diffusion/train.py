@@ -243,7 +243,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
     raise
   finally:
     preemption.close()
-    manager.wait_until_finished()
+    checkpoint.finish(manager)
     writer.close()
   return state
 
