@@ -401,16 +401,25 @@ class KillTest(absltest.TestCase):
     self.assertIn("eval/psnr", got[-1])
     return events
 
-  def test_two_kills_and_a_sigterm_while_evaluating(self):
+  def test_two_kills(self):
     rng = random.Random(SEED)
     events = self.check_interrupted_equals_uninterrupted(
-        7, [(signal.SIGKILL, "save", 0.0), (signal.SIGTERM, "eval", 0.0),
+        7, [(signal.SIGKILL, "save", 0.0),
             (signal.SIGKILL, "step", rng.uniform(0, 1.0))],
         reference_in_process=True)
-    # SIGTERM while evaluating step 3: the step after it is saved, exit 0.
-    self.assertRegex(events[1], r"^SIGTERM at eval\+0.00s after step \d: "
-                     r"exit 0, checkpoints \[3, 4\]")
     print("\n".join(events))
+
+  @pytest.mark.slow
+  def test_sigterm_while_evaluating_saves_and_exits_0(self):
+    tmp = self.create_tempdir().full_path
+    workdir = os.path.join(tmp, "run")
+    os.makedirs(workdir)
+    events = interrupt(workdir, 5, environment(),
+                       [(signal.SIGTERM, "eval", 0.0)])
+    self.assertIn("SIGTERM at eval+0.00s after step 0: exit 0, checkpoints "
+                  "[3, 4]", events[0])
+    self.assertEqual([r["step"] for r in rows(workdir) if "eval/psnr" in r],
+                     [3, 5])
 
   @pytest.mark.slow
   def test_many_kills_sigterms_and_a_damaged_checkpoint(self):
