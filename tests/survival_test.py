@@ -6,7 +6,6 @@ with the same command and compare metrics.jsonl with an uninterrupted run.
 """
 
 import glob
-import json
 import os
 import random
 import resource
@@ -305,18 +304,8 @@ def evaluated(workdir: str, after: int) -> bool:
 
 def rows(workdir: str) -> list[dict]:
   """metrics.jsonl without the time/* keys; lines cut by a kill skipped."""
-  path = os.path.join(workdir, "metrics.jsonl")
-  if not os.path.exists(path):
-    return []
-  out = []
-  with open(path) as f:
-    for line in f:
-      try:
-        row = json.loads(line)
-      except json.JSONDecodeError:
-        continue
-      out.append({k: v for k, v in row.items() if not k.startswith("time/")})
-  return out
+  return [{k: v for k, v in row.items() if not k.startswith("time/")}
+          for row in utils.read_metrics(workdir)]
 
 
 def interrupt(workdir: str, total_steps: int, env, moments) -> list[str]:
