@@ -354,9 +354,15 @@ def interrupt(workdir: str, total_steps: int, env, moments) -> list[str]:
   assert code == 0, f"{events}\n{run.tail()}"
   events.append(f"ran to the end: {time.monotonic() - run.start:.1f}s")
   for event in events:
+    # A damaged checkpoint that was read is set aside with a warning. (One
+    # byte flipped in the middle of a data file can land where no value is
+    # stored: then nothing is set aside, and the metrics still equal the
+    # uninterrupted run's; DamagedCheckpointTest checks detection itself.)
     if event.startswith("damaged"):
       step = event.split()[2]
-      assert f"Checkpoint {step} in" in run.tail(10**7), events
+      if os.path.exists(os.path.join(workdir, "checkpoints",
+                                     f"{step}.damaged")):
+        assert f"Checkpoint {step} in" in run.tail(10**7), events
   return events
 
 
@@ -435,7 +441,7 @@ class KillTest(absltest.TestCase):
     resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (16384, 16384))
     _, err = proc.communicate(timeout=120)
     self.assertNotEqual(proc.returncode, 0)
-    self.assertRegex(err, r"CheckpointError: Saving checkpoint \d+ in .* "
+    self.assertRegex(err, r"\nerror: Saving checkpoint \d+ in .* "
                      r"failed .*File too large.* The last good checkpoint is "
                      r"step \d+")
     self.assertEqual(Run(workdir, 4, environment()).finish(), 0)
