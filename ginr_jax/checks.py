@@ -74,13 +74,14 @@ def config_path(workdir: str) -> str:
   return os.path.join(workdir, "config.json")
 
 
-def read_config(workdir: str) -> ml_collections.ConfigDict:
-  """The config a workdir was trained with.
+def read_config(workdir: str,
+                path: str | None = None) -> ml_collections.ConfigDict:
+  """The config a workdir was trained with (or the config.json at `path`).
 
   Raises:
-    cli.NotFoundError: the workdir has no config.json.
+    cli.NotFoundError: no such config.json.
   """
-  path = config_path(workdir)
+  path = path or config_path(workdir)
   if not os.path.exists(path):
     raise cli.NotFoundError(
         f"No {path}: pass the --workdir of a training run (it writes "

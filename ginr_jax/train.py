@@ -413,10 +413,7 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
   elif os.path.exists(checks.config_path(workdir)):
     checks.check_same_run(workdir, config, "evaluate")
   checks.check_config(config, training=False)
-  manager = _existing_manager(workdir, config, step)
-  setup = Setup(config)
-  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-  state = checkpoint.restore(manager, abstract, step=step)
+  setup, state = _restore(config, workdir, step)
   writer = utils.MetricWriter(workdir, "eval_metrics.jsonl",
                               tensorboard="tensorboard/eval")
   scalars = setup.evaluate(state["params"], writer,
@@ -427,9 +424,9 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
   return scalars
 
 
-def _existing_manager(workdir: str, config: ml_collections.ConfigDict,
-                      step: int | None = None):
-  """The checkpoint manager of a workdir that has checkpoints (of `step`).
+def _restore(config: ml_collections.ConfigDict, workdir: str,
+             step: int | None = None):
+  """(Setup, state) of the checkpoint of `step` (None: the latest).
 
   Raises:
     cli.NotFoundError: no checkpoint (of `step`); nothing is created.
@@ -444,21 +441,15 @@ def _existing_manager(workdir: str, config: ml_collections.ConfigDict,
     raise cli.NotFoundError(
         f"No checkpoint of step {step} in {directory}; saved steps: "
         f"{', '.join(map(str, manager.all_steps()))}.")
-  return manager
+  setup = Setup(config)
+  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
+  return setup, checkpoint.restore(manager, abstract, step=step)
 
 
 def load_workdir(workdir: str, config_path: str | None = None,
                  step: int | None = None):
-  """(config, Setup, params) of a training workdir's checkpoint."""
-  config_path = config_path or os.path.join(workdir, "config.json")
-  if not os.path.exists(config_path):
-    raise cli.NotFoundError(
-        f"No {config_path}: pass --workdir of a training run (it writes "
-        "config.json) or --config=<config.json>.")
-  with open(config_path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
-  manager = _existing_manager(workdir, config, step)
-  setup = Setup(config)
-  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-  state = checkpoint.restore(manager, abstract, step=step)
+  """(config, Setup, params) of a training workdir's checkpoint, with its
+  config.json or the one at `config_path`."""
+  config = checks.read_config(workdir, config_path)
+  setup, state = _restore(config, workdir, step)
   return config, setup, state["params"]
