@@ -36,6 +36,7 @@ arguments of `ginr_jax/config_lib.py` (MODEL_ARGS).
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax.datasets import scenes
 from configs import shapenet
 
 ROWS = ("views=1", "views=2", "views=3", "views=2,model=transinr",
@@ -60,7 +61,9 @@ def get_config(arg=None):
   common.demo_model(c, arg.model, groups=8)
   c.task.num_points = 32
   c.task.num_rays = 64
-  c.task.adaptive_steps = 400
+  # The official 2 epochs of foreground-weighted rays: 2 x 400 / 8 steps.
+  c.task.adaptive_steps = 2 * c.input.kwargs.train_objects // c.input.batch_size
+  c.task.ray_scale = 1.0 / scenes.CAMERA_RADIUS
   c.optim.lr = 1e-3
   c.log_steps = 100
   if arg.model == "la_ginr":    # a light-field step costs ~1/6 of rendering

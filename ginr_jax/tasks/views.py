@@ -55,6 +55,10 @@ class Views:
     adaptive_steps: training steps with foreground-weighted ray sampling.
     num_points: samples per ray (volume rendering).
     near, far: the depth range sampled along rays.
+    ray_scale: factor on the encoder's ray channels (not on the decoder's
+      coordinates). 1: the official raw channels, whose camera origins (norm
+      ~4) outweigh the RGB they are concatenated with; 1 / camera distance
+      puts both in [-1, 1] (the NVS demo's choice).
   """
 
   support_shape: tuple[int, ...]
@@ -65,6 +69,7 @@ class Views:
   num_points: int = 128
   near: float = 2.0
   far: float = 6.0
+  ray_scale: float = 1.0
 
   def __post_init__(self):
     if self.render not in RENDERS:
@@ -100,8 +105,8 @@ class Views:
     """[B, S, H, W, 9]: RGB and the ray channels of every support pixel."""
     origins, directions = self.rays(batch["support_image"],
                                     batch["support_pose"], batch["focal"])
-    return jnp.concatenate(
-        [batch["support_image"], self.ray_features(origins, directions)], -1)
+    rays = self.ray_features(origins, directions) * self.ray_scale
+    return jnp.concatenate([batch["support_image"], rays], -1)
 
   def _all_rays(self, batch, which: str):
     images = batch[f"{which}_image"]
@@ -155,6 +160,16 @@ class Views:
         "query_pose": poses[:, s:],
         "focal": np.full((batch_size,), rendering.focal_length(
             size, scenes.CAMERA_ANGLE_X), np.float32)}
+
+
+def other_support(batch: dict, shift: int = 1) -> dict:
+  """The batch with every object's support views (images and poses) replaced
+  by those of the object `shift` places further on: predictions that do not
+  get worse ignore what the support views show."""
+  out = dict(batch)
+  for key in ("support_image", "support_pose"):
+    out[key] = jnp.roll(batch[key], shift, axis=0)
+  return out
 
 
 def sample_rays(rng: jax.Array, colours: jax.Array, num_rays: int,
