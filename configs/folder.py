@@ -21,8 +21,11 @@ the demo's do at 32 px: Fourier sigma = size (twice the Nyquist limit),
 LA-GINR (sigma_1, sigma_2, sigma_q) = (1, 1/4, 1/8) x size. Adam 1e-3,
 3,000 steps of batch 16, each supervising a random quarter of the pixels.
 
-Measured: see the README (Your own images): 2,000 photo crops written by
-`python -m ginr_jax.datasets.prepare photos`, held-out photos at test.
+Target: test PSNR at least 3 dB above the mean-colour baseline. Measured
+(README, Your own images) on the 2,000 photo crops that `python -m
+ginr_jax.datasets.prepare photos --data_dir=data/photos` writes, tested on
+two photos it never trains on: 20.73 dB against a baseline of 16.22 dB
+after 3,000 steps, 40 min 35 s on a 2-core CPU shared with other jobs.
 
 Arguments: `size` (a multiple of 4, default 64), `tiny` (generated data,
 tiny model, 3 steps), and the model arguments of `ginr_jax/config_lib.py`

@@ -111,9 +111,10 @@ def split_files(data_dir: str, test_fraction: float = 0.1
     if test_dirs or not any(splits.values()):
       raise _not_found(f"no {', '.join(EXTENSIONS)} images under "
                        f"{where[split]} (searched in subfolders too).")
+    total = sum(map(len, splits.values()))
     raise _not_found(
-        f"the hash split puts none of the {sum(map(len, splits.values()))} images "
-        f"under {root} in the {split} split (test_fraction "
+        f"the hash split puts none of the {total} images under {root} in "
+        f"the {split} split (test_fraction "
         f"{test_fraction:g}); add images, change "
         "--config.input.kwargs.test_fraction, or split them yourself into "
         "train/ and test/ subfolders.")
@@ -172,15 +173,17 @@ def readable_splits(data_dir: str, test_fraction: float, image_size: int,
   root = os.path.abspath(data_dir)
   splits = split_files(root, test_fraction)
   paths = splits["train"] + splits["test"]
+  _log_once(logging.INFO, f"folder: {len(splits['train'])} train and "
+            f"{len(splits['test'])} test images under {root}; checking "
+            "that each decodes.")
   start, misses = time.monotonic(), _probe.cache_info().misses
   probed = probe_files(paths)
   checked = _probe.cache_info().misses - misses
   if checked:
     logging.info("folder: checked %d image files in %.1f s.", checked,
                  time.monotonic() - start)
-  _log_once(logging.INFO, f"folder: {len(splits['train'])} train and "
-            f"{len(splits['test'])} test images under {root}.")
-  bad = [(p, why) for p, (_, why) in probed.items() if why is not None]
+  bad = sorted((p, why) for p, (_, why) in probed.items()
+               if why is not None)
   if bad and not skip_bad_files:
     raise images.UnreadableFileError(
         f"folder: {len(bad)} of the {len(paths)} images under {root} are "
