@@ -3,8 +3,9 @@
 Folders are generated here: nested subfolders with every extension in
 either case, grey, RGBA, palette and EXIF-rotated files, a too-small image,
 corrupt files, and the train/ + test/ layout. A tiny `configs/folder.py`
-run trains and evaluates on the held-out split, and the command line's
-errors are one line each.
+run trains and evaluates on the held-out split, the command line's errors
+are one line each, and `prepare photos` writes the embedded photos as a
+folder of crops.
 """
 
 import os
@@ -21,6 +22,7 @@ from ginr_jax import train
 from ginr_jax import utils
 from ginr_jax.datasets import folder
 from ginr_jax.datasets import images
+from ginr_jax.datasets import prepare
 import errors_test
 import tensorboard_test
 
@@ -206,6 +208,24 @@ class UnreadableTest(absltest.TestCase):
     self.assertIn("skipped 2 unreadable images of the 24", logs.output[0])
     self.assertEqual(relative(root, source),
                      [n for n in TEST_NAMES if n != "a/b/c/p19.JPG"])
+
+
+class PreparePhotosTest(absltest.TestCase):
+
+  def test_writes_crops_of_each_photo_split_by_photo(self):
+    root = os.path.join(self.create_tempdir().full_path, "photos")
+    counts = prepare.prepare_photos(root, crops={"train": 1, "test": 2})
+    self.assertEqual(counts, {"train": 7, "test": 4})
+    splits = folder.split_files(root)
+    self.assertEqual({s: len(f) for s, f in splits.items()}, counts)
+    self.assertEqual(sorted({os.path.basename(os.path.dirname(p))
+                             for p in splits["test"]}), ["chelsea", "coffee"])
+    for path in splits["train"] + splits["test"]:
+      with Image.open(path) as img:
+        self.assertBetween(min(img.size), 64, 192)
+        self.assertLessEqual(max(img.size), 192)
+    with self.assertRaisesRegex(cli.ExistsError, "is not empty"):
+      prepare.prepare_photos(root)
 
 
 class RunTest(absltest.TestCase):

@@ -189,14 +189,16 @@ def prepare_scenes(data_dir: str) -> dict[str, int]:
 PHOTO_CROPS = {"train": 250, "test": 125}
 
 
-def prepare_photos(data_dir: str, short_side: int = 256,
+def prepare_photos(data_dir: str, crops: dict[str, int] = PHOTO_CROPS,
+                   short_side: int = 256,
                    crop_sides: tuple[int, int] = (64, 192), seed: int = 0
                    ) -> dict[str, int]:
   """The embedded photos as folders of random crops; images per split.
 
-  Each photo is downscaled to a `short_side` (`embedded.photo`); each crop
-  is a uniformly placed window with a height and width drawn in
-  `crop_sides`, so that resizing them to one size gives several scales.
+  Each photo is downscaled to a `short_side` (`embedded.photo`); each of
+  its `crops[split]` crops is a uniformly placed window with a height and
+  width drawn in `crop_sides`, so that resizing them to one size gives
+  several scales.
 
   Raises:
     cli.ExistsError: `data_dir` exists and is not empty.
@@ -210,13 +212,13 @@ def prepare_photos(data_dir: str, short_side: int = 256,
       photo = embedded.photo(name, short_side)
       folder = os.path.join(data_dir, split, name)
       os.makedirs(folder)
-      for i in range(PHOTO_CROPS[split]):
+      for i in range(crops[split]):
         h, w = rng.integers(crop_sides[0], crop_sides[1] + 1, size=2)
         top = rng.integers(photo.shape[0] - h + 1)
         left = rng.integers(photo.shape[1] - w + 1)
         Image.fromarray(photo[top:top + h, left:left + w]).save(
             os.path.join(folder, f"{i:04d}.png"))
-  return {split: len(names) * PHOTO_CROPS[split]
+  return {split: len(names) * crops[split]
           for split, names in embedded.PHOTOS.items()}
 
 
