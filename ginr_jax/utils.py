@@ -146,11 +146,13 @@ def parameter_tables(params) -> list[str]:
   """clu's table (name, shape, dtype, size, total) of each top-level module
   of `params`, then one of its top-level arrays (IPC's U); shapes only, so
   `jax.ShapeDtypeStruct` leaves will do."""
+  def table(tree):
+    return parameter_overview.get_parameter_overview(tree,
+                                                     include_stats=False)
+
   modules = {k: v for k, v in params.items() if isinstance(v, dict)}
   arrays = {k: v for k, v in params.items() if not isinstance(v, dict)}
-  tables = [f"{name}:\n" + parameter_overview.get_parameter_overview(
-      tree, include_stats=False) for name, tree in modules.items()]
+  tables = [f"{name}:\n{table(tree)}" for name, tree in modules.items()]
   if arrays:
-    tables.append("top-level arrays:\n" + parameter_overview.
-                  get_parameter_overview(arrays, include_stats=False))
+    tables.append(f"top-level arrays:\n{table(arrays)}")
   return tables
