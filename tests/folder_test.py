@@ -93,6 +93,7 @@ class SplitTest(absltest.TestCase):
     self.assertEqual(relative(root, splits["test"]), TEST_NAMES)
     self.assertEqual(relative(root, splits["train"] + splits["test"]),
                      sorted(NAMES))
+    self.assertEmpty(set(splits["train"]) & set(splits["test"]))
     self.assertEqual(splits, folder.split_files(root, test_fraction=0.2))
     # A new file changes no other file's split.
     write(os.path.join(root, "a", "new.png"), noise((10, 12, 3)))
@@ -101,14 +102,15 @@ class SplitTest(absltest.TestCase):
       self.assertContainsSubset(splits[split], again[split])
 
   def test_train_and_test_subfolders(self):
-    root = self.create_tempdir().full_path
-    write_folder(os.path.join(root, "train"), NAMES[:4])
-    write_folder(os.path.join(root, "val"), NAMES[4:6])
-    splits = folder.split_files(root)
-    self.assertEqual(relative(root, splits["train"]),
-                     sorted(os.path.join("train", n) for n in NAMES[:4]))
-    self.assertEqual(relative(root, splits["test"]),
-                     sorted(os.path.join("val", n) for n in NAMES[4:6]))
+    for test in ("test", "val"):
+      root = self.create_tempdir(test).full_path
+      write_folder(os.path.join(root, "train"), NAMES[:4])
+      write_folder(os.path.join(root, test), NAMES[4:6])
+      splits = folder.split_files(root)
+      self.assertEqual(relative(root, splits["train"]),
+                       sorted(os.path.join("train", n) for n in NAMES[:4]))
+      self.assertEqual(relative(root, splits["test"]),
+                       sorted(os.path.join(test, n) for n in NAMES[4:6]))
 
   def test_layout_errors(self):
     root = self.create_tempdir().full_path
