@@ -16,10 +16,15 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 from PIL import Image
+from PIL import ImageDraw
+from PIL import ImageFont
 import soundfile
 
 from ginr_jax import coords as coords_lib
 from ginr_jax import losses
+
+# Of every audio dataset (LibriSpeech's and the generated chirps').
+SAMPLE_RATE = 16_000
 
 
 def render(decode: Callable, latents, shape: tuple[int, ...],
@@ -121,18 +126,40 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
   return (np.clip(images, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def save_grid(path: str, rows: list[np.ndarray], pad: int = 2):
-  """Writes rows of equally-sized images [n, H, W, C] in [0, 1] as one PNG."""
+def grid_canvas(rows: list[np.ndarray], pad: int = 2,
+                labels: tuple[str, ...] = ()) -> np.ndarray:
+  """Rows of equally-sized images [n, H, W, C] in [0, 1] as one uint8 image
+  [H', W', C] on white, each row's label (if any) left of it."""
   rows = [to_uint8(np.asarray(r)) for r in rows]
   n, h, w, c = rows[0].shape
-  canvas = np.full((len(rows) * (h + pad) + pad, n * (w + pad) + pad, c), 255,
-                   np.uint8)
+  font = ImageFont.load_default()
+  left = max((int(font.getlength(l)) + 2 * pad for l in labels), default=0)
+  canvas = np.full((len(rows) * (h + pad) + pad, left + n * (w + pad) + pad,
+                    c), 255, np.uint8)
   for i, row in enumerate(rows):
     for j, img in enumerate(row):
-      y, x = pad + i * (h + pad), pad + j * (w + pad)
+      y, x = pad + i * (h + pad), left + pad + j * (w + pad)
       canvas[y:y + h, x:x + w] = img
+  if not labels:
+    return canvas
+  image = Image.fromarray(canvas.squeeze(-1) if c == 1 else canvas)
+  draw = ImageDraw.Draw(image)
+  for i, label in enumerate(labels):
+    draw.text((pad, pad + i * (h + pad) + h // 2), label, font=font,
+              fill=0 if c == 1 else (0, 0, 0), anchor="lm")
+  return np.asarray(image).reshape(canvas.shape)
+
+
+def save_image(path: str, image: np.ndarray):
+  """Writes a uint8 image [H, W, C] as a PNG, creating its folder."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
-  Image.fromarray(canvas.squeeze(-1) if c == 1 else canvas).save(path)
+  Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image
+                  ).save(path)
+
+
+def save_grid(path: str, rows: list[np.ndarray], pad: int = 2):
+  """Writes rows of equally-sized images [n, H, W, C] in [0, 1] as one PNG."""
+  save_image(path, grid_canvas(rows, pad))
 
 
 def upscale_nearest(images: np.ndarray, factor: int) -> np.ndarray:
@@ -140,21 +167,21 @@ def upscale_nearest(images: np.ndarray, factor: int) -> np.ndarray:
   return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
 
 
-def save_views(path: str, sample: dict[str, np.ndarray],
-               predicted: np.ndarray):
-  """One row per object: its support views, then each query view's target
-  and prediction (IPC Fig. 6, LA-GINR Fig. 4b), as one PNG."""
+def views_grid(sample: dict[str, np.ndarray],
+               predicted: np.ndarray) -> np.ndarray:
+  """One column per object: rows of its support views, then each query
+  view's target and prediction (IPC Fig. 6, LA-GINR Fig. 4b), labelled."""
   support, query = sample["support_image"], sample["query_image"]
-  columns = [support[:, i] for i in range(support.shape[1])]
+  rows = [support[:, i] for i in range(support.shape[1])]
+  labels = [f"support {i + 1}" for i in range(support.shape[1])]
   for i in range(query.shape[1]):
-    columns += [query[:, i], predicted[:, i]]
-  # save_grid draws rows of images; transpose so an object is a row.
-  rows = [np.stack(objects) for objects in zip(*columns)]
-  save_grid(path, rows)
+    rows += [query[:, i], predicted[:, i]]
+    labels += ["target", "rendered"]
+  return grid_canvas(rows, labels=tuple(labels))
 
 
 def save_audio(prefix: str, targets: np.ndarray, predicted: np.ndarray,
-               sample_rate: int = 16_000, plot_samples: int = 800):
+               sample_rate: int = SAMPLE_RATE, plot_samples: int = 800):
   """Clips [n, T, 1]: PREFIX_<i>_target.wav / _recon.wav (16-bit PCM, the
   prediction clipped to [-1, 1]) and PREFIX.png, each target over its
   reconstruction (the whole clip, and its first `plot_samples` samples)."""

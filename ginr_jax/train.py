@@ -251,44 +251,61 @@ class Setup:
                    inner_steps(self.meta_cfg) - 1, " ".join(
                        f"{scalars[f'eval/psnr_inner_{k}']:.2f}"
                        for k in range(inner_steps(self.meta_cfg))))
-    self.write_artefacts(params, step, workdir)
+    self.write_artefacts(params, step, workdir, writer)
     return scalars
 
-  def write_artefacts(self, params, step: int, workdir: str):
-    """Under WORKDIR/images (process 0 writes): PNG grids of images (and
-    of meta-learning's inner steps) or of views, WAV files and waveform
-    plots of audio."""
+  def write_artefacts(self, params, step: int, workdir: str,
+                      writer: utils.MetricWriter | None = None):
+    """Under WORKDIR/images (process 0 writes), and to TensorBoard when a
+    `writer` is given: grids of images (and of meta-learning's inner steps)
+    or of views with labelled rows, audio clips (WAV files and waveform
+    plots)."""
     sample = input_pipeline.eval_sample(self.config.input,
                                         self.config.num_images)
     on_mesh = jax.device_put(sample, sharding.replicated(self.mesh))
     out_dir = os.path.join(workdir, "images")
+    grids = {}    # file name: (TensorBoard tag, image)
     if isinstance(self.task, views.Views):
       pred, _ = jax.device_get(self.predict_fn(params, on_mesh))
-      if jax.process_index() == 0:
-        evaluators.save_views(
-            os.path.join(out_dir, f"views_{step:08d}.png"), sample,
-            np.asarray(pred).reshape(sample["query_image"].shape))
-      return
-    signals = sample[self.task.key]
-    if self.task.key == "audio":
-      recon = jax.device_get(self.render_fn(params, on_mesh[self.task.key], 1))
+      grids[f"views_{step:08d}.png"] = ("images/views", evaluators.views_grid(
+          sample, np.asarray(pred).reshape(sample["query_image"].shape)))
+    elif self.task.key == "audio":
+      signals = sample[self.task.key]
+      recon = np.asarray(jax.device_get(
+          self.render_fn(params, on_mesh[self.task.key], 1)))
       if jax.process_index() == 0:
         evaluators.save_audio(os.path.join(out_dir, f"audio_{step:08d}"),
-                              signals, np.asarray(recon))
-      return
-    grids = {}
-    for factor in self.config.render_upsample:
-      recon = jax.device_get(self.render_fn(params, on_mesh[self.task.key],
-                                            factor))
-      grids[f"recon_{step:08d}_x{factor}.png"] = [
-          evaluators.upscale_nearest(signals, factor), np.asarray(recon)]
-    if inner_steps(self.meta_cfg):
-      steps = jax.device_get(self.inner_render_fn(params,
-                                                  on_mesh[self.task.key]))
-      grids[f"inner_{step:08d}.png"] = [signals, *np.asarray(steps)]
+                              signals, recon)
+      if writer:
+        clips = {}
+        for i, (target, pred) in enumerate(zip(signals, recon)):
+          clips[f"audio/{i}/target"] = target[:, 0]
+          clips[f"audio/{i}/reconstruction"] = pred[:, 0]
+        writer.write_audio(step, clips, evaluators.SAMPLE_RATE)
+    else:
+      signals = sample[self.task.key]
+      for factor in self.config.render_upsample:
+        recon = jax.device_get(self.render_fn(params, on_mesh[self.task.key],
+                                              factor))
+        grids[f"recon_{step:08d}_x{factor}.png"] = (
+            f"images/recon_x{factor}", evaluators.grid_canvas(
+                [evaluators.upscale_nearest(signals, factor),
+                 np.asarray(recon)],
+                labels=("target", f"reconstruction x{factor}")))
+      k = inner_steps(self.meta_cfg)
+      if k:
+        steps = jax.device_get(self.inner_render_fn(params,
+                                                    on_mesh[self.task.key]))
+        grids[f"inner_{step:08d}.png"] = (
+            "images/inner_steps", evaluators.grid_canvas(
+                [signals, *np.asarray(steps)], labels=("target", *(
+                    f"{i} inner step{'' if i == 1 else 's'}"
+                    for i in range(k + 1)))))
     if jax.process_index() == 0:
-      for name, rows in grids.items():
-        evaluators.save_grid(os.path.join(out_dir, name), rows)
+      for name, (_, image) in grids.items():
+        evaluators.save_image(os.path.join(out_dir, name), image)
+    if writer:
+      writer.write_images(step, dict(grids.values()))
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
@@ -309,6 +326,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   logging.info("%d devices, mesh %s; model %s with %s parameters",
                jax.device_count(), dict(mesh.shape), cfg.model_name,
                f"{utils.count_params(setup.state_shape['params']):,}")
+  for table in utils.parameter_tables(setup.state_shape["params"]):
+    logging.info("Parameters of %s", table)
   # Opening the data first: a missing dataset fails before the workdir exists.
   train_iter = input_pipeline.TrainIterator(cfg.input, mesh, cfg.seed)
   os.makedirs(workdir, exist_ok=True)

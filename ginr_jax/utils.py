@@ -1,9 +1,11 @@
-"""Small helpers of the trainer: metric writing, progress, tree norms."""
+"""Small helpers of the trainer: metric writing, progress, tree norms,
+parameter tables."""
 
 import json
 import os
 import time
 
+from clu import parameter_overview
 import jax
 from jax.experimental import multihost_utils
 import jax.numpy as jnp
@@ -15,7 +17,8 @@ class MetricWriter:
   """Scalars to `workdir/metrics.jsonl` and TensorBoard events (process 0).
 
   Each JSON line is {"step": int, "<group>/<name>": float, ...}. TensorBoard
-  events go to `workdir/tensorboard` through tensorboardX (no TensorFlow).
+  events (those scalars, evaluation images and audio) go to
+  `workdir/tensorboard` through tensorboardX (no TensorFlow).
   Evaluations of a checkpoint (`--mode=eval`) write to other names
   (`filename`, `tensorboard`), apart from the training curve.
   """
@@ -57,6 +60,24 @@ class MetricWriter:
       f.write(json.dumps({"step": step, **scalars}) + "\n")
     for k, v in scalars.items():
       self._tb.add_scalar(k, v, step)
+    self._tb.flush()
+
+  def write_images(self, step: int, images: dict[str, np.ndarray]):
+    """TensorBoard images: {tag: uint8 [H, W, C]}."""
+    if not self._active:
+      return
+    for tag, image in images.items():
+      self._tb.add_image(tag, image, step, dataformats="HWC")
+    self._tb.flush()
+
+  def write_audio(self, step: int, clips: dict[str, np.ndarray],
+                  sample_rate: int):
+    """TensorBoard audio: {tag: [T] samples in [-1, 1]}."""
+    if not self._active:
+      return
+    for tag, clip in clips.items():
+      self._tb.add_audio(tag, np.clip(clip, -1.0, 1.0), step,
+                         sample_rate=sample_rate)
     self._tb.flush()
 
   def close(self):
@@ -119,3 +140,19 @@ def l2_norm(tree) -> jax.Array:
 
 def count_params(tree) -> int:
   return int(sum(np.prod(x.shape) for x in jax.tree.leaves(tree)))
+
+
+def parameter_tables(params) -> list[str]:
+  """clu's table (name, shape, dtype, size, total) of each top-level module
+  of `params`, then one of its top-level arrays (IPC's U); shapes only, so
+  `jax.ShapeDtypeStruct` leaves will do."""
+  def table(tree):
+    return parameter_overview.get_parameter_overview(tree,
+                                                     include_stats=False)
+
+  modules = {k: v for k, v in params.items() if isinstance(v, dict)}
+  arrays = {k: v for k, v in params.items() if not isinstance(v, dict)}
+  tables = [f"{name}:\n{table(tree)}" for name, tree in modules.items()]
+  if arrays:
+    tables.append(f"top-level arrays:\n{table(arrays)}")
+  return tables

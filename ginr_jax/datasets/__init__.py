@@ -7,6 +7,8 @@ This file owns the dispatch from a dataset name to its module:
   imagenette  `DATA_DIR/imagenette2-320/` (`images.py`)
   celeba      `DATA_DIR/img_align_celeba/` (`images.py`)
   ffhq        `DATA_DIR/ffhq/` (`images.py`)
+  folder      your own images: any folder of JPEG/PNG/WebP files
+              (`folder.py`)
   tfds        any prepared TFDS image dataset, read TF-free (`images.py`)
   librispeech `DATA_DIR/LibriSpeech/` audio (`librispeech.py`)
   synthetic_audio  generated chirps for `:tiny` audio configs
@@ -25,6 +27,7 @@ Folder datasets are prepared with `python -m ginr_jax.datasets.prepare`.
 
 from ginr_jax import cli
 from ginr_jax.datasets import embedded
+from ginr_jax.datasets import folder
 from ginr_jax.datasets import images
 from ginr_jax.datasets import librispeech
 from ginr_jax.datasets import scenes
@@ -41,6 +44,7 @@ _MAKERS = {
     "imagenette": images.make_imagenette,
     "celeba": images.make_celeba,
     "ffhq": images.make_ffhq,
+    "folder": folder.make,
     "tfds": images.make_tfds,
     # Audio and views have no image size (`element_spec` gives theirs).
     "librispeech": lambda image_size, **kw: librispeech.make(**kw),
@@ -50,7 +54,7 @@ _MAKERS = {
 }
 AUDIO = ("librispeech", "synthetic_audio")
 # The datasets of image files, which can skip unreadable ones.
-IMAGE_FILES = ("imagenette", "celeba", "ffhq")
+IMAGE_FILES = ("imagenette", "celeba", "ffhq", "folder")
 NAMES = tuple(_MAKERS)
 
 
@@ -67,12 +71,14 @@ def make(name, *, split, train, image_size, data_dir=None,
       evaluation preprocessing (the transform then ignores its rng, which
       may be None).
     image_size: side R of the square output images.
-    data_dir: root folder of the folder datasets (default "data"), or the
-      TFDS data_dir. Ignored by "embedded" and "synthetic".
+    data_dir: root folder of the folder datasets (default "data"), the
+      folder of images of "folder", or the TFDS data_dir. Ignored by
+      "embedded" and "synthetic".
     skip_bad_files: for the datasets of image files (`IMAGE_FILES`), read
       the next readable file instead of an unreadable one, with a warning
-      and a count in the log; without it an unreadable file stops the run
-      naming it (`UnreadableFileError`). Ignored by the others.
+      and a count in the log ("folder" checks every file at start and
+      leaves the unreadable ones out); without it an unreadable file stops
+      the run naming it (`UnreadableFileError`). Ignored by the others.
     **kwargs: dataset-specific options; see the `make*` function of each
       module (unknown ones raise TypeError).
 

@@ -1,14 +1,19 @@
-r"""Downloads ImageNette; explains and checks the manual CelebA/FFHQ steps.
+r"""Downloads ImageNette; explains and checks the manual CelebA/FFHQ steps;
+writes generated scenes and the embedded photos as files.
 
-This program owns getting the folder datasets of `images.py` onto disk:
+This program owns getting the folder datasets onto disk:
 
   python -m ginr_jax.datasets.prepare imagenette --data_dir=DATA
   python -m ginr_jax.datasets.prepare celeba --data_dir=DATA
   python -m ginr_jax.datasets.prepare ffhq --data_dir=DATA
   python -m ginr_jax.datasets.prepare scenes --data_dir=DATA
+  python -m ginr_jax.datasets.prepare photos --data_dir=DATA
 
 `scenes` writes generated objects (`scenes.py`) in learnit's ShapeNet layout
 for cars, chairs and lamps, refusing to touch a category that exists.
+`photos` writes random crops of the photographs that ship with scikit-image
+(`embedded.py`) as PNG files, a folder of images for `configs/folder.py`
+split by source photo: DATA/{train,test}/<photo>/<i>.png.
 
 `imagenette` streams imagenette2-320.tgz (about 330 MB) to a temporary file
 inside DATA, extracts it there, moves `imagenette2-320/` into place and checks
@@ -27,8 +32,11 @@ import urllib.request
 
 from absl import app
 from absl import flags
+import numpy as np
+from PIL import Image
 
 from ginr_jax import cli
+from ginr_jax.datasets import embedded
 from ginr_jax.datasets import images
 from ginr_jax.datasets import scenes
 from ginr_jax.datasets import shapenet
@@ -177,13 +185,58 @@ def prepare_scenes(data_dir: str) -> dict[str, int]:
   return counts
 
 
+# Crops per photo of each split: 7 x 250 train and 2 x 125 test images.
+PHOTO_CROPS = {"train": 250, "test": 125}
+
+
+def prepare_photos(data_dir: str, crops: dict[str, int] = PHOTO_CROPS,
+                   short_side: int = 256,
+                   crop_sides: tuple[int, int] = (64, 192), seed: int = 0
+                   ) -> dict[str, int]:
+  """The embedded photos as folders of random crops; images per split.
+
+  Each photo is downscaled to a `short_side` (`embedded.photo`); each of
+  its `crops[split]` crops is a uniformly placed window with a height and
+  width drawn in `crop_sides`, so that resizing them to one size gives
+  several scales.
+
+  Raises:
+    cli.ExistsError: `data_dir` exists and is not empty.
+  """
+  if os.path.isdir(data_dir) and os.listdir(data_dir):
+    raise cli.ExistsError(f"{data_dir} is not empty; write the photos into "
+                          "another --data_dir.")
+  rng = np.random.default_rng(seed)
+  for split, names in embedded.PHOTOS.items():
+    for name in names:
+      photo = embedded.photo(name, short_side)
+      folder = os.path.join(data_dir, split, name)
+      os.makedirs(folder)
+      for i in range(crops[split]):
+        h, w = rng.integers(crop_sides[0], crop_sides[1] + 1, size=2)
+        top = rng.integers(photo.shape[0] - h + 1)
+        left = rng.integers(photo.shape[1] - w + 1)
+        Image.fromarray(photo[top:top + h, left:left + w]).save(
+            os.path.join(folder, f"{i:04d}.png"))
+  return {split: len(names) * crops[split]
+          for split, names in embedded.PHOTOS.items()}
+
+
+_GENERATED = ("scenes", "photos")
+
+
 def main(argv):
-  if len(argv) != 2 or argv[1] not in (*SPLITS, "scenes"):
+  if len(argv) != 2 or argv[1] not in (*SPLITS, *_GENERATED):
     raise app.UsageError(
         "usage: python -m ginr_jax.datasets.prepare "
-        f"{{{','.join((*SPLITS, 'scenes'))}}} --data_dir=DIR"
+        f"{{{','.join((*SPLITS, *_GENERATED))}}} --data_dir=DIR"
     )
   name, data_dir = argv[1], _DATA_DIR.value
+  if name == "photos":
+    counts = prepare_photos(data_dir)
+    print(f"wrote photo crops to {os.path.abspath(data_dir)}: " + ", ".join(
+        f"{split} {count} images" for split, count in counts.items()))
+    return 0
   if name == "scenes":
     counts = prepare_scenes(data_dir)
     print(f"generated scenes in {os.path.abspath(data_dir)}: " + ", ".join(
