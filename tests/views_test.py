@@ -48,6 +48,13 @@ class TokensTest(absltest.TestCase):
       self.assertEqual(x.shape, (2, 2, 8, 8, 9))
       np.testing.assert_array_equal(x[..., :3], batch["support_image"])
       np.testing.assert_allclose(x[1, 0, ..., 3:], rays, atol=1e-6)
+      # ray_scale scales what the encoder reads, not the decoder's rays.
+      scaled = views.Views(render=render, ray_scale=0.25, **shapes)
+      np.testing.assert_allclose(scaled.encoder_input(batch)[..., 3:],
+                                 0.25 * x[..., 3:], atol=1e-6)
+      np.testing.assert_array_equal(scaled.eval_inputs(batch)[0],
+                                    views.Views(render=render, **shapes
+                                                ).eval_inputs(batch)[0])
 
 
 class RaySamplingTest(absltest.TestCase):
