@@ -19,11 +19,11 @@ from ginr_jax import cli
 from ginr_jax import portable
 from ginr_jax import utils
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir.",
-                               required=True)
-_OUT = flags.DEFINE_string("out", None, "The .npz file to write.",
-                           required=True)
-_STEP = flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
+def define_flags():
+  """The command's flags (defined on use: other modules' share names)."""
+  flags.DEFINE_string("workdir", None, "A training workdir.", required=True)
+  flags.DEFINE_string("out", None, "The .npz file to write.", required=True)
+  flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
 
 
 def export(workdir: str, out: str, step: int | None = None) -> api.Model:
@@ -43,11 +43,13 @@ def export(workdir: str, out: str, step: int | None = None) -> api.Model:
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)    # orbax's restore logs at INFO
-  model = export(_WORKDIR.value, _OUT.value, _STEP.value)
-  print(f"wrote {_OUT.value}: {model.config.model_name} at step "
-        f"{model.step}, {utils.count_params(model.params):,} parameters, "
-        f"{os.path.getsize(_OUT.value) / 2**20:.1f} MiB")
+  f = flags.FLAGS
+  model = export(f.workdir, f.out, f.step)
+  print(f"wrote {f.out}: {model.config.model_name} at step {model.step}, "
+        f"{utils.count_params(model.params):,} parameters, "
+        f"{os.path.getsize(f.out) / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":
+  define_flags()
   cli.run(main)

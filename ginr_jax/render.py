@@ -29,26 +29,27 @@ from ginr_jax import cli
 from ginr_jax import evaluators
 from ginr_jax.datasets import images as images_lib
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir.")
-_MODEL = flags.DEFINE_string("model", None, "A model file of python -m "
-                             "ginr_jax.export (instead of --workdir).")
-_STEP = flags.DEFINE_integer("step", None, "--workdir's checkpoint step; "
-                             "default latest.")
-_IMAGE = flags.DEFINE_multi_string("image", [], "An image file (repeat the "
-                                   "flag for several).")
-_IMAGES = flags.DEFINE_string("images", None, "A folder of JPEG / PNG "
-                              "images.")
-_AUDIO = flags.DEFINE_multi_string("audio", [], "A WAV (or FLAC) file, for "
-                                   "audio models (repeatable).")
-_SCALE = flags.DEFINE_integer("scale", None, "Render this many times the "
-                              "model's resolution (default 1).")
-_SIZE = flags.DEFINE_string("size", None, "Render images at HxW pixels, "
-                            "e.g. 256x256 (instead of --scale).")
-_RATE = flags.DEFINE_integer("rate", api.SAMPLE_RATE, "Audio: samples per "
-                             "second of the written WAV.")
-_OUT = flags.DEFINE_string("out", None, "The output file (one input).")
-_OUT_DIR = flags.DEFINE_string("out_dir", None, "The output folder (any "
-                               "number of inputs).")
+def define_flags():
+  """The command's flags (defined on use: other modules' share names)."""
+  flags.DEFINE_string("workdir", None, "A training workdir.")
+  flags.DEFINE_string("model", None, "A model file of python -m "
+                      "ginr_jax.export (instead of --workdir).")
+  flags.DEFINE_integer("step", None, "--workdir's checkpoint step; default "
+                       "latest.")
+  flags.DEFINE_multi_string("image", [], "An image file (repeat the flag "
+                            "for several).")
+  flags.DEFINE_string("images", None, "A folder of JPEG / PNG images.")
+  flags.DEFINE_multi_string("audio", [], "A WAV (or FLAC) file, for audio "
+                            "models (repeatable).")
+  flags.DEFINE_integer("scale", None, "Render this many times the model's "
+                       "resolution (default 1).")
+  flags.DEFINE_string("size", None, "Render images at HxW pixels, e.g. "
+                      "256x256 (instead of --scale).")
+  flags.DEFINE_integer("rate", api.SAMPLE_RATE, "Audio: samples per second "
+                       "of the written WAV.")
+  flags.DEFINE_string("out", None, "The output file (one input).")
+  flags.DEFINE_string("out_dir", None, "The output folder (any number of "
+                      "inputs).")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -63,15 +64,15 @@ def parse_size(text: str) -> tuple[int, int]:
   return h, w
 
 
-def input_files() -> list[str]:
+def input_files(f) -> list[str]:
   """The input files of the command line, each checked to exist."""
-  files = list(_IMAGE.value)
-  if _IMAGES.value:
-    if not os.path.isdir(_IMAGES.value):
-      raise cli.NotFoundError(f"--images={_IMAGES.value}: no such folder.")
-    files += [os.path.join(_IMAGES.value, f)
-              for f in images_lib.image_files(_IMAGES.value)]
-  files += _AUDIO.value
+  files = list(f.image)
+  if f.images:
+    if not os.path.isdir(f.images):
+      raise cli.NotFoundError(f"--images={f.images}: no such folder.")
+    files += [os.path.join(f.images, name)
+              for name in images_lib.image_files(f.images)]
+  files += f.audio
   if not files:
     raise cli.ConfigError("nothing to render: pass --image=FILE "
                           "(repeatable) or --images=FOLDER; audio models: "
@@ -79,23 +80,23 @@ def input_files() -> list[str]:
   for path in files:
     if not os.path.isfile(path):
       raise cli.NotFoundError(f"{path}: no such file.")
-  if _OUT.value and len(files) > 1:
+  if f.out and len(files) > 1:
     raise cli.ConfigError(f"--out names one file, but there are "
                           f"{len(files)} inputs; pass --out_dir=FOLDER.")
-  if not _OUT.value and not _OUT_DIR.value:
+  if not f.out and not f.out_dir:
     raise cli.ConfigError("pass --out=FILE (one input) or --out_dir=FOLDER.")
   return files
 
 
-def check_kind(kind: str):
+def check_kind(f, kind: str):
   """Fails on inputs of another kind than the model's."""
   if kind == "views":
     raise cli.ConfigError("this is a novel view synthesis model; render its "
                           "views with python -m ginr_jax.orbit --workdir=W.")
-  if kind == "audio" and (_IMAGE.value or _IMAGES.value):
+  if kind == "audio" and (f.image or f.images):
     raise cli.ConfigError("this is an audio model: pass --audio=FILE.wav, "
                           "not images.")
-  if kind == "image" and _AUDIO.value:
+  if kind == "image" and f.audio:
     raise cli.ConfigError("this is an image model: pass --image=FILE or "
                           "--images=FOLDER, not --audio.")
 
@@ -118,44 +119,46 @@ def read_audio(path: str) -> tuple[np.ndarray, int]:
   return samples.mean(axis=1), rate
 
 
-def output_path(path: str, suffix: str, extension: str) -> str:
-  if _OUT.value:
-    return _OUT.value
+def output_path(f, path: str, suffix: str, extension: str) -> str:
+  if f.out:
+    return f.out
   name = os.path.splitext(os.path.basename(path))[0]
-  return os.path.join(_OUT_DIR.value, f"{name}_{suffix}{extension}")
+  return os.path.join(f.out_dir, f"{name}_{suffix}{extension}")
 
 
 def main(argv):
   del argv
-  if bool(_WORKDIR.value) == bool(_MODEL.value):
+  f = flags.FLAGS
+  if bool(f.workdir) == bool(f.model):
     raise cli.ConfigError("pass one of --workdir=W (a training run) or "
                           "--model=m.npz (python -m ginr_jax.export).")
-  if _SCALE.value is not None and _SIZE.value:
+  if f.scale is not None and f.size:
     raise cli.ConfigError("pass one of --scale and --size.")
-  scale = 1 if _SCALE.value is None else _SCALE.value
-  if scale < 1 or _RATE.value < 1:
+  scale = 1 if f.scale is None else f.scale
+  if scale < 1 or f.rate < 1:
     raise cli.ConfigError("--scale and --rate must be at least 1.")
-  size = parse_size(_SIZE.value) if _SIZE.value else None
-  files = input_files()
+  size = parse_size(f.size) if f.size else None
+  files = input_files(f)
   logging.set_verbosity(logging.WARNING)    # orbax's restore logs at INFO
-  model = api.load(_WORKDIR.value or _MODEL.value, _STEP.value)
-  check_kind(model.kind)
+  model = api.load(f.workdir or f.model, f.step)
+  check_kind(f, model.kind)
   for path in files:
     if model.kind == "audio":
       samples, rate = read_audio(path)
       latents = model.encode(samples, rate=rate)
-      out = output_path(path, f"{_RATE.value}hz", ".wav")
+      out = output_path(f, path, f"{f.rate}hz", ".wav")
       os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-      evaluators.write_wav(out, model.render(latents, rate=_RATE.value)[0],
-                           _RATE.value)
+      evaluators.write_wav(out, model.render(latents, rate=f.rate)[0],
+                           f.rate)
     else:
       recon = model.reconstruct(read_image(path), scale=scale, size=size)[0]
       h, w = recon.shape[:2]
-      out = output_path(path, f"{h}x{w}" if size else f"x{scale}", ".png")
+      out = output_path(f, path, f"{h}x{w}" if size else f"x{scale}", ".png")
       os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
       Image.fromarray(evaluators.to_uint8(recon)).save(out)
     print(f"wrote {out}")
 
 
 if __name__ == "__main__":
+  define_flags()
   cli.run(main)

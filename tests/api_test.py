@@ -1,0 +1,127 @@
+"""The Python API on a tiny trained run: shapes at any size, one compile per
+shape, a workdir and its export render identically, numpy alone reads the
+export, and bad inputs fail in one line saying what to pass."""
+
+import functools
+import json
+import os
+
+from absl.testing import absltest
+import jax
+import numpy as np
+
+import analysis_test
+import ginr_jax
+from ginr_jax import api
+from ginr_jax import cli
+from ginr_jax import export
+
+
+@functools.cache
+def exported():
+  """(workdir, its export, the loaded workdir) of analysis_test's tiny
+  LA-GINR run, once per test process."""
+  root, workdir, _ = analysis_test.trained_la_ginr()
+  path = os.path.join(root, "model.npz")
+  return workdir, path, export.export(workdir, path)
+
+
+def photo(h=37, w=53, seed=0) -> np.ndarray:
+  return np.random.default_rng(seed).integers(0, 256, (h, w, 3), np.uint8)
+
+
+class ApiTest(absltest.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.workdir, cls.path, cls.model = exported()
+    cls.side = cls.model.input_shape[0]
+
+  def test_load_is_reexported_lazily(self):
+    self.assertIs(ginr_jax.load, api.load)
+    self.assertEqual(self.model.kind, "image")
+    self.assertEqual(self.model.step, 3)
+
+  def test_any_image_size_in_any_size_out(self):
+    model = self.model
+    one = model.encode(photo())
+    self.assertEqual(one.shape[0], 1)
+    batch = np.stack([photo(seed=1), photo(seed=2)]).astype(np.float32) / 255
+    self.assertEqual(model.encode(batch).shape, (2, *one.shape[1:]))
+    x4 = model.reconstruct(photo(), scale=4)
+    self.assertEqual(x4.shape, (1, 4 * self.side, 4 * self.side, 3))
+    self.assertTrue(0.0 <= x4.min() and x4.max() <= 1.0)
+    self.assertEqual(model.render(one, size=(20, 30)).shape, (1, 20, 30, 3))
+
+  def test_images_of_the_models_size_match_the_test_preprocessing(self):
+    # A float image at the input size is used as it is; a uint8 one goes
+    # through the test split's resize + centre crop (here the identity).
+    image = photo(self.side, self.side)
+    np.testing.assert_array_equal(self.model.preprocess(image)[0],
+                                  image.astype(np.float32) / 255)
+
+  def test_each_shape_compiles_once(self):
+    latents = self.model.encode(photo())
+    for _ in range(2):
+      self.model.render(latents, size=(9, 11))
+    render = self.model._render_coords   # pylint: disable=protected-access
+    before = render._cache_size()        # pylint: disable=protected-access
+    self.model.render(latents, size=(9, 11))
+    self.assertEqual(render._cache_size(), before)  # pylint: disable=protected-access
+
+  def test_workdir_and_export_render_identically(self):
+    from_file = api.load(self.path)
+    self.assertEqual(from_file.step, self.model.step)
+    for scale in (1, 3):
+      np.testing.assert_array_equal(
+          from_file.reconstruct(photo(), scale=scale),
+          self.model.reconstruct(photo(), scale=scale))
+
+  def test_export_reads_with_numpy_alone(self):
+    with np.load(self.path, allow_pickle=False) as f:
+      config = json.loads(str(f["config"]))
+      self.assertEqual(config["model_name"], "la_ginr")
+      self.assertEqual(int(f["step"]), 3)
+      names = [n for n in f.files if n.startswith("params/")]
+      arrays = {n: f[n] for n in names}
+    leaves = jax.tree_util.tree_leaves_with_path(self.model.params)
+    self.assertLen(names, len(leaves))
+    for path, leaf in leaves:
+      name = "params/" + "/".join(k.key for k in path)
+      np.testing.assert_array_equal(arrays[name], np.asarray(leaf))
+
+  def test_locality_and_tto(self):
+    recon, maps = self.model.locality(photo(), tokens=[0, 2], scale=2)
+    self.assertEqual(recon.shape, (1, 2 * self.side, 2 * self.side, 3))
+    self.assertEqual(maps.shape, (2, 1, 2 * self.side, 2 * self.side))
+    self.assertGreater(float(maps.max()), 0.0)
+    psnr, seconds = self.model.tto(photo(), steps=3, lr=1e-2)
+    self.assertEqual((psnr.shape, seconds.shape), ((4, 1), (4,)))
+    self.assertGreater(psnr[-1, 0], psnr[0, 0])
+    psnr, _ = self.model.fit_ffnets(photo(), steps=2)
+    self.assertEqual(psnr.shape, (3, 1))
+
+  def test_bad_inputs_say_what_to_pass(self):
+    cases = {
+        "pass one HxWx3 image or a batch BxHxWx3": np.zeros((8, 8)),
+        "4 channels: this model reads 3 .*drop alpha": np.zeros((8, 8, 4)),
+        "must lie in \\[0, 1\\]": np.full((8, 8, 3), 2.0),
+    }
+    for message, images in cases.items():
+      with self.assertRaisesRegex(cli.UserError, message):
+        self.model.encode(images)
+    with self.assertRaisesRegex(cli.UserError, "render_views renders novel"):
+      self.model.render_views(self.model.encode(photo()), np.eye(4)[:3])
+    with self.assertRaisesRegex(cli.UserError, "no such workdir or file"):
+      api.load(os.path.join(self.workdir, "nope"))
+    with self.assertRaisesRegex(cli.UserError, "holds one step"):
+      api.load(self.path, step=3)
+    with self.assertRaisesRegex(cli.UserError, "not a ginr_jax model file"):
+      not_a_model = os.path.join(os.path.dirname(self.path), "other.npz")
+      np.savez(not_a_model, x=np.zeros(3))
+      api.load(not_a_model)
+
+
+if __name__ == "__main__":
+  absltest.main()
