@@ -15,6 +15,9 @@ import ginr_jax
 from ginr_jax import api
 from ginr_jax import cli
 from ginr_jax import export
+from ginr_jax import train
+from configs import audio_demo
+from configs import nvs_demo
 
 
 @functools.cache
@@ -24,6 +27,14 @@ def exported():
   root, workdir, _ = analysis_test.trained_la_ginr()
   path = os.path.join(root, "model.npz")
   return workdir, path, export.export(workdir, path)
+
+
+def initialised(config) -> api.Model:
+  """A handle on a model's initial parameters: no training needed for
+  checks of shapes and of equality with the trainer's rendering."""
+  setup = train.Setup(api._on_one_device(config))  # pylint: disable=protected-access
+  params = setup.init(jax.random.key(0))["params"]
+  return api.Model(config, setup, params, 0, "init")
 
 
 def photo(h=37, w=53, seed=0) -> np.ndarray:
@@ -53,6 +64,14 @@ class ApiTest(absltest.TestCase):
     self.assertEqual(x4.shape, (1, 4 * self.side, 4 * self.side, 3))
     self.assertTrue(0.0 <= x4.min() and x4.max() <= 1.0)
     self.assertEqual(model.render(one, size=(20, 30)).shape, (1, 20, 30, 3))
+
+  def test_renders_as_the_trainers_denser_grids(self):
+    images = np.stack([photo(self.side, self.side, seed=s)
+                       for s in (3, 4)]).astype(np.float32) / 255
+    setup = self.model._setup             # pylint: disable=protected-access
+    trainers = np.clip(setup.render_fn(self.model.params, images, 2), 0, 1)
+    np.testing.assert_allclose(self.model.reconstruct(images, scale=2),
+                               trainers, atol=1e-6)
 
   def test_images_of_the_models_size_match_the_test_preprocessing(self):
     # A float image at the input size is used as it is; a uint8 one goes
@@ -121,6 +140,52 @@ class ApiTest(absltest.TestCase):
       not_a_model = os.path.join(os.path.dirname(self.path), "other.npz")
       np.savez(not_a_model, x=np.zeros(3))
       api.load(not_a_model)
+
+
+class OtherModalitiesTest(absltest.TestCase):
+
+  def test_audio_at_any_rate_and_length(self):
+    model = initialised(audio_demo.get_config("tiny"))
+    (t, _), rate = model.input_shape, api.SAMPLE_RATE
+    self.assertEqual(model.kind, "audio")
+    clip = np.random.default_rng(0).uniform(-1, 1, 3 * t).astype(np.float32)
+    # The first T samples, as the test split cuts clips; 8 kHz is resampled.
+    np.testing.assert_array_equal(model.preprocess(clip)[0, :, 0], clip[:t])
+    self.assertEqual(model.preprocess(clip[:t], rate=rate // 2).shape,
+                     (1, t, 1))
+    latents = model.encode(clip[None, :, None])
+    setup = model._setup                   # pylint: disable=protected-access
+    np.testing.assert_allclose(
+        model.render(latents),
+        setup.render_fn(model.params, clip[None, :t, None], 1), atol=1e-6)
+    self.assertEqual(model.render(latents, rate=4 * rate).shape,
+                     (1, 4 * t, 1))
+    self.assertEqual(model.render(latents, seconds=t / rate / 2).shape,
+                     (1, t // 2, 1))
+    with self.assertRaisesRegex(cli.UserError, "reads mono audio"):
+      model.encode(np.zeros((1, t, 2)))
+
+  def test_novel_views_as_the_trainer_predicts_them(self):
+    config = nvs_demo.get_config("views=2,tiny")
+    model = initialised(config)
+    self.assertEqual(model.kind, "views")
+    batch = model._setup.task.dummy_batch(  # pylint: disable=protected-access
+        2, np.random.default_rng(0))
+    latents = model.encode(batch["support_image"], batch["support_pose"],
+                           batch["focal"])
+    views = model.render_views(latents, batch["query_pose"],
+                               focal=batch["focal"][0])
+    self.assertEqual(views.shape, batch["query_image"].shape)
+    setup = model._setup                   # pylint: disable=protected-access
+    predicted, _ = setup.predict_fn(model.params, batch)
+    np.testing.assert_allclose(views.reshape(predicted.shape), predicted,
+                               atol=1e-6)
+    side = 2 * config.input.image_size
+    self.assertEqual(model.render_views(latents, batch["query_pose"][0],
+                                        size=side).shape,
+                     (2, 1, side, side, 3))
+    with self.assertRaisesRegex(cli.UserError, "reads 2 views of"):
+      model.encode(batch["support_image"][:, :1], batch["support_pose"][:, :1])
 
 
 if __name__ == "__main__":
