@@ -64,7 +64,7 @@ def load(path: str, step: int | None = None) -> "Model":
   """
   if os.path.isdir(path):
     config = checks.read_config(path)
-    setup, state = train.restore(_on_one_device(config), path, step)
+    setup, state = train.restore(on_one_device(config), path, step)
     return Model(config, setup, state["params"], int(state["step"]), path)
   if not os.path.isfile(path):
     raise cli.NotFoundError(
@@ -74,7 +74,7 @@ def load(path: str, step: int | None = None) -> "Model":
     raise cli.UserError(f"{path} holds one step; step= applies to "
                         "workdirs.")
   config, params, saved_step = portable.read(path)
-  setup = train.Setup(_on_one_device(config))
+  setup = train.Setup(on_one_device(config))
   expected = setup.state_shape["params"]
   if jax.tree.structure(params) != jax.tree.structure(expected) or any(
       p.shape != e.shape for p, e in zip(jax.tree.leaves(params),
@@ -86,8 +86,9 @@ def load(path: str, step: int | None = None) -> "Model":
   return Model(config, setup, params, saved_step, path)
 
 
-def _on_one_device(config):
-  """A copy of `config` that builds its mesh on the first device only."""
+def on_one_device(config):
+  """A copy of `config` that builds its mesh on the first device only:
+  the handles' (a model this small needs no more)."""
   config = config.copy_and_resolve_references()
   config.num_devices = 1
   return config
@@ -111,26 +112,28 @@ class Model:
     input_shape: one input's shape: [H, W, C] of an image, [T, 1] of a
       clip, [S, H, W, 3] of the support views of an object.
     params: its parameters.
+    setup: the trainer's `Setup` of its config (model, task, the jitted
+      functions of evaluation).
   """
 
   def __init__(self, config, setup: train.Setup, params, step: int,
                source: str):
     self.config, self.params, self.step = config, params, step
-    self._setup, self._source = setup, source
+    self.setup, self._source = setup, source
     task = setup.task
     self.kind = "views" if isinstance(task, views.Views) else task.key
     self.input_shape = (task.support_shape if self.kind == "views"
                         else task.shape)
     # Evaluation runs eval_batch_size instances this many coordinates at a
     # time, so a handle's batches up to that size fit where evaluation does.
-    self._chunk = config.eval_coord_chunk
+    chunk = config.eval_coord_chunk
     kwargs = dict(model=setup.model, task=task)
     self._encode = jax.jit(functools.partial(
         train.eval_latents, meta_cfg=setup.meta_cfg, **kwargs))
     self._render_coords = jax.jit(functools.partial(
-        _render_coords, model=setup.model, chunk=self._chunk))
+        _render_coords, model=setup.model, chunk=chunk))
     self._render_rays = jax.jit(functools.partial(
-        train.render_all, chunk=self._chunk, **kwargs))
+        train.render_all, chunk=chunk, **kwargs))
 
   def __repr__(self):
     return (f"Model({self.config.model_name}, {self.kind} "
@@ -240,7 +243,7 @@ class Model:
     Audio: [B, T, 1] of `seconds` (default the model's clip) at `rate`
     samples per second (default 16 kHz).
     """
-    task = self._setup.task
+    task = self.setup.task
     if self.kind == "image":
       return np.clip(self._image_grid(latents, size), 0.0, 1.0)
     if self.kind == "audio":
@@ -259,7 +262,7 @@ class Model:
     size = tuple(size or self.input_shape[:2])
     if len(size) != 2 or min(size) < 1:
       raise InputError(f"size={size}: pass (height, width).")
-    coords = self._setup.task.grid(size).reshape(-1, 2)
+    coords = self.setup.task.grid(size).reshape(-1, 2)
     pred = self._render_coords(self.params, latents, coords)
     return np.asarray(pred).reshape(-1, *size, pred.shape[-1])
 
@@ -324,7 +327,7 @@ class Model:
     """
     batch = (inputs if self.kind == "views"
              else {self.kind: self.preprocess(inputs)})
-    return tto_lib.optimize(self.config, self._setup, self.params, batch,
+    return tto_lib.optimize(self.config, self.setup, self.params, batch,
                             what=what, steps=steps, lr=lr,
                             optimizer=optimizer, rays=rays)
 

@@ -32,7 +32,7 @@ def exported():
 def initialised(config) -> api.Model:
   """A handle on a model's initial parameters: no training needed for
   checks of shapes and of equality with the trainer's rendering."""
-  setup = train.Setup(api._on_one_device(config))  # pylint: disable=protected-access
+  setup = train.Setup(api.on_one_device(config))
   params = setup.init(jax.random.key(0))["params"]
   return api.Model(config, setup, params, 0, "init")
 
@@ -68,8 +68,7 @@ class ApiTest(absltest.TestCase):
   def test_renders_as_the_trainers_denser_grids(self):
     images = np.stack([photo(self.side, self.side, seed=s)
                        for s in (3, 4)]).astype(np.float32) / 255
-    setup = self.model._setup             # pylint: disable=protected-access
-    trainers = np.clip(setup.render_fn(self.model.params, images, 2), 0, 1)
+    trainers = np.clip(self.model.setup.render_fn(self.model.params, images, 2), 0, 1)
     np.testing.assert_allclose(self.model.reconstruct(images, scale=2),
                                trainers, atol=1e-6)
 
@@ -154,10 +153,9 @@ class OtherModalitiesTest(absltest.TestCase):
     self.assertEqual(model.preprocess(clip[:t], rate=rate // 2).shape,
                      (1, t, 1))
     latents = model.encode(clip[None, :, None])
-    setup = model._setup                   # pylint: disable=protected-access
     np.testing.assert_allclose(
         model.render(latents),
-        setup.render_fn(model.params, clip[None, :t, None], 1), atol=1e-6)
+        model.setup.render_fn(model.params, clip[None, :t, None], 1), atol=1e-6)
     self.assertEqual(model.render(latents, rate=4 * rate).shape,
                      (1, 4 * t, 1))
     self.assertEqual(model.render(latents, seconds=t / rate / 2).shape,
@@ -169,15 +167,13 @@ class OtherModalitiesTest(absltest.TestCase):
     config = nvs_demo.get_config("views=2,tiny")
     model = initialised(config)
     self.assertEqual(model.kind, "views")
-    batch = model._setup.task.dummy_batch(  # pylint: disable=protected-access
-        2, np.random.default_rng(0))
+    batch = model.setup.task.dummy_batch(2, np.random.default_rng(0))
     latents = model.encode(batch["support_image"], batch["support_pose"],
                            batch["focal"])
     views = model.render_views(latents, batch["query_pose"],
                                focal=batch["focal"][0])
     self.assertEqual(views.shape, batch["query_image"].shape)
-    setup = model._setup                   # pylint: disable=protected-access
-    predicted, _ = setup.predict_fn(model.params, batch)
+    predicted, _ = model.setup.predict_fn(model.params, batch)
     np.testing.assert_allclose(views.reshape(predicted.shape), predicted,
                                atol=1e-6)
     side = 2 * config.input.image_size
