@@ -425,7 +425,7 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
 
 
 def restore(config: ml_collections.ConfigDict, workdir: str,
-             step: int | None = None):
+            step: int | None = None):
   """(Setup, state) of the checkpoint of `step` (None: the latest).
 
   Raises:
