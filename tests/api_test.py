@@ -1,20 +1,29 @@
-"""The Python API on a tiny trained run: shapes at any size, one compile per
-shape, a workdir and its export render identically, numpy alone reads the
-export, and bad inputs fail in one line saying what to pass."""
+"""The Python API and its commands (`render`, `export`) on a tiny trained
+run: shapes at any size, one compile per shape, a workdir and its export
+render identically, numpy alone reads the export, renders equal the
+trainer's, and bad inputs fail in one line saying what to pass.
+
+The run is analysis_test's (trained once per test process); the commands
+run in one forking subprocess (errors_test.run_commands)."""
 
 import functools
 import json
 import os
+import tempfile
 
 from absl.testing import absltest
 import jax
 import numpy as np
+from PIL import Image
+import soundfile
 
 import analysis_test
+import errors_test
 import ginr_jax
 from ginr_jax import api
 from ginr_jax import cli
 from ginr_jax import export
+from ginr_jax import portable
 from ginr_jax import train
 from configs import audio_demo
 from configs import nvs_demo
@@ -68,7 +77,8 @@ class ApiTest(absltest.TestCase):
   def test_renders_as_the_trainers_denser_grids(self):
     images = np.stack([photo(self.side, self.side, seed=s)
                        for s in (3, 4)]).astype(np.float32) / 255
-    trainers = np.clip(self.model.setup.render_fn(self.model.params, images, 2), 0, 1)
+    setup = self.model.setup
+    trainers = np.clip(setup.render_fn(self.model.params, images, 2), 0, 1)
     np.testing.assert_allclose(self.model.reconstruct(images, scale=2),
                                trainers, atol=1e-6)
 
@@ -78,6 +88,9 @@ class ApiTest(absltest.TestCase):
     image = photo(self.side, self.side)
     np.testing.assert_array_equal(self.model.preprocess(image)[0],
                                   image.astype(np.float32) / 255)
+    fine = np.random.default_rng(0).uniform(size=image.shape)
+    np.testing.assert_array_equal(self.model.preprocess(fine)[0],
+                                  fine.astype(np.float32))
 
   def test_each_shape_compiles_once(self):
     latents = self.model.encode(photo())
@@ -182,6 +195,106 @@ class OtherModalitiesTest(absltest.TestCase):
                      (2, 1, side, side, 3))
     with self.assertRaisesRegex(cli.UserError, "reads 2 views of"):
       model.encode(batch["support_image"][:, :1], batch["support_pose"][:, :1])
+
+
+@functools.cache
+def command_results():
+  """(folder, {name: {rc, output}}) of every command, run once per test
+  process in one forking subprocess (errors_test.run_commands)."""
+  workdir, model, _ = exported()
+  root = tempfile.mkdtemp(dir=os.path.dirname(model))
+  image = os.path.join(root, "photo.jpg")
+  Image.fromarray(photo(61, 45)).save(image)
+  broken = errors_test.write_images(os.path.join(root, "broken"), 1, bad=0)[0]
+  # An audio model's export, from its initial parameters: the command's
+  # shapes and files do not depend on training.
+  audio = initialised(audio_demo.get_config("tiny"))
+  audio_model = os.path.join(root, "audio.npz")
+  portable.write(audio_model, audio.config, audio.params, 0)
+  clip = os.path.join(root, "clip.wav")
+  soundfile.write(clip, np.zeros((3 * audio.input_shape[0], 2)), 8000)
+  out = lambda name: f"--out={os.path.join(root, name)}"
+  render = lambda *argv: ("ginr_jax.render", list(argv))
+  cases = {
+      "workdir_x4": render(f"--workdir={workdir}", f"--image={image}",
+                           "--scale=4", out("workdir_x4.png")),
+      "model_x4": render(f"--model={model}", f"--image={image}",
+                         "--scale=4", out("model_x4.png")),
+      "audio_32k": render(f"--model={audio_model}", f"--audio={clip}",
+                          "--rate=32000", out("clip_32k.wav")),
+      "export": ("ginr_jax.export", [f"--workdir={workdir}",
+                                     out("again.npz")]),
+      "no_model": render(f"--image={image}", out("x.png")),
+      "missing_image": render(f"--model={model}", "--image=nope.jpg",
+                              out("x.png")),
+      "bad_size": render(f"--model={model}", f"--image={image}",
+                         "--size=12by4", out("x.png")),
+      "two_inputs_one_out": render(f"--model={model}", f"--image={image}",
+                                   f"--image={image}", out("x.png")),
+      "no_out": render(f"--model={model}", f"--image={image}"),
+      "unreadable_image": render(f"--model={model}", f"--image={broken}",
+                                 out("x.png")),
+      "audio_to_image_model": render(f"--model={model}",
+                                     f"--audio={image}", out("x.wav")),
+      "export_missing_workdir": ("ginr_jax.export", [
+          f"--workdir={os.path.join(root, 'nope')}", out("x.npz")]),
+  }
+  results = errors_test.run_commands(list(cases.values()))
+  return root, dict(zip(cases, results))
+
+
+class RenderCommandTest(absltest.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.root, cls.results = command_results()
+    cls.side = exported()[2].input_shape[0]
+
+  def read(self, name):
+    return np.asarray(Image.open(os.path.join(self.root, name)))
+
+  def test_photo_comes_out_at_4x_the_input_size(self):
+    for name in ("workdir_x4", "model_x4"):
+      self.assertEqual(self.results[name]["rc"], 0,
+                       self.results[name]["output"])
+      self.assertEqual(self.read(f"{name}.png").shape,
+                       (4 * self.side, 4 * self.side, 3))
+    np.testing.assert_array_equal(self.read("workdir_x4.png"),
+                                  self.read("model_x4.png"))
+
+  def test_audio_comes_out_at_the_asked_rate(self):
+    result = self.results["audio_32k"]
+    self.assertEqual(result["rc"], 0, result["output"])
+    samples, rate = soundfile.read(os.path.join(self.root, "clip_32k.wav"))
+    # The model's clip length (a stereo 8 kHz file is mixed and resampled).
+    clip = audio_demo.get_config("tiny").input.kwargs.seconds
+    self.assertEqual((rate, samples.shape), (32000, (round(32000 * clip),)))
+
+  def test_export_writes_a_model_file(self):
+    result = self.results["export"]
+    self.assertEqual(result["rc"], 0, result["output"])
+    self.assertIn("la_ginr at step 3", result["output"])
+    with np.load(os.path.join(self.root, "again.npz")) as f:
+      self.assertEqual(int(f["step"]), 3)
+
+  def test_bad_commands_print_one_line(self):
+    expected = {
+        "no_model": "pass one of --workdir=W",
+        "missing_image": "nope.jpg: no such file.",
+        "bad_size": "--size=12by4: pass HxW",
+        "two_inputs_one_out": "there are 2 inputs; pass --out_dir",
+        "no_out": r"pass --out=FILE \(one input\) or --out_dir",
+        "unreadable_image": "cannot read image .*img0.JPEG",
+        "audio_to_image_model": "this is an image model: pass --image",
+        "export_missing_workdir": "nope: no such folder",
+    }
+    for name, message in expected.items():
+      result = self.results[name]
+      lines = result["output"].strip().splitlines()
+      self.assertEqual(result["rc"], 1, f"{name}: {result['output']}")
+      self.assertLen(lines, 1, f"{name}: {result['output']}")
+      self.assertRegex(lines[0], "^error: " + ".*" + message)
 
 
 if __name__ == "__main__":
