@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOK = os.path.join(ROOT, "notebooks", "explore.ipynb")
 
 
-# About a minute and a half on 2 cores: a kernel start, the shipped models'
+# About a minute on 2 cores: a kernel start, the shipped models'
 # compilations and a short training run.
 @pytest.mark.slow
 class NotebookTest(absltest.TestCase):
