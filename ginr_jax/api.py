@@ -209,9 +209,9 @@ class Model:
           f"support views {support_views.shape} with poses {poses.shape}: "
           f"this model reads {shape[0]} views of {shape[1]}x{shape[2]}x3 "
           f"with {shape[0]} camera-to-world poses 3x4 (per object).")
-    focal = np.broadcast_to(np.float32(
-        self._focal(shape[2]) if focal is None else focal),
-                            (len(support_views),))
+    if focal is None:
+      focal = self._focal(shape[2])
+    focal = np.full((len(support_views),), focal, np.float32)
     return {"support_image": support_views, "support_pose": poses,
             "focal": focal}
 
