@@ -213,8 +213,13 @@ def command_results():
   portable.write(audio_model, audio.config, audio.params, 0)
   clip = os.path.join(root, "clip.wav")
   soundfile.write(clip, np.zeros((3 * audio.input_shape[0], 2)), 8000)
-  out = lambda name: f"--out={os.path.join(root, name)}"
-  render = lambda *argv: ("ginr_jax.render", list(argv))
+
+  def out(name):
+    return f"--out={os.path.join(root, name)}"
+
+  def render(*argv):
+    return ("ginr_jax.render", list(argv))
+
   cases = {
       "workdir_x4": render(f"--workdir={workdir}", f"--image={image}",
                            "--scale=4", out("workdir_x4.png")),
