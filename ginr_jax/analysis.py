@@ -37,21 +37,23 @@ from ginr_jax import evaluators
 from ginr_jax import input_pipeline
 from ginr_jax import train
 
-_MODE = flags.DEFINE_enum("mode", "locality", ["locality", "activations"],
-                          "What to draw.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir.",
-                               required=True)
-_CONFIG = flags.DEFINE_string(
-    "config", None, "Config JSON; default: the workdir's config.json.")
-_STEP = flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
-_TOKENS = flags.DEFINE_list(
-    "tokens", None, "Latent tokens to zero; default: 8 spread evenly.")
-_NEURONS = flags.DEFINE_list("neurons", ["0", "1", "2", "3", "4", "5"],
-                             "Neurons (hidden units) to show per layer.")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 4, "Test images to use.")
-_UPSAMPLE = flags.DEFINE_integer(
-    "upsample", 0, "Decode on a grid this many times denser than the pixels;"
-    " 0: enough for maps about 128 pixels wide.")
+def define_flags():
+  """The command's flags (defined on use: api.py imports this module into
+  entry points that have flags of the same names)."""
+  flags.DEFINE_enum("mode", "locality", ["locality", "activations"],
+                    "What to draw.")
+  flags.DEFINE_string("workdir", None, "A training workdir.", required=True)
+  flags.DEFINE_string("config", None,
+                      "Config JSON; default: the workdir's config.json.")
+  flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
+  flags.DEFINE_list("tokens", None,
+                    "Latent tokens to zero; default: 8 spread evenly.")
+  flags.DEFINE_list("neurons", ["0", "1", "2", "3", "4", "5"],
+                    "Neurons (hidden units) to show per layer.")
+  flags.DEFINE_integer("num_images", 4, "Test images to use.")
+  flags.DEFINE_integer(
+      "upsample", 0, "Decode on a grid this many times denser than the "
+      "pixels; 0: enough for maps about 128 pixels wide.")
 
 
 def make_render(model, shape: tuple[int, int], upsample: int, chunk: int):
@@ -78,19 +80,32 @@ def locality_maps(setup, params, images: np.ndarray, tokens, upsample: int):
   model = setup.model
   latents = train.eval_latents(params, {"image": images}, model=model,
                                task=setup.task, meta_cfg=setup.meta_cfg)
+  render = make_render(model, images.shape[1:3], upsample,
+                       setup.config.eval_coord_chunk)
+  return zeroed_token_maps(functools.partial(render, params), latents, tokens)
+
+
+def zeroed_token_maps(render, latents, tokens):
+  """(render(latents), |change| maps [T, B, *spatial]): the mean over
+  channels of |render(latents with token k zeroed) - render(latents)| for
+  each k in `tokens`.
+
+  Args:
+    render: latents -> predictions [B, *spatial, C].
+    latents: [B, tokens, dim], one vector per token (IPC, LA-GINR).
+    tokens: indices of the tokens to zero, one at a time.
+  """
   if not isinstance(latents, jax.Array):
     raise cli.ConfigError(
         "Locality maps need one latent vector per token (IPC, LA-GINR); "
         f"this model's latents are a {type(latents).__name__}.")
-  render = make_render(model, images.shape[1:3], upsample,
-                       setup.config.eval_coord_chunk)
-  base = render(params, latents)
+  base = render(latents)
   maps = []
   for k in tokens:
     if not 0 <= k < latents.shape[1]:
       raise cli.ConfigError(f"Token {k} out of range: the model has "
                             f"{latents.shape[1]} latent tokens.")
-    changed = render(params, latents.at[:, k].set(0.0))
+    changed = render(latents.at[:, k].set(0.0))
     maps.append(jnp.abs(changed - base).mean(-1))
   return np.asarray(base), np.asarray(jnp.stack(maps))
 
@@ -116,14 +131,18 @@ def rescale_max(x: np.ndarray) -> np.ndarray:
   return x / np.where(peak > 0, peak, 1.0)
 
 
+def spread_tokens(num_tokens: int, count: int = 8) -> list[int]:
+  """`count` token indices spread evenly over 0 .. num_tokens - 1."""
+  return np.linspace(0, max(num_tokens - 1, 0), count).astype(int).tolist()
+
+
 def write_locality(config, setup, params, out_dir: str, tokens=None,
                    num_images: int = 4, upsample: int = 4) -> dict:
   images = input_pipeline.eval_sample(config.input, num_images)["image"]
   latents = jax.eval_shape(functools.partial(
       setup.model.apply, {"params": params}, method="encode"), images)
-  num_tokens = getattr(latents, "shape", (0, 0))[1]
   if tokens is None:
-    tokens = np.linspace(0, max(num_tokens - 1, 0), 8).astype(int).tolist()
+    tokens = spread_tokens(getattr(latents, "shape", (0, 0))[1])
   recon, maps = locality_maps(setup, params, images, tokens, upsample)
   rows = [evaluators.upscale_nearest(images, upsample), recon]
   rows += [heat(rescale_max(m)) for m in maps]
@@ -176,23 +195,24 @@ def write_activations(config, setup, params, out_dir: str, neurons,
 
 def main(argv):
   del argv
-  config, setup, params = train.load_workdir(_WORKDIR.value, _CONFIG.value,
-                                             _STEP.value)
-  upsample = _UPSAMPLE.value or max(1, 128 // config.input.image_size)
-  out_dir = os.path.join(_WORKDIR.value, "analysis")
+  f = flags.FLAGS
+  config, setup, params = train.load_workdir(f.workdir, f.config, f.step)
+  upsample = f.upsample or max(1, 128 // config.input.image_size)
+  out_dir = os.path.join(f.workdir, "analysis")
   os.makedirs(out_dir, exist_ok=True)
-  if _MODE.value == "locality":
-    tokens = [int(t) for t in _TOKENS.value] if _TOKENS.value else None
+  if f.mode == "locality":
+    tokens = [int(t) for t in f.tokens] if f.tokens else None
     summary = write_locality(config, setup, params, out_dir, tokens,
-                             _NUM_IMAGES.value, upsample)
+                             f.num_images, upsample)
     print(json.dumps({k: summary[k] for k in
                       ("model", "tokens", "mean_footprint", "png")}))
   else:
     paths = write_activations(config, setup, params, out_dir,
-                              [int(n) for n in _NEURONS.value],
-                              _NUM_IMAGES.value, upsample)
+                              [int(n) for n in f.neurons], f.num_images,
+                              upsample)
     print("\n".join(paths))
 
 
 if __name__ == "__main__":
+  define_flags()
   cli.run(main)

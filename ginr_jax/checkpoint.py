@@ -19,6 +19,7 @@ and the checkpoints saved before it stay as they were.
 
 import hashlib
 import json
+import logging as std_logging
 import os
 
 from absl import logging
@@ -37,6 +38,12 @@ CHECKSUMS = "checksums"
 class CheckpointError(cli.UserError):
   """A checkpoint could not be written or read back; the message says which
   and what to do."""
+
+
+def quiet_orbax():
+  """orbax logs every checkpoint step at INFO; keep its warnings only."""
+  logging.get_absl_handler().addFilter(
+      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
 
 
 def directory(workdir: str, checkpoint_dir: str = "") -> str:

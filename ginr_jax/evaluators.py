@@ -180,6 +180,12 @@ def views_grid(sample: dict[str, np.ndarray],
   return grid_canvas(rows, labels=tuple(labels))
 
 
+def write_wav(path: str, clip: np.ndarray, sample_rate: int):
+  """A clip [T, 1] as 16-bit PCM, clipped to [-1, 1]."""
+  soundfile.write(path, np.clip(np.asarray(clip)[:, 0], -1.0, 1.0),
+                  sample_rate, subtype="PCM_16")
+
+
 def save_audio(prefix: str, targets: np.ndarray, predicted: np.ndarray,
                sample_rate: int = SAMPLE_RATE, plot_samples: int = 800):
   """Clips [n, T, 1]: PREFIX_<i>_target.wav / _recon.wav (16-bit PCM, the
@@ -188,9 +194,7 @@ def save_audio(prefix: str, targets: np.ndarray, predicted: np.ndarray,
   os.makedirs(os.path.dirname(prefix), exist_ok=True)
   for i, (target, pred) in enumerate(zip(targets, predicted)):
     for name, clip in (("target", target), ("recon", pred)):
-      soundfile.write(f"{prefix}_{i}_{name}.wav",
-                      np.clip(clip[:, 0], -1.0, 1.0), sample_rate,
-                      subtype="PCM_16")
+      write_wav(f"{prefix}_{i}_{name}.wav", clip, sample_rate)
   n = len(targets)
   fig, axes = plt.subplots(n, 2, figsize=(10, 1.6 * n), squeeze=False)
   t = np.arange(targets.shape[1]) / sample_rate

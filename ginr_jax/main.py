@@ -11,14 +11,13 @@ values fail before anything runs. A user error prints one line (`cli.py`). Sever
 (hosts): see `ginr_jax/distributed.py` and `launch/README.md`.
 """
 
-import logging as std_logging
-
 from absl import app
 from absl import flags
 from absl import logging
 import jax
 from ml_collections import config_flags
 
+from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax import distributed
 from ginr_jax import host_memory
@@ -47,12 +46,6 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None,
 flags.mark_flags_as_required(["workdir"])
 
 
-def quiet_orbax():
-  """orbax logs every checkpoint step at INFO; keep its warnings only."""
-  logging.get_absl_handler().addFilter(
-      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
-
-
 def check_stage(config):
   """Fails on a config of the diffusion stage, which has its own command."""
   if config is not None and "latents_dir" in config:
@@ -69,7 +62,7 @@ def main(argv):
     raise cli.UserError("--config is required to train (only --mode=eval "
                         "reads the workdir's config.json).")
   check_stage(_CONFIG.value)
-  quiet_orbax()
+  checkpoint.quiet_orbax()
   distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
                          _NUM_PROCESSES.value, _PROCESS_ID.value)
   if jax.process_index() > 0:     # process 0 speaks for the run

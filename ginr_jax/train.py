@@ -432,7 +432,7 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
   elif os.path.exists(checks.config_path(workdir)):
     checks.check_same_run(workdir, config, "evaluate")
   checks.check_config(config, training=False)
-  setup, state = _restore(config, workdir, step)
+  setup, state = restore(config, workdir, step)
   writer = utils.MetricWriter(workdir, "eval_metrics.jsonl",
                               tensorboard="tensorboard/eval")
   scalars = setup.evaluate(state["params"], writer,
@@ -443,8 +443,8 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
   return scalars
 
 
-def _restore(config: ml_collections.ConfigDict, workdir: str,
-             step: int | None = None):
+def restore(config: ml_collections.ConfigDict, workdir: str,
+            step: int | None = None):
   """(Setup, state) of the checkpoint of `step` (None: the latest).
 
   Raises:
@@ -470,5 +470,5 @@ def load_workdir(workdir: str, config_path: str | None = None,
   """(config, Setup, params) of a training workdir's checkpoint, with its
   config.json or the one at `config_path`."""
   config = checks.read_config(workdir, config_path)
-  setup, state = _restore(config, workdir, step)
+  setup, state = restore(config, workdir, step)
   return config, setup, state["params"]

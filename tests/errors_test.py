@@ -36,6 +36,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 _RUNNER = textwrap.dedent("""
     import json, os, runpy, sys
     from ginr_jax import train  # noqa: the imports every command shares
+    from ginr_jax import api  # noqa
     from ginr_jax.diffusion import train as diffusion_train  # noqa
     results = []
     for module, argv in json.loads(sys.argv[1]):

@@ -76,13 +76,13 @@ def load_waveform(path: str) -> np.ndarray:
 
 
 def crop(waveform: np.ndarray, rng: np.random.Generator | None, *,
-         seconds: int, train: bool, official_trim: bool = False
+         seconds: float, train: bool, official_trim: bool = False
          ) -> np.ndarray:
   """[seconds * 16000] samples: random (train) or the first (test), zero
   padded on the right; `official_trim` drops the last second first."""
   if official_trim:
     waveform = waveform[:-SAMPLE_RATE]
-  n = seconds * SAMPLE_RATE
+  n = int(round(seconds * SAMPLE_RATE))
   start = 0
   if train and len(waveform) > n:
     start = int(rng.integers(0, len(waveform) - n + 1))

@@ -6,11 +6,10 @@ and writes the latent dataset (format: `latents.py`).
 """
 
 import json
-import logging as std_logging
 
 from absl import flags
-from absl import logging
 
+from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax.diffusion import latents
 
@@ -25,9 +24,7 @@ _MAX = flags.DEFINE_integer("max_examples", None, "Cap per split.")
 
 def main(argv):
   del argv
-  # orbax logs its restore at INFO; keep its warnings only.
-  logging.get_absl_handler().addFilter(
-      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
+  checkpoint.quiet_orbax()
   latents.export(_WORKDIR.value, _OUT.value, tuple(_SPLITS.value),
                  _BATCH.value, json.loads(_INPUT_KWARGS.value), _MAX.value)
 

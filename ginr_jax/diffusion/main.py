@@ -12,7 +12,6 @@ its per-device memory (XLA's analysis) as JSON; nothing is allocated.
 """
 
 import json
-import logging as std_logging
 
 from absl import app
 from absl import flags
@@ -20,6 +19,7 @@ from absl import logging
 import jax
 from ml_collections import config_flags
 
+from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax import distributed
 from ginr_jax import host_memory
@@ -94,9 +94,7 @@ def main(argv):
     raise cli.ConfigError(
         f"{path} configures stage 1 (an INR model); run it with python -m "
         f"ginr_jax.main --config={path} --workdir=...")
-  # orbax logs every checkpoint step at INFO; keep its warnings only.
-  logging.get_absl_handler().addFilter(
-      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
+  checkpoint.quiet_orbax()
   distributed.initialize(_DISTRIBUTED.value)
   if jax.process_index() > 0:     # process 0 speaks for the run
     logging.set_verbosity(logging.WARNING)
