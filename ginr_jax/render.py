@@ -13,7 +13,8 @@ times denser (or of `--size` HxW) -- the INR is continuous. Audio models
 read WAV files (resampled to 16 kHz, cut to the model's clip length) and
 write their reconstruction at `--rate` samples per second. One input
 writes `--out`; several (or a folder, `--images`) write to `--out_dir` as
-<name>_x<scale>.png, <name>_<H>x<W>.png or <name>_<rate>hz.wav.
+<name>_x<scale>.png, <name>_<H>x<W>.png or <name>_<rate>hz.wav (a
+folder's files with their subfolders).
 """
 
 import os
@@ -27,6 +28,7 @@ import soundfile
 from ginr_jax import api
 from ginr_jax import cli
 from ginr_jax import evaluators
+from ginr_jax.datasets import folder
 from ginr_jax.datasets import images as images_lib
 
 def define_flags():
@@ -38,7 +40,8 @@ def define_flags():
                        "latest.")
   flags.DEFINE_multi_string("image", [], "An image file (repeat the flag "
                             "for several).")
-  flags.DEFINE_string("images", None, "A folder of JPEG / PNG images.")
+  flags.DEFINE_string("images", None, "A folder of JPEG / PNG / WebP "
+                      "images, read recursively.")
   flags.DEFINE_multi_string("audio", [], "A WAV (or FLAC) file, for audio "
                             "models (repeatable).")
   flags.DEFINE_integer("scale", None, "Render this many times the model's "
@@ -70,8 +73,7 @@ def input_files(f) -> list[str]:
   if f.images:
     if not os.path.isdir(f.images):
       raise cli.NotFoundError(f"--images={f.images}: no such folder.")
-    files += [os.path.join(f.images, name)
-              for name in images_lib.image_files(f.images)]
+    files += folder.image_files(f.images)
   files += f.audio
   if not files:
     raise cli.ConfigError("nothing to render: pass --image=FILE "
@@ -122,8 +124,15 @@ def read_audio(path: str) -> tuple[np.ndarray, int]:
 def output_path(f, path: str, suffix: str, extension: str) -> str:
   if f.out:
     return f.out
-  name = os.path.splitext(os.path.basename(path))[0]
-  return os.path.join(f.out_dir, f"{name}_{suffix}{extension}")
+  # Files of --images keep their subfolders (the listing is recursive).
+  inside = f.images and os.path.commonpath(
+      [os.path.abspath(f.images), os.path.abspath(path)]) == os.path.abspath(
+          f.images)
+  name = os.path.splitext(os.path.relpath(path, f.images) if inside
+                          else os.path.basename(path))[0]
+  out = os.path.join(f.out_dir, f"{name}_{suffix}{extension}")
+  os.makedirs(os.path.dirname(out), exist_ok=True)
+  return out
 
 
 def main(argv):

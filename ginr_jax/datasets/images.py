@@ -225,7 +225,7 @@ def crop_flip_preprocess(
 # Folder datasets: listing files per split.
 
 
-def image_files(folder):
+def _image_files(folder):
   """The names of the JPEG and PNG files in `folder`, sorted."""
   return sorted(
       entry.name
@@ -275,7 +275,7 @@ def imagenette_files(data_dir: str, split: str) -> list[str]:
     class_folder = os.path.join(folder, class_name)
     if os.path.isdir(class_folder):
       files += [
-          os.path.join(class_folder, f) for f in image_files(class_folder)
+          os.path.join(class_folder, f) for f in _image_files(class_folder)
       ]
   if not files:
     raise _not_found(
