@@ -23,9 +23,6 @@ import soundfile
 from ginr_jax import coords as coords_lib
 from ginr_jax import losses
 
-# Of every audio dataset (LibriSpeech's and the generated chirps').
-SAMPLE_RATE = 16_000
-
 
 def render(decode: Callable, latents, shape: tuple[int, ...],
            upsample: int = 1, chunk: int = 65536,
@@ -187,7 +184,7 @@ def write_wav(path: str, clip: np.ndarray, sample_rate: int):
 
 
 def save_audio(prefix: str, targets: np.ndarray, predicted: np.ndarray,
-               sample_rate: int = SAMPLE_RATE, plot_samples: int = 800):
+               sample_rate: int = 16_000, plot_samples: int = 800):
   """Clips [n, T, 1]: PREFIX_<i>_target.wav / _recon.wav (16-bit PCM, the
   prediction clipped to [-1, 1]) and PREFIX.png, each target over its
   reconstruction (the whole clip, and its first `plot_samples` samples)."""

@@ -124,15 +124,11 @@ def read_audio(path: str) -> tuple[np.ndarray, int]:
 def output_path(f, path: str, suffix: str, extension: str) -> str:
   if f.out:
     return f.out
-  # Files of --images keep their subfolders (the listing is recursive).
-  inside = f.images and os.path.commonpath(
-      [os.path.abspath(f.images), os.path.abspath(path)]) == os.path.abspath(
-          f.images)
-  name = os.path.splitext(os.path.relpath(path, f.images) if inside
-                          else os.path.basename(path))[0]
-  out = os.path.join(f.out_dir, f"{name}_{suffix}{extension}")
-  os.makedirs(os.path.dirname(out), exist_ok=True)
-  return out
+  name = os.path.basename(path)
+  if f.images and path.startswith(os.path.join(f.images, "")):
+    name = os.path.relpath(path, f.images)    # keeps --images' subfolders
+  return os.path.join(f.out_dir, f"{os.path.splitext(name)[0]}_{suffix}"
+                      f"{extension}")
 
 
 def main(argv):

@@ -281,7 +281,7 @@ class Setup:
         for i, (target, pred) in enumerate(zip(signals, recon)):
           clips[f"audio/{i}/target"] = target[:, 0]
           clips[f"audio/{i}/reconstruction"] = pred[:, 0]
-        writer.write_audio(step, clips, evaluators.SAMPLE_RATE)
+        writer.write_audio(step, clips, datasets.librispeech.SAMPLE_RATE)
     else:
       signals = sample[self.task.key]
       for factor in self.config.render_upsample:
