@@ -12,7 +12,7 @@ numbers were produced with the official code's trimming quirk, which drops
 the last second of every utterance before cropping: `official_trim=true`
 reproduces it (default off: crops of the whole utterance).
 
-Official recipe (`official_code_facts.md` §11): 200-sample tokens (80 per
+Official recipe (`docs/faithfulness.md#recipes`): 200-sample tokens (80 per
 second), the 6-block width-768 transformer, Adam 1e-4 constant, batch 16,
 1000 epochs of the 28,539 training utterances; coordinates in [-1, 1] for
 1 s and [-3, 3] for 3 s (2 units per second), 25% of the samples

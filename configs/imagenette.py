@@ -4,7 +4,7 @@ r"""ImageNette 178x178: IPC, TransINR and LA-GINR, and their ablations.
   python -m ginr_jax.main --config=configs/imagenette.py:model=la_ginr \
       --workdir=workdirs/imagenette_la_ginr
 
-Official recipe (`official_code_facts.md` §11): 400 tokens of 9x9 patches
+Official recipe (`docs/faithfulness.md#recipes`): 400 tokens of 9x9 patches
 with 1-pixel zero padding, a 6-block width-768 transformer, Adam 1e-4
 constant, batch 16, +-half-pixel coordinate jitter in training; train =
 random 178 crops of the 320-px images, test = resized + centre-cropped val

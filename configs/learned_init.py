@@ -11,9 +11,10 @@ Rows (config argument: paper test PSNR):
                       CelebA 30.37 dB) are quoted from Tancik et al.
   ffhq256,maml        plain MAML: all weights and biases, plain SGD steps
 
-Recipe (`official_code_facts.md` §1.7): the 5-layer d=256 weight-normalised
-MLP; every layer's weight adapted per instance by 2 norm-scaled SGD steps
-(biases shared and outer-only), second-order; Adam outer updates, batch 16.
+Recipe (`docs/faithfulness.md#meta-learning`): the 5-layer d=256
+weight-normalised MLP; every layer's weight adapted per instance by 2
+norm-scaled SGD steps (biases shared and outer-only), second-order; Adam
+outer updates, batch 16.
   ffhq256:    inner eps 0.001, outer LR 3e-4 with half an epoch of linear
               warm-up, 200 epochs, sigma 64 (IPC §4.4: eps 0.001, eps'
               0.0003, 100 epochs).

@@ -9,7 +9,7 @@ Rows (config argument: paper test PSNR):
   ffhq256,epochs=100   IPC §4.4's run: 33.74 dB (MAML on the same data:
                        32.84 dB, configs/learned_init.py)
 
-Recipe (`official_code_facts.md` §1.7, the official meta configs): no
+Recipe (`docs/faithfulness.md#meta-learning`, the official meta configs): no
 encoder; V_0 [r, d] and U are outer parameters with the shared hyponet
 (5 layers, d = 256, layer 2 modulated, r = 256); per instance, 2 inner steps
 V <- V - eps ||V||_F^2 grad_V MSE on the full pixel grid, second-order

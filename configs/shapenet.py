@@ -16,18 +16,18 @@ from the first 25 views; test = every test object 100 times with random
 support / query draws of all views, the same draws at every evaluation.
 `data=scenes` swaps in generated objects (datasets/scenes.py).
 
-Official recipe (`official_code_facts.md` §1.8, §11): each support view's
-9-channel pixels (RGB, ray origin, unnormalised direction) in 8x8 patches,
-256 tokens per view concatenated over the views, the 6-block width-768
-transformer; the NeRF hyponet with 6 layers of d = 256 on 3-D points (no
-view direction), Fourier features 2**linspace(0, 8, 20) per axis without
-pi, output (RGB logits, density) with bias 0; 128 stratified samples per
-ray in [2, 6], ReLU density, sigmoid colour, white background, one pass;
-128 query rays per object and step, foreground-weighted ("adaptive") for
-the first 2 epochs (the official end_epoch 1, epochs 0 and 1); batch 32,
-Adam 1e-4 constant; IPC r = 256 on layer 2, TransINR 32 groups (164
-tokens); 1000 epochs (lamps 400) with train repeats cars 2, chairs 1,
-lamps 3. Test views are rendered 1024 rays at a time, unjittered.
+Official recipe (`docs/faithfulness.md#rendering` and `#recipes`): each
+support view's 9-channel pixels (RGB, ray origin, unnormalised direction) in
+8x8 patches, 256 tokens per view concatenated over the views, the 6-block
+width-768 transformer; the NeRF hyponet with 6 layers of d = 256 on 3-D
+points (no view direction), Fourier features 2**linspace(0, 8, 20) per axis
+without pi, output (RGB logits, density) with bias 0; 128 stratified samples
+per ray in [2, 6], ReLU density, sigmoid colour, white background, one pass;
+128 query rays per object and step, foreground-weighted ("adaptive") for the
+first 2 epochs (the official end_epoch 1, epochs 0 and 1); batch 32, Adam
+1e-4 constant; IPC r = 256 on layer 2, TransINR 32 groups (164 tokens); 1000
+epochs (lamps 400) with train repeats cars 2, chairs 1, lamps 3. Test views
+are rendered 1024 rays at a time, unjittered.
 LA-GINR (App. A.2): pixels carry RGB and their ray's Plücker coordinates,
 the decoder maps 6-D Plücker rays to RGB directly (d_in = 6, d_out = 3),
 (sigma_1, sigma_2, sigma_q) = (8, 4, 2), d = d_F = 256 (21 frequencies per

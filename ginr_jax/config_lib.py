@@ -163,7 +163,7 @@ def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
     model["groups"] = arg.groups
     if arg.recipe not in ("ipc", "original"):
       raise cli.ConfigError(f"recipe={arg.recipe!r}; use ipc or original.")
-    if arg.recipe == "original":    # trans-inr's own cfgs, §6.2
+    if arg.recipe == "original":    # docs/faithfulness.md#transinr
       model["hyponet"]["ff_sigma"] = 1024.0
       model["dropout"] = 0.0
       c.optim.schedule = "step"
@@ -236,7 +236,8 @@ _META_DATA = {"imagenette": (128.0, 9469), "ffhq256": (64.0, 60_000)}
 def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
                          outer_lr: dict, epochs: dict,
                          norm_scaled: bool = True) -> ml_collections.ConfigDict:
-  """Data, inner loop and schedule of the official meta configs (§1.7).
+  """Data, inner loop and schedule of the official meta configs
+  (docs/faithfulness.md#meta-learning).
 
   Args:
     arg: parsed arguments with data, epochs, first_order, remat and

@@ -1,5 +1,5 @@
-"""Coordinate grids and their training-time sampling (`official_code_facts`
-§1.2, §2 "Coordinate subsampling" and "Coordinate noise")."""
+"""Coordinate grids and their training-time sampling
+(`docs/faithfulness.md#coordinates`)."""
 
 import jax
 import numpy as np

@@ -1,8 +1,9 @@
 """Reconstruction losses and PSNR as the official code computes them.
 
-`official_code_facts.md` §4: per-instance MSE is the mean over every element
-of the instance; the loss is the mean over instances; PSNR is the mean over
-instances of -10 log10(MSE_i) with peak 1.0, on unclamped predictions.
+`docs/faithfulness.md#loss-and-psnr`: per-instance MSE is the mean over
+every element of the instance; the loss is the mean over instances; PSNR is
+the mean over instances of -10 log10(MSE_i) with peak 1.0, on unclamped
+predictions.
 """
 
 import jax

@@ -1,6 +1,6 @@
 """Optimization-based meta-learning: inner loops over per-instance latents.
 
-IPC paper Algorithm 1 (§3.3) and `official_code_facts.md` §1.7. An inner
+IPC paper Algorithm 1 (§3.3) and `docs/faithfulness.md#meta-learning`. An inner
 loop adapts one instance's latents (IPC's V, or Learned Init's weights) by
 plain SGD with the norm-scaled step of the official code,
 

@@ -1,7 +1,8 @@
 """Optimiser and learning-rate schedule from `config.optim`.
 
 The official runs use Adam (0.9, 0.999), no weight decay, no clipping, and a
-constant learning rate (`official_code_facts.md` §3); that is the default.
+constant learning rate (`docs/faithfulness.md#optimiser-and-schedule`); that
+is the default.
 """
 
 import ml_collections

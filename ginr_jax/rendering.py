@@ -1,7 +1,7 @@
 """Cameras, rays and volume rendering for novel view synthesis.
 
-The official IPC conventions (`official_code_facts.md` §1.8, §2 "NVS", §5),
-which follow learnit's ShapeNet renders:
+The official IPC conventions (`docs/faithfulness.md#rendering` and
+`#shapenet-views`), which follow learnit's ShapeNet renders:
 - poses are camera-to-world [3, 4] matrices in the Blender / OpenGL frame
   (x right, y up, the camera looks along -z); the focal length is
   0.5 W / tan(0.5 camera_angle_x), the same for both axes;

@@ -190,7 +190,7 @@ class ConfigsTest(parameterized.TestCase):
 
   def test_official_sizes(self):
     self.assertEqual(param_count(load("imagenette", "")), 43_680_771)
-    # Official TransINR ImageNette: 44.48M (official_code_facts.md §1.6).
+    # Official TransINR ImageNette: 44.48M (docs/faithfulness.md#transinr).
     self.assertEqual(param_count(load("imagenette", "model=transinr")),
                      44_476_675)
     ffhq = load("ffhq", "res=512,d=1024,r=1024")

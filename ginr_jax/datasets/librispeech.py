@@ -1,5 +1,5 @@
 """LibriSpeech utterances from the original FLAC layout, cropped as the
-official IPC code crops them (`official_code_facts.md` §2 "Audio").
+official IPC code crops them (`docs/faithfulness.md#audio-data`).
 
   DATA_DIR/LibriSpeech/train-clean-100/<speaker>/<chapter>/<s>-<c>-<u>.flac
   DATA_DIR/LibriSpeech/test-clean/...

@@ -1,6 +1,6 @@
 """ShapeNet renders in learnit's layout, read as the official IPC code does.
 
-`official_code_facts.md` §2 "NVS" (`LearnitShapenet`):
+`docs/faithfulness.md#shapenet-views` (the official `LearnitShapenet`):
 
   DATA_DIR/learnit_shapenet/{cars,chairs,lamps}/<object>/transforms.json
   DATA_DIR/learnit_shapenet/<category>/<object>/r_<i>.png  (RGBA, 128 x 128)

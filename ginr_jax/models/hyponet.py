@@ -1,6 +1,6 @@
 """The coordinate MLP (hyponetwork) as pure functions over explicit weights.
 
-IPC paper Eq. (4)-(8); `official_code_facts.md` §1.1. The hyponet is not a
+IPC paper Eq. (4)-(8); `docs/faithfulness.md#hyponet`. The hyponet is not a
 linen module: hypernetworks predict its weights, meta-learning differentiates
 through them and `jax.vmap` maps it over instances, so its weights are a plain
 pytree
@@ -62,7 +62,7 @@ class HypoNet:
   # "transinr": the image / audio features, frequencies log-spaced in
   # [1, ff_sigma], times pi. "nerf": the official NeRF hyponet's,
   # 2**linspace(0, ff_sigma) (non-integer octaves) and no pi
-  # (`official_code_facts.md` §1.1, §10 item 16).
+  # (`docs/faithfulness.md#hyponet`).
   fourier: str = "transinr"
 
   def __post_init__(self):

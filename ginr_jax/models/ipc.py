@@ -1,7 +1,8 @@
 """IPC: a transformer hypernetwork predicts the instance pattern composer V.
 
-IPC paper §3.2-3.3 and Fig. 2; `official_code_facts.md` §1.3-1.5. One hyponet
-layer (`modulated_layer`, the second by default) gets the per-instance weight
+IPC paper §3.2-3.3 and Fig. 2; `docs/faithfulness.md#ipc` (and `#tokenizer`,
+`#transformer`). One hyponet layer (`modulated_layer`, the second by
+default) gets the per-instance weight
 
     W_m = V(n) @ U        V(n): [fan_in, r] per instance, U: [r, fan_out]
 

@@ -1,10 +1,11 @@
 """Learned Init / MAML: every hyponet weight adapted by the inner loop.
 
 The baseline of IPC §4.4 (Tancik et al.'s Learned Init, MAML-style) as the
-official code runs it (`official_code_facts.md` §1.7): the outer parameters
-are an initial weight V_0 for every layer, W = V directly (then weight-
-normalised like every hyponet layer), and the shared biases; each instance
-adapts all its weights in the trainer's inner loop (`ginr_jax/meta.py`).
+official code runs it (`docs/faithfulness.md#meta-learning`): the outer
+parameters are an initial weight V_0 for every layer, W = V directly (then
+weight-normalised like every hyponet layer), and the shared biases; each
+instance adapts all its weights in the trainer's inner loop
+(`ginr_jax/meta.py`).
 V_0 ~ N(0, 1/sqrt(fan_in)), biases zero. With `adapt_biases` the biases are
 adapted too (MAML over all MLP parameters).
 

@@ -1,6 +1,6 @@
 """Meta-IPC: IPC without an encoder, V adapted by an inner loop.
 
-IPC paper §3.3, Algorithm 1; `official_code_facts.md` §1.7. The outer
+IPC paper §3.3, Algorithm 1; `docs/faithfulness.md#meta-learning`. The outer
 parameters are a learned initial composer V_0, the shared factor U and the
 shared hyponet (its modulated layer's base weight is not used); every
 instance starts from V_0 and the trainer's inner loop (`ginr_jax/meta.py`)

@@ -1,4 +1,7 @@
-"""Turning signals into transformer tokens (`official_code_facts.md` §1.3)."""
+"""Turning signals into transformer tokens.
+
+How they match the official encoder: `docs/faithfulness.md#tokenizer`.
+"""
 
 import jax
 import jax.numpy as jnp

@@ -1,6 +1,6 @@
 """Pre-LN transformer encoder of the official hypernetwork.
 
-`official_code_facts.md` §1.4: identical pre-LN blocks, separate q/k/v
+`docs/faithfulness.md#transformer`: identical pre-LN blocks, separate q/k/v
 projections with bias, exact GELU, residual dropout after the attention
 projection and after the MLP, no attention dropout and no final LayerNorm.
 Linear and LayerNorm layers use PyTorch's default initialisation so that

@@ -1,7 +1,7 @@
 """TransINR: every hyponet layer modulated through weight groups.
 
 TransINR (Chen & Wang, ECCV'22) as the IPC paper trains it as its baseline;
-`official_code_facts.md` §1.6 and §6.2. Layer l gets g_l = min(groups,
+`docs/faithfulness.md#transinr`. Layer l gets g_l = min(groups,
 fan_out_l) weight tokens (64 groups for images: 64 x 4 + 3 = 259 tokens).
 Each token's output is mapped by its layer's LayerNorm -> Linear(width,
 fan_in) to a group vector; the [fan_in, g] group matrix is tiled along the

@@ -1,4 +1,4 @@
-"""Signals on a grid: images and audio (`official_code_facts.md` §1.2, §2).
+"""Signals on a grid: images and audio (`docs/faithfulness.md#coordinates`).
 
 Coordinates are pixel / sample centres in [-coord_range, coord_range] on
 every axis: 1 for images and 1 s of audio, 3 for 3 s of audio (2 units per

@@ -1,9 +1,9 @@
 """Novel view synthesis: support views in, query views' rays out.
 
-IPC §4.3 / Appendix A.3 and `official_code_facts.md` §1.8, §2 "NVS" and
-"Ray subsampling"; LA-GINR §4.2 / Appendix A.2. A batch (the ShapeNet
-loader's) holds, per object, support and query views with camera-to-world
-poses and the focal length:
+IPC §4.3 / Appendix A.3 and `docs/faithfulness.md#rendering`,
+`#shapenet-views` and `#ray-sampling`; LA-GINR §4.2 / Appendix A.2. A batch
+(the ShapeNet loader's) holds, per object, support and query views with
+camera-to-world poses and the focal length:
 
   support_image [B, S, H, W, 3], support_pose [B, S, 3, 4],
   query_image [B, Q, H, W, 3], query_pose [B, Q, 3, 4], focal [B].
