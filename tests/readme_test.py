@@ -1,4 +1,5 @@
-"""The README's Quick start and CI agree: .ci/run runs its test command."""
+"""The README's Quick start and CI agree: .ci/run runs its test command;
+every document the code and docs cite is in the repository."""
 
 import os
 import re
@@ -26,6 +27,34 @@ class ReadmeTest(absltest.TestCase):
     self.assertIn("pytest", tests)
     ci_lines = read(".ci/run").splitlines()
     self.assertIn(tests, ci_lines)
+
+  def test_cited_documents_and_sections_exist(self):
+    cited = re.compile(r"([\w./-]+\.md)(?:#([\w-]+))?")
+    for folder in ("ginr_jax", "configs", "tests", "tools", "docs", "launch",
+                   "."):
+      top = os.path.join(ROOT, folder)
+      for dirpath, dirnames, files in os.walk(top):
+        if folder == ".":
+          dirnames.clear()            # the top level's files only
+        for name in files:
+          if not name.endswith((".py", ".md", ".sh")):
+            continue
+          path = os.path.join(dirpath, name)
+          where = os.path.relpath(path, ROOT)
+          with open(path) as f:
+            text = f.read()
+          for doc, anchor in cited.findall(text):
+            target = next((p for p in (os.path.join(ROOT, doc),
+                                       os.path.join(dirpath, doc))
+                           if os.path.exists(p)), None)
+            self.assertIsNotNone(target, f"{where} cites {doc}, which is not "
+                                 "in the repository")
+            if anchor:
+              with open(target) as f:
+                headings = [re.sub(r"[^\w -]", "", h).strip().lower()
+                            .replace(" ", "-") for h in
+                            re.findall(r"^#+ (.*)$", f.read(), re.M)]
+              self.assertIn(anchor, headings, f"{where} cites {doc}#{anchor}")
 
 
 if __name__ == "__main__":

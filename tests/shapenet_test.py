@@ -79,6 +79,16 @@ def test_views_drawn_as_the_official_code(scene_dir):
       rendering.focal_length(24, scenes.CAMERA_ANGLE_X))
 
 
+
+def test_more_support_views_keep_the_query_views():
+  for seed in range(10):
+    draws = [shapenet.draw_views(np.random.default_rng(seed), 50, s, 2,
+                                 train=False) for s in (1, 3, 5)]
+    for support, query in draws:
+      np.testing.assert_array_equal(query, draws[0][1])
+      np.testing.assert_array_equal(support[:1], draws[0][0])
+    np.testing.assert_array_equal(draws[2][0][:3], draws[1][0])
+
 def test_make_repeats_objects_and_pickles(scene_dir):
   source, transform = shapenet.make(
       split="train", train=True, category="chairs", n_support=2,

@@ -27,6 +27,7 @@ import grain
 import numpy as np
 from PIL import Image
 
+from ginr_jax import cli
 from ginr_jax import rendering
 from ginr_jax.datasets import shapenet
 
@@ -68,6 +69,40 @@ def random_object(rng: np.random.Generator, num_primitives: int = 3) -> list:
     else:
       shapes.append(("box", centre, size * rng.uniform(0.5, 1.0, 3), colour))
   return shapes
+
+
+def figure_object(rng: np.random.Generator) -> list:
+  """One object of a category: a two-coloured box body standing on the
+  ground plane z = -1 (its halves split along x or y), a sphere head on it
+  and a sphere hand on one of its four sides, each part with its own colour
+  and size. Like a ShapeNet category, every object has the same parts in
+  the same places, so one view says much of what another view shows; what
+  it does not (the far half's colour, a hand behind the body), more views
+  do."""
+  half = np.array([rng.uniform(0.4, 0.7), rng.uniform(0.4, 0.7),
+                   rng.uniform(0.3, 0.55)])
+  body = np.array([0.0, 0.0, -1.0 + half[2]])
+  colours = rng.uniform(0.1, 0.95, (4, 3))
+  split = int(rng.integers(2))
+  part = half.copy()
+  part[split] /= 2
+  shapes = []
+  for sign, colour in ((1.0, colours[0]), (-1.0, colours[1])):
+    centre = body.copy()
+    centre[split] += sign * part[split]
+    shapes.append(("box", centre, part, colour))
+  head_r = rng.uniform(0.25, 0.45)
+  head = np.array([0.0, 0.0, body[2] + half[2] + head_r])
+  hand_r = rng.uniform(0.2, 0.3)
+  side = int(rng.integers(4))
+  axis, sign = side % 2, (1.0 if side < 2 else -1.0)
+  hand = body.copy()
+  hand[axis] += sign * (half[axis] + hand_r)
+  return shapes + [("sphere", head, head_r, colours[2]),
+                   ("sphere", hand, hand_r, colours[3])]
+
+
+OBJECTS = ("random", "figure")
 
 
 def _hit(shape, origins, directions):
@@ -160,16 +195,20 @@ def generate(data_dir: str, category: str = "chairs", *,
 SPLITS = ("train", "test")
 
 
-def scene(seed: tuple[int, ...], num_views: int):
-  """(primitives, [V, 3, 4] poses) of one object: a function of `seed`."""
+def scene(seed: tuple[int, ...], num_views: int, objects: str = "random"):
+  """(primitives, [V, 3, 4] poses) of one object: a function of `seed`;
+  `objects` "random" (2-4 primitives anywhere) or "figure"."""
   rng = np.random.default_rng(seed)
-  return random_object(rng, int(rng.integers(2, 5))), camera_poses(
-      rng, num_views)
+  if objects == "figure":
+    shapes = figure_object(rng)
+  else:
+    shapes = random_object(rng, int(rng.integers(2, 5)))
+  return shapes, camera_poses(rng, num_views)
 
 
 def _example(index, rng, *, split_id, seed, num_views, image_size,
-             n_support, n_query, train):
-  shapes, poses = scene((seed, split_id, int(index)), num_views)
+             n_support, n_query, train, objects="random"):
+  shapes, poses = scene((seed, split_id, int(index)), num_views, objects)
   support, query = shapenet.draw_views(rng, num_views, n_support, n_query,
                                        train)
 
@@ -189,8 +228,8 @@ def _example(index, rng, *, split_id, seed, num_views, image_size,
 
 def make(*, split: str, train: bool, image_size: int, n_support: int,
          n_query: int = 1, train_objects: int = 24, test_objects: int = 8,
-         num_views: int = 50, seed: int = 0, data_dir=None,
-         **unused_shapenet_kwargs):
+         num_views: int = 50, seed: int = 0, objects: str = "random",
+         data_dir=None, **unused_shapenet_kwargs):
   """Generated objects as a dataset, views traced on reading.
 
   Args:
@@ -201,6 +240,7 @@ def make(*, split: str, train: bool, image_size: int, n_support: int,
     train_objects, test_objects: objects in each split.
     num_views: cameras per object.
     seed: the objects are a function of (seed, split, index).
+    objects: "random" (`random_object`) or "figure" (`figure_object`).
     data_dir, unused_shapenet_kwargs: ignored (the ShapeNet loader's
       category and repeats), so a ShapeNet config can swap this in.
   """
@@ -208,8 +248,11 @@ def make(*, split: str, train: bool, image_size: int, n_support: int,
   if split not in SPLITS:
     raise ValueError(f"scenes: unknown split {split!r}; valid splits: "
                      f"{', '.join(SPLITS)}.")
+  if objects not in OBJECTS:
+    raise cli.ConfigError(f"input.kwargs.objects={objects!r}; use one of "
+                          f"{OBJECTS}.")
   count = train_objects if split == "train" else test_objects
   return grain.MapDataset.range(count), functools.partial(
       _example, split_id=SPLITS.index(split), seed=seed, num_views=num_views,
       image_size=image_size, n_support=n_support, n_query=n_query,
-      train=train)
+      train=train, objects=objects)

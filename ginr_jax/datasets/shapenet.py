@@ -93,14 +93,16 @@ def load_view(path: str) -> np.ndarray:
 def draw_views(rng: np.random.Generator, num_views: int, n_support: int,
                n_query: int, train: bool) -> tuple[np.ndarray, np.ndarray]:
   """Distinct support and query view indices, uniformly at random (in
-  training from the first TRAIN_VIEWS only)."""
+  training from the first TRAIN_VIEWS only). The query views are drawn
+  first, so that from the same `rng` every number of support views predicts
+  the same query views, and fewer support views are a subset of more."""
   pool = min(num_views, TRAIN_VIEWS) if train else num_views
   if n_support + n_query > pool:
     raise ValueError(f"shapenet: {n_support} support + {n_query} query views"
                      f" need {n_support + n_query} distinct views; the object"
                      f" has {pool} to draw from.")
-  drawn = rng.choice(pool, n_support + n_query, replace=False)
-  return drawn[:n_support], drawn[n_support:]
+  drawn = rng.permutation(pool)[:n_query + n_support]
+  return drawn[n_query:], drawn[:n_query]
 
 
 def load_example(folder: str, rng: np.random.Generator, *, n_support: int,
