@@ -36,6 +36,7 @@ from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
 from ginr_jax import portable
 from ginr_jax import rendering
+from ginr_jax import run_loop
 from ginr_jax import train
 from ginr_jax import tto as tto_lib
 from ginr_jax.datasets import images as images_lib
@@ -64,7 +65,8 @@ def load(path: str, step: int | None = None) -> "Model":
   """
   if os.path.isdir(path):
     config = checks.read_config(path)
-    setup, state = train.restore(on_one_device(config), path, step)
+    setup, state = run_loop.restore(train.Setup, on_one_device(config), path,
+                                    step)
     return Model(config, setup, state["params"], int(state["step"]), path)
   if not os.path.isfile(path):
     raise cli.NotFoundError(

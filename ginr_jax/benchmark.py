@@ -50,8 +50,10 @@ import jax
 import numpy as np
 from ml_collections import config_flags
 
+from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax import host_memory
+from ginr_jax import run_loop
 from ginr_jax import sharding
 from ginr_jax import train
 from ginr_jax import utils
@@ -79,17 +81,6 @@ def peak_memory_bytes() -> int:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB
 
 
-def compiled_memory(compiled) -> dict[str, int]:
-  """Per-device bytes of a compiled executable, from XLA's memory analysis."""
-  m = compiled.memory_analysis()
-  if m is None:     # backends without the analysis
-    return {}
-  return {"compiled_memory_bytes": int(
-      m.argument_size_in_bytes + m.output_size_in_bytes
-      - m.alias_size_in_bytes + m.temp_size_in_bytes),
-          "compiled_temp_bytes": int(m.temp_size_in_bytes)}
-
-
 class _Timed:
   """One config's compiled training step, with its state and batch."""
 
@@ -103,16 +94,12 @@ class _Timed:
       self.batch = {k: jax.ShapeDtypeStruct(v.shape, v.dtype,
                                             sharding=data_sharding)
                     for k, v in batch.items()}
-      self.state = jax.tree.map(
-          lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
-          setup.state_shape, setup.state_sharding)
+      self.state = checkpoint.abstract_like(setup.state_shape,
+                                           setup.state_sharding)
     else:
       self.batch = jax.device_put(batch, data_sharding)
       self.state = setup.init(jax.random.key(config.seed))
-    step_fn = jax.jit(
-        setup.train_step, donate_argnums=0,
-        out_shardings=(setup.state_sharding,
-                       sharding.replicated(setup.mesh)))
+    step_fn = run_loop.jit_step(setup)
     self.rng = jax.random.key(0)
     start = time.perf_counter()
     self.compiled = step_fn.lower(self.state, self.batch, self.rng).compile()
@@ -136,7 +123,7 @@ class _Timed:
         # XLA's count for the compiled step (0 where the backend has none).
         "flops_per_step": self.flops,
         "bytes_accessed_per_step": self.bytes_accessed,
-        **compiled_memory(self.compiled),
+        **utils.compiled_memory(self.compiled),
     }
 
   def step(self, timed: bool):

@@ -3,11 +3,11 @@
 A workdir keeps the config it was trained with (`config.json`). Resuming it,
 or evaluating it with `--mode=eval --config=...`, compares the requested
 config with that one: keys that only say how long, how often, where, or on
-how many devices to run, and the learning-rate schedule (`MAY_CHANGE`) may
-differ; any other difference -- the model, the data, the optimizer's kind,
-the seed -- is refused with the
-differing keys listed, since the checkpoint would not fit the model or the
-resumed run would not be the run that was started.
+how many devices to run, the learning-rate schedule and how the diffusion
+stage samples (`MAY_CHANGE`) may differ; any other difference -- the model,
+the data, the optimizer's kind, the seed -- is refused with the differing
+keys listed, since the checkpoint would not fit the model or the resumed
+run would not be the run that was started.
 """
 
 import json
@@ -30,6 +30,8 @@ MAY_CHANGE = (
     # learning rate of a resumed run is a common choice.
     "optim.lr", "optim.schedule", "optim.warmup_steps", "optim.min_lr",
     "optim.decay_factor", "optim.decay_at",
+    # The diffusion stage's: where its latents are and how it samples.
+    "latents_dir", "eval",
 )
 
 

@@ -54,26 +54,24 @@ def _process_slice(global_ds: grain.MapDataset, global_batch: int,
       lambda k: global_ds[position(k)])
 
 
-class TrainIterator:
-  """Infinite iterator of global training batches (e.g. {"image": [B, H, W,
-  C]}).
+class BatchIterator:
+  """Infinite iterator of global batches of `global_ds`, an endless
+  MapDataset of examples in their global order (e.g. shuffle -> repeat).
 
   `get_state` / `set_state` make it checkpointable (JSON-serialisable state).
   """
 
-  def __init__(self, cfg: ml_collections.ConfigDict, mesh, seed: int):
-    sharding.check_batch_size(cfg.batch_size, mesh, "input.batch_size")
-    source, transform = _dataset(cfg, "train", train=cfg.augment)
-    global_ds = source.shuffle(seed=seed).repeat().random_map(
-        transform, seed=seed + 1)
-    local = local_batch_size(cfg.batch_size)
+  def __init__(self, global_ds: grain.MapDataset, batch_size: int, mesh,
+               num_threads: int):
+    sharding.check_batch_size(batch_size, mesh, "input.batch_size")
+    local = local_batch_size(batch_size)
     # repeat() is effectively infinite; bound the index space to int64.
-    num_batches = (2**62) // cfg.batch_size
-    ds = _process_slice(global_ds, cfg.batch_size, num_batches).batch(
+    num_batches = (2**62) // batch_size
+    ds = _process_slice(global_ds, batch_size, num_batches).batch(
         local, drop_remainder=True)
     self._iter = ds.to_iter_dataset(grain.ReadOptions(
-        num_threads=cfg.num_threads,
-        prefetch_buffer_size=max(4, cfg.num_threads))).__iter__()
+        num_threads=num_threads,
+        prefetch_buffer_size=max(4, num_threads))).__iter__()
     self._sharding = sharding.data_sharded(mesh)
 
   def __iter__(self):
@@ -87,6 +85,16 @@ class TrainIterator:
 
   def set_state(self, state: dict[str, Any]):
     self._iter.set_state(state)
+
+
+class TrainIterator(BatchIterator):
+  """The training batches of `config.input` (e.g. {"image": [B, H, W, C]}),
+  reshuffled every epoch and augmented."""
+
+  def __init__(self, cfg: ml_collections.ConfigDict, mesh, seed: int):
+    source, transform = _dataset(cfg, "train", train=cfg.augment)
+    super().__init__(source.shuffle(seed=seed).repeat().random_map(
+        transform, seed=seed + 1), cfg.batch_size, mesh, cfg.num_threads)
 
 
 def eval_batches(cfg: ml_collections.ConfigDict, mesh, split: str = "test",

@@ -1,12 +1,14 @@
 """Stage-1 trainer: a hypernetwork learns to predict INRs of signals.
 
-Reads top to bottom: setup (mesh, data, model, state from shapes), the jitted
-step, resume, then the loop with its log / checkpoint / eval cadence. The step
-is a pure function `(state, batch, rng) -> (state, metrics)` with the batch
-sharded on the mesh's "data" axis and the state replicated, so it gives the
-same result on 1 or N devices. The modality (images, audio, views; `tasks/`)
-decides what the encoder reads, which coordinates a step supervises and how
-predictions are made from the decoder; everything else is shared.
+Reads top to bottom: the pure training step, evaluation, the Setup that
+builds them from a config (mesh, model, state from shapes), then training,
+whose resume and guarded loop are `run_loop.py`'s (shared with the diffusion
+trainer), and checkpoint evaluation. The step is a pure function `(state,
+batch, rng) -> (state, metrics)` with the batch sharded on the mesh's "data"
+axis and the state replicated, so it gives the same result on 1 or N
+devices. The modality (images, audio, views; `tasks/`) decides what the
+encoder reads, which coordinates a step supervises and how predictions are
+made from the decoder; everything else is shared.
 """
 
 import functools
@@ -20,18 +22,16 @@ import ml_collections
 import numpy as np
 import optax
 
-from ginr_jax import checkpoint
 from ginr_jax import checks
-from ginr_jax import cli
 from ginr_jax import coords as coords_lib
 from ginr_jax import datasets
-from ginr_jax import distributed
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
 from ginr_jax import losses
 from ginr_jax import meta
 from ginr_jax import models
 from ginr_jax import optim
+from ginr_jax import run_loop
 from ginr_jax import sharding
 from ginr_jax import tasks
 from ginr_jax import utils
@@ -316,95 +316,21 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
       trained with another config (`checks.check_same_run`).
   """
   checks.check_config(config)
-  checks.check_workdir(workdir)
-  if checks.has_checkpoint(checkpoint.directory(
-      workdir, config.get("checkpoint_dir", ""))) and os.path.exists(
-          checks.config_path(workdir)):
-    checks.check_same_run(workdir, config, "resume")
+  run_loop.check_resume(config, workdir)
   setup = Setup(config)
-  mesh, cfg = setup.mesh, config
   logging.info("%d devices, mesh %s; model %s with %s parameters",
-               jax.device_count(), dict(mesh.shape), cfg.model_name,
+               jax.device_count(), dict(setup.mesh.shape), config.model_name,
                f"{utils.count_params(setup.state_shape['params']):,}")
   for table in utils.parameter_tables(setup.state_shape["params"]):
     logging.info("Parameters of %s", table)
   # Opening the data first: a missing dataset fails before the workdir exists.
-  train_iter = input_pipeline.TrainIterator(cfg.input, mesh, cfg.seed)
-  os.makedirs(workdir, exist_ok=True)
-  if jax.process_index() == 0:   # replaced at once: a kill keeps the old
-    path = checks.config_path(workdir)
-    with open(path + ".tmp", "w") as f:
-      f.write(config.to_json_best_effort(indent=2))
-    os.replace(path + ".tmp", path)
-  manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints,
-                                    cfg.get("checkpoint_dir", ""))
-  writer = utils.MetricWriter(workdir)
-  if manager.latest_step() is not None:
-    abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-    state = checkpoint.restore(manager, abstract, train_iter)
-  else:
-    state = setup.init(jax.random.key(cfg.seed))
-  first_step = int(jax.device_get(state["step"]))
-  if first_step:
-    logging.info("Resumed from %s at step %d.", manager.directory, first_step)
-  writer.drop_after(first_step)
+  train_iter = input_pipeline.TrainIterator(config.input, setup.mesh,
+                                            config.seed)
 
-  repl = sharding.replicated(mesh)
-  update_fn = jax.jit(setup.train_step, donate_argnums=0,
-                      out_shardings=(setup.state_sharding, repl))
-  rng = jax.random.key(cfg.seed + 1)
-  progress = utils.Progress(first_step, cfg.total_steps)
+  def evaluate(state, writer, step):
+    setup.evaluate(state["params"], writer, step, workdir)
 
-  def save(step, data_state):
-    checkpoint.save(manager, step, state, data_state)
-
-  step, data_state = first_step, train_iter.get_state()
-  preemption = distributed.Preemption()
-  try:
-    # A run killed while evaluating the checkpoint it resumes from.
-    if first_step and (first_step % cfg.eval_steps == 0
-                       or first_step == cfg.total_steps) and not (
-                           writer.logged(first_step, "eval/")):
-      setup.evaluate(state["params"], writer, first_step, workdir)
-    while step < cfg.total_steps:
-      state, metrics = update_fn(state, next(train_iter), rng)
-      step, data_state = step + 1, train_iter.get_state()
-      last = step == cfg.total_steps
-      stop = preemption.reached(step)
-      if (step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last
-          or stop):
-        scalars = jax.device_get(metrics)
-        if not np.isfinite(scalars["train/loss"]):
-          good = manager.latest_step()
-          raise cli.NonFiniteLossError(
-              f"Loss is {scalars['train/loss']} at step {step}; stopping. " + (
-                  f"The last good checkpoint is step {good} in "
-                  f"{manager.directory}." if good is not None else
-                  "No checkpoint was saved before it."))
-        rate = progress.rate(step)
-        scalars["time/steps_per_sec"] = rate
-        scalars["time/examples_per_sec"] = rate * cfg.input.batch_size
-        writer.write_scalars(step, scalars)
-        logging.info(progress.line(step, rate, {
-            k: scalars[k] for k in ("train/loss", "train/psnr")}))
-      if step % cfg.ckpt_steps == 0 or last or stop:
-        save(step, data_state)
-      if stop:
-        logging.warning("Preempted: stopped at step %d with a checkpoint; "
-                        "run the same command to resume.", step)
-        break
-      if step % cfg.eval_steps == 0 or last:
-        setup.evaluate(state["params"], writer, step, workdir)
-  except (KeyboardInterrupt, datasets.UnreadableFileError):
-    if step > (manager.latest_step() or 0):
-      logging.warning("Interrupted at step %d: saving a checkpoint.", step)
-      save(step, data_state)
-    raise
-  finally:
-    preemption.close()
-    checkpoint.finish(manager)
-    writer.close()
-  return state
+  return run_loop.train(setup, train_iter, workdir, evaluate, "eval/")
 
 
 def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
@@ -432,7 +358,7 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
   elif os.path.exists(checks.config_path(workdir)):
     checks.check_same_run(workdir, config, "evaluate")
   checks.check_config(config, training=False)
-  setup, state = restore(config, workdir, step)
+  setup, state = run_loop.restore(Setup, config, workdir, step)
   writer = utils.MetricWriter(workdir, "eval_metrics.jsonl",
                               tensorboard="tensorboard/eval")
   scalars = setup.evaluate(state["params"], writer,
@@ -443,32 +369,10 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None,
   return scalars
 
 
-def restore(config: ml_collections.ConfigDict, workdir: str,
-            step: int | None = None):
-  """(Setup, state) of the checkpoint of `step` (None: the latest).
-
-  Raises:
-    cli.NotFoundError: no checkpoint (of `step`); nothing is created.
-  """
-  directory = checkpoint.directory(workdir, config.get("checkpoint_dir", ""))
-  if not checks.has_checkpoint(directory):
-    raise cli.NotFoundError(f"No checkpoint in {directory}; train first with"
-                            " the same --workdir.")
-  manager = checkpoint.make_manager(
-      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
-  if step is not None and step not in manager.all_steps():
-    raise cli.NotFoundError(
-        f"No checkpoint of step {step} in {directory}; saved steps: "
-        f"{', '.join(map(str, manager.all_steps()))}.")
-  setup = Setup(config)
-  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-  return setup, checkpoint.restore(manager, abstract, step=step)
-
-
 def load_workdir(workdir: str, config_path: str | None = None,
                  step: int | None = None):
   """(config, Setup, params) of a training workdir's checkpoint, with its
   config.json or the one at `config_path`."""
-  config = checks.read_config(workdir, config_path)
-  setup, state = restore(config, workdir, step)
+  config, setup, state = run_loop.load_workdir(Setup, workdir, config_path,
+                                               step)
   return config, setup, state["params"]

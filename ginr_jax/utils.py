@@ -1,5 +1,5 @@
-"""Small helpers of the trainer: metric writing, progress, tree norms,
-parameter tables."""
+"""Small helpers of the trainers: metric writing, progress, tree norms,
+parameter tables, compiled memory."""
 
 import json
 import os
@@ -156,3 +156,16 @@ def parameter_tables(params) -> list[str]:
   if arrays:
     tables.append(f"top-level arrays:\n{table(arrays)}")
   return tables
+
+
+def compiled_memory(compiled) -> dict[str, int]:
+  """Per-device bytes of a compiled executable, from XLA's memory analysis:
+  arguments + outputs - donated + temporaries, and the temporaries alone
+  (mostly activations)."""
+  m = compiled.memory_analysis()
+  if m is None:     # backends without the analysis
+    return {}
+  return {"compiled_memory_bytes": int(
+      m.argument_size_in_bytes + m.output_size_in_bytes
+      - m.alias_size_in_bytes + m.temp_size_in_bytes),
+          "compiled_temp_bytes": int(m.temp_size_in_bytes)}

@@ -5,7 +5,7 @@
   denoiser.py  the transformer over the R latent tokens
   latents.py   export of a stage-1 model's latents, the on-disk format,
                standardisation
-  train.py     the diffusion trainer (a fork of ginr_jax/train.py)
+  train.py     the diffusion trainer (its loop: ginr_jax/run_loop.py)
   sample.py    DDIM sampling from the EMA parameters, decoding, PNG grids
   fid.py       Frechet distance and the FID Inception network
   main.py      `python -m ginr_jax.diffusion.main --config=... --workdir=...`

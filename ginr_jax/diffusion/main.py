@@ -23,7 +23,7 @@ from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax import distributed
 from ginr_jax import host_memory
-from ginr_jax import sharding
+from ginr_jax import run_loop
 from ginr_jax import utils
 from ginr_jax.diffusion import latents
 from ginr_jax.diffusion import sample
@@ -52,24 +52,14 @@ _UPSAMPLE = flags.DEFINE_list("upsample", None, "--mode=sample: decoding "
 def compile_only(config) -> dict:
   """Per-device memory and parameter count of the compiled training step."""
   setup = train.Setup(config)
-  state = jax.tree.map(
-      lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
-      setup.state_shape, setup.state_sharding)
-  step = jax.jit(setup.train_step, donate_argnums=0,
-                 out_shardings=(setup.state_sharding,
-                                sharding.replicated(setup.mesh)))
-  compiled = step.lower(state, setup.batch_shape(),
-                        jax.random.key(0)).compile()
-  m = compiled.memory_analysis()
-  # As ginr_jax/benchmark.py: arguments + outputs - donated + temporaries.
+  state = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
+  compiled = run_loop.jit_step(setup).lower(state, setup.batch_shape(),
+                                            jax.random.key(0)).compile()
   return {"num_params": utils.count_params(setup.state_shape["params"]),
           "batch_size": config.input.batch_size,
           "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
           "sharding": config.sharding.strategy,
-          "compiled_memory_bytes": int(
-              m.argument_size_in_bytes + m.output_size_in_bytes
-              - m.alias_size_in_bytes + m.temp_size_in_bytes),
-          "compiled_temp_bytes": int(m.temp_size_in_bytes)}
+          **utils.compiled_memory(compiled)}
 
 
 def sample_checkpoint(workdir: str):

@@ -1,9 +1,9 @@
 """The diffusion trainer: a denoiser learns to generate stage-1 latents.
 
-A fork of `ginr_jax/train.py` (same skeleton: setup from shapes, a jitted
-pure step `(state, batch, rng) -> (state, metrics)`, resume with the data
-iterator, NaN stop, progress, Ctrl-C / preemption checkpoints). What differs:
-the data are exported latent tokens (`latents.py`), the loss is DDPM's with
+Trained as stage 1 is (`run_loop.py`: setup from shapes, a jitted pure step
+`(state, batch, rng) -> (state, metrics)`, resume with the data iterator,
+NaN stop, Ctrl-C / preemption checkpoints). What differs: the data are
+exported latent tokens (`latents.py`), the loss is DDPM's with
 x0-prediction (`schedule.py`), 10% of the labels are dropped for
 classifier-free guidance, the state carries an EMA of the parameters, and
 evaluation samples with DDIM from the EMA parameters and decodes through the
@@ -12,22 +12,16 @@ only its decoder is applied, outside the training step.
 """
 
 import functools
-import json
-import os
 
 from absl import logging
-import grain
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
 import optax
 
-from ginr_jax import checkpoint
-from ginr_jax import cli
-from ginr_jax import distributed
 from ginr_jax import input_pipeline
 from ginr_jax import optim
+from ginr_jax import run_loop
 from ginr_jax import sharding
 from ginr_jax import utils
 from ginr_jax.diffusion import denoiser
@@ -87,42 +81,6 @@ def train_step(state, batch, rng, *, model, tx, lr_schedule, abar,
           "ema": ema_update(state["ema"], params, ema_decay)}, metrics
 
 
-class LatentIterator:
-  """Infinite iterator of global batches {"latents": [B, R, d], "label":
-  [B]}, shuffled every epoch; checkpointable like the stage-1 iterator
-  (process p of P reads its slice of every global batch)."""
-
-  def __init__(self, latent_dir: str, batch_size: int, mesh, seed: int,
-               num_threads: int = 4):
-    sharding.check_batch_size(batch_size, mesh, "input.batch_size")
-    global_ds = latents_lib.dataset(latent_dir, "train").shuffle(
-        seed=seed).repeat()
-    local = input_pipeline.local_batch_size(batch_size)
-    first = jax.process_index() * local
-
-    def example(k):
-      return global_ds[(k // local) * batch_size + first + k % local]
-
-    ds = grain.MapDataset.range((2**62 // batch_size) * local).map(
-        example).batch(local, drop_remainder=True)
-    self._iter = ds.to_iter_dataset(grain.ReadOptions(
-        num_threads=num_threads,
-        prefetch_buffer_size=max(4, num_threads))).__iter__()
-    self._sharding = sharding.data_sharded(mesh)
-
-  def __iter__(self):
-    return self
-
-  def __next__(self) -> dict[str, jax.Array]:
-    return input_pipeline.to_global(next(self._iter), self._sharding)
-
-  def get_state(self):
-    return self._iter.get_state()
-
-  def set_state(self, state):
-    self._iter.set_state(state)
-
-
 def check_latents(config: ml_collections.ConfigDict, meta: dict):
   """The config's token shape and classes must be the exported ones."""
   for key in ("num_tokens", "token_dim", "num_classes"):
@@ -168,100 +126,25 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   """Trains (resuming from the workdir's latest checkpoint), then samples."""
   meta = latents_lib.read_meta(config.latents_dir)  # fails before anything
   check_latents(config, meta)
+  run_loop.check_resume(config, workdir)
   setup = Setup(config)
-  mesh, cfg = setup.mesh, config
   logging.info("%d devices, mesh %s; denoiser with %s parameters over %d "
                "latent tokens x %d channels, %d classes", jax.device_count(),
-               dict(mesh.shape),
+               dict(setup.mesh.shape),
                f"{utils.count_params(setup.state_shape['params']):,}",
                meta["num_tokens"], meta["token_dim"], meta["num_classes"])
-  train_iter = LatentIterator(cfg.latents_dir, cfg.input.batch_size, mesh,
-                              cfg.seed, cfg.input.num_threads)
-  os.makedirs(workdir, exist_ok=True)
-  if jax.process_index() == 0:
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config.to_json_best_effort(indent=2))
-  manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints,
-                                    cfg.get("checkpoint_dir", ""))
-  writer = utils.MetricWriter(workdir)
-  if manager.latest_step() is not None:
-    abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-    state = checkpoint.restore(manager, abstract, train_iter)
-    logging.info("Resumed from %s at step %d.", manager.directory,
-                 manager.latest_step())
-  else:
-    state = setup.init(jax.random.key(cfg.seed))
-  first_step = int(jax.device_get(state["step"]))
-  writer.drop_after(first_step)
+  train_iter = input_pipeline.BatchIterator(
+      latents_lib.dataset(config.latents_dir, "train").shuffle(
+          seed=config.seed).repeat(), config.input.batch_size, setup.mesh,
+      config.input.num_threads)
   evaluator = sample.Evaluator(config, setup, meta)
 
-  update_fn = jax.jit(setup.train_step, donate_argnums=0,
-                      out_shardings=(setup.state_sharding,
-                                     sharding.replicated(mesh)))
-  rng = jax.random.key(cfg.seed + 1)
-  progress = utils.Progress(first_step, cfg.total_steps)
+  def evaluate(state, writer, step):
+    evaluator.evaluate(state["ema"], writer, step, workdir)
 
-  def save(step, data_state):
-    checkpoint.save(manager, step, state, data_state)
-
-  step, data_state = first_step, train_iter.get_state()
-  preemption = distributed.Preemption()
-  try:
-    while step < cfg.total_steps:
-      state, metrics = update_fn(state, next(train_iter), rng)
-      step, data_state = step + 1, train_iter.get_state()
-      last = step == cfg.total_steps
-      stop = preemption.reached(step)
-      if (step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last
-          or stop):
-        scalars = jax.device_get(metrics)
-        if not np.isfinite(scalars["train/loss"]):
-          good = manager.latest_step()
-          raise FloatingPointError(
-              f"Loss is {scalars['train/loss']} at step {step}; stopping. " + (
-                  f"The last good checkpoint is step {good} in "
-                  f"{manager.directory}." if good is not None else
-                  "No checkpoint was saved before it."))
-        rate = progress.rate(step)
-        scalars["time/steps_per_sec"] = rate
-        scalars["time/examples_per_sec"] = rate * cfg.input.batch_size
-        writer.write_scalars(step, scalars)
-        logging.info(progress.line(step, rate,
-                                   {"train/loss": scalars["train/loss"]}))
-      if step % cfg.ckpt_steps == 0 or last or stop:
-        save(step, data_state)
-      if stop:
-        logging.warning("Preempted: stopped at step %d with a checkpoint; "
-                        "run the same command to resume.", step)
-        break
-      if step % cfg.eval_steps == 0 or last:
-        evaluator.evaluate(state["ema"], writer, step, workdir)
-  except KeyboardInterrupt:
-    if step > (manager.latest_step() or 0):
-      logging.warning("Interrupted at step %d: saving a checkpoint.", step)
-      save(step, data_state)
-    raise
-  finally:
-    preemption.close()
-    checkpoint.finish(manager)
-    writer.close()
-  return state
+  return run_loop.train(setup, train_iter, workdir, evaluate, "sample/")
 
 
 def load_workdir(workdir: str, step: int | None = None):
   """(config, Setup, state) of a diffusion workdir's checkpoint."""
-  path = os.path.join(workdir, "config.json")
-  if not os.path.exists(path):
-    raise cli.NotFoundError(
-        f"No {path}: pass the --workdir of a diffusion training run "
-        "(python -m ginr_jax.diffusion.main --config=... --workdir=...).")
-  with open(path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
-  setup = Setup(config)
-  manager = checkpoint.make_manager(
-      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
-  if manager.latest_step() is None:
-    raise cli.NotFoundError(f"No checkpoint in {manager.directory}; train "
-                            "first with the same --workdir.")
-  abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-  return config, setup, checkpoint.restore(manager, abstract, step=step)
+  return run_loop.load_workdir(Setup, workdir, step=step)
