@@ -38,7 +38,7 @@ reproduction on generated audio is configs/audio_demo.py.
 
 Arguments: the clip length in seconds (1 or 3), `official_trim`, `epochs`
 (0: 1000), `tiny` (generated chirps, tiny model, 3 steps) and the model
-arguments of `ginr_jax/config_lib.py` (MODEL_ARGS).
+arguments (`model`, `precision`, the family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
@@ -60,14 +60,14 @@ def audio_model(c, seconds: int):
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, secs=1, tiny=False, official_trim=False,
-                         epochs=0, **common.MODEL_ARGS)
+                         epochs=0, model="ipc")
   if arg.secs not in (1, 3):
     raise ValueError(f"{arg.secs} s: IPC Table 1 has clips of 1 or 3 s.")
   c = common.base_config()
   c.input.name = "librispeech"
   c.input.kwargs = dict(seconds=arg.secs, official_trim=arg.official_trim)
-  common.set_model(c, arg, ff_sigma=1024.0, la_sigmas=(1024.0, 256.0),
-                   la_sigma_q=128.0)
+  common.set_model(c, arg, ff_sigma=1024.0, sigmas=(1024.0, 256.0),
+                   sigma_q=128.0)
   audio_model(c, arg.secs)
   if arg.secs == 3:
     c.train.coord_subsample = 0.25

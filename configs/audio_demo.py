@@ -23,7 +23,8 @@ PSNR at 500 / 1,000 / 1,500 steps (mean-value baseline 7.07 dB):
   (default, IPC)   10.13 / 16.55 / 19.97 dB
   model=transinr    7.57 /  9.81 / 10.31 dB
 
-Arguments: `tiny` and the model arguments of `ginr_jax/config_lib.py`.
+Arguments: `tiny` and the model arguments (`model`, `precision`, the
+family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
@@ -33,15 +34,15 @@ ROWS = ("", "model=transinr", "model=la_ginr")
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False, **common.MODEL_ARGS)
+  arg = common.parse_arg(arg, tiny=False, model="ipc")
   c = common.base_config()
   c.input.name = "synthetic_audio"
   c.input.kwargs = dict(seconds=0.125, train_examples=512, test_examples=64)
-  common.set_model(c, arg, ff_sigma=256.0, la_sigmas=(256.0, 64.0),
-                   la_sigma_q=32.0)
+  common.set_model(c, arg, ff_sigma=256.0, sigmas=(256.0, 64.0),
+                   sigma_q=32.0)
   audio.audio_model(c, 1)
   # TransINR: 16 x 4 + 1 = 65 weight tokens.
-  common.demo_model(c, arg.model, groups=16)
+  common.demo_model(c, groups=16)
   if "hyponet" in c.model:
     c.model.hyponet.ff_dim = 256
   c.input.eval_batch_size = 64

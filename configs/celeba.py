@@ -25,8 +25,8 @@ evaluates in about 10 s on 2 CPU cores.
 Arguments: `epochs` (0: 300, or 30 for recipe=original), `tiny`;
 `source=tfds` reads the TFDS `celeb_a` data source (same aligned images and
 official partition; prepared with `tfds build celeb_a
---file_format=array_record`) instead of the folder; the model arguments of
-`ginr_jax/config_lib.py` (MODEL_ARGS).
+--file_format=array_record`) instead of the folder; the model arguments
+(`model`, `precision`, the family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
@@ -38,7 +38,7 @@ _TRAIN_IMAGES = 162_770
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, tiny=False, source="folder", epochs=0,
-                         **common.MODEL_ARGS)
+                         model="ipc")
   c = common.base_config()
   c.input.name = "celeba"
   if arg.source == "tfds":
@@ -47,7 +47,8 @@ def get_config(arg=None):
     c.input.augment = False  # resize + centre crop only, as the folder path
     c.input.kwargs = dict(tfds_name="celeb_a", tfds_test_split="test")
   common.set_model(c, arg, ff_sigma=64.0)
-  epochs = arg.epochs or (30 if arg.recipe == "original" else 300)
+  original = arg.model_args.get("recipe") == "original"
+  epochs = arg.epochs or (30 if original else 300)
   c.total_steps = epochs * _TRAIN_IMAGES // c.input.batch_size
   c.ckpt_steps = 10_000
   c.eval_steps = 50_000

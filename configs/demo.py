@@ -39,23 +39,23 @@ move these by a few tenths: IPC on the current code, seeds 0 / 1, 2 min
   precision=bf16_all  24.31 / 23.49 dB   (hyponet too)
 
 Arguments: `tiny` (synthetic data, tiny model, 3 steps) and the model
-arguments of `ginr_jax/config_lib.py` (MODEL_ARGS); `model=meta_ipc` and
-`model=maml` (Learned Init as the official code: all weights, norm-scaled
-steps) meta-learn the same MLP with 2 inner steps and IPC §4.4's inner
-learning rates (0.01 and 0.001), outer Adam 1e-3 as the other demo models.
+arguments (`model`, `precision`, the family's ARGS in `ginr_jax/models/`);
+`model=meta_ipc` and `model=maml` (Learned Init as the official code: all
+weights, norm-scaled steps) meta-learn the same MLP with 2 inner steps and
+IPC §4.4's inner learning rates (0.01 and 0.001), outer Adam 1e-3 as the
+other demo models.
 """
 
 from ginr_jax import config_lib as common
 
-
-_META = {  # model: (model_name, inner lr): IPC §4.4's FFHQ 256 values
-    "meta_ipc": ("meta_ipc", 0.01), "maml": ("learned_init", 0.001)}
+# The meta-learned families by their names here, and their inner learning
+# rates (IPC §4.4's FFHQ 256 values).
+_META = {"meta_ipc": "meta_ipc", "maml": "learned_init"}
+_INNER_LR = {"meta_ipc": 0.01, "learned_init": 0.001}
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False, **common.MODEL_ARGS)
-  if arg.model in _META:
-    return _meta_config(arg)
+  arg = common.parse_arg(arg, tiny=False, model="ipc", extra_models=_META)
   c = common.base_config()
   c.input.name = "embedded"
   c.input.image_size = 32
@@ -65,31 +65,23 @@ def get_config(arg=None):
   c.input.eval_batch_size = 64
   # Every paper size divided by 4: MLP / decoder width 64, 64 tokens,
   # bandwidths over the 178 -> 32 px scale (sigma 128 -> 32).
-  common.set_model(c, arg, ff_sigma=32.0, la_sigmas=(32.0, 8.0),
-                   la_sigma_q=4.0)
+  common.set_model(c, arg, ff_sigma=32.0, sigmas=(32.0, 8.0), sigma_q=4.0)
   # TransINR: 16 x 4 + 3 = 67 weight tokens.
-  common.demo_model(c, arg.model, groups=16)
+  common.demo_model(c, groups=16)
   m = c.model
   if "hyponet" in m:
     m.hyponet.ff_dim = 64
-  m.patch_size, m.patch_padding = 8, 0
+  if "patch_size" in m:
+    m.patch_size, m.patch_padding = 8, 0
+  if arg.model in _INNER_LR:
+    c.meta.update(inner_steps=2, inner_lr=_INNER_LR[arg.model])
   c.optim.lr = 1e-3
   c.total_steps = 3000
   c.log_steps = 100
   c.ckpt_steps = 1000
   c.eval_steps = 1000
   c.num_images = 16
-  return common.shrink_for_tiny(c) if arg.tiny else c
-
-
-def _meta_config(arg):
-  """Meta-IPC or MAML (Learned Init) on the demo data: 2 inner steps."""
-  c = get_config("tiny" if arg.tiny else None)
-  name, inner_lr = _META[arg.model]
-  c.model_name = name
-  hyponet = c.model.hyponet.to_dict()
-  c.model = (dict(hyponet=hyponet, rank=hyponet["hidden_dim"],
-                  modulated_layer=1) if name == "meta_ipc"
-             else dict(hyponet=hyponet, adapt_biases=False))
-  c.meta.update(inner_steps=2, inner_lr=inner_lr)
+  c = common.shrink_for_tiny(c) if arg.tiny else c
+  if arg.model == "meta_ipc":    # V as wide as the MLP, r = d, at :tiny too
+    c.model.rank = c.model.hyponet.hidden_dim
   return c

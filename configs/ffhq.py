@@ -60,8 +60,9 @@ Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps and
 evaluates in about 10 s on 2 CPU cores.
 
 Arguments: `res` (positional), `d` (IPC/TransINR MLP width), `levels`
-(LA-GINR L), `epochs` (0: the recipe's), `tiny`, and the model arguments of
-`ginr_jax/config_lib.py` (MODEL_ARGS; `r` is IPC's rank).
+(LA-GINR L), `epochs` (0: the recipe's), `tiny`, and the model arguments
+(`model`, `precision`, the family's ARGS in `ginr_jax/models/`; `r` is IPC's
+rank).
 """
 
 from ginr_jax import config_lib as common
@@ -95,11 +96,11 @@ _TRAIN_IMAGES = 60_000
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, res=178, d=256, levels=0, epochs=0, tiny=False,
-                         **common.MODEL_ARGS)
+                         model="ipc")
   if arg.res not in _RECIPES:
     raise ValueError(f"FFHQ resolution {arg.res} not supported; use one of "
                      f"{sorted(_RECIPES)}.")
-  if arg.levels and (arg.model != "la_ginr" or arg.sigmas):
+  if arg.levels and (arg.model != "la_ginr" or "sigmas" in arg.model_args):
     raise ValueError("levels= picks LA-GINR's bandwidths: use it with "
                      "model=la_ginr and without sigmas=.")
   if arg.d != 256 and arg.model == "la_ginr":
@@ -120,9 +121,9 @@ def get_config(arg=None):
     patch, padding, batch = la_patch, la_padding, 16
   c.input.batch_size = c.input.eval_batch_size = batch
   common.set_model(
-      c, arg, ff_sigma=sigma, hidden_dim=arg.d, la_heads=heads,
-      la_sigmas=tuple(scale * s for s in _LEVEL_SIGMAS[arg.levels or 2]),
-      la_sigma_q=16.0 * scale)
+      c, arg, ff_sigma=sigma, hidden_dim=arg.d, heads=heads,
+      sigmas=tuple(scale * s for s in _LEVEL_SIGMAS[arg.levels or 2]),
+      sigma_q=16.0 * scale)
   c.model.patch_size, c.model.patch_padding = patch, padding
   c.train.coord_subsample = subsample
   c.total_steps = (arg.epochs or epochs) * _TRAIN_IMAGES // batch

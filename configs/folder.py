@@ -28,8 +28,9 @@ two photos it never trains on: 20.73 dB against a baseline of 16.22 dB
 after 3,000 steps, 40 min 35 s on a 2-core CPU shared with other jobs.
 
 Arguments: `size` (a multiple of 4, default 64), `tiny` (generated data,
-tiny model, 3 steps), and the model arguments of `ginr_jax/config_lib.py`
-(MODEL_ARGS), e.g. `configs/folder.py:size=128,model=la_ginr`.
+tiny model, 3 steps), and the model arguments (`model`, `precision`, the
+family's ARGS in `ginr_jax/models/`), e.g.
+`configs/folder.py:size=128,model=la_ginr`.
 """
 
 from ginr_jax import cli
@@ -37,7 +38,7 @@ from ginr_jax import config_lib as common
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False, size=64, **common.MODEL_ARGS)
+  arg = common.parse_arg(arg, tiny=False, size=64, model="ipc")
   if arg.size < 8 or arg.size % 4:
     raise cli.ConfigError(f"size={arg.size}: use a multiple of 4 of at "
                           "least 8 (images are cut into 4 x 4 patches).")
@@ -49,9 +50,9 @@ def get_config(arg=None):
   c.input.batch_size = 16
   c.input.eval_batch_size = 64
   common.set_model(c, arg, ff_sigma=float(arg.size),
-                   la_sigmas=(float(arg.size), arg.size / 4),
-                   la_sigma_q=arg.size / 8)
-  common.demo_model(c, arg.model, groups=16)
+                   sigmas=(float(arg.size), arg.size / 4),
+                   sigma_q=arg.size / 8)
+  common.demo_model(c, groups=16)
   m = c.model
   if "hyponet" in m:
     m.hyponet.ff_dim = 64

@@ -21,8 +21,9 @@ mentioned for ImageNet).
 
 Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps.
 
-Arguments: `epochs` (default 20), `tiny`, and the LA-GINR model arguments of
-`ginr_jax/config_lib.py` (MODEL_ARGS).
+Arguments: `epochs` (default 20), `tiny`, and the model arguments (`model`,
+here la_ginr by default; `precision`; the family's ARGS in
+`ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
@@ -32,8 +33,7 @@ _TRAIN_IMAGES = 1_281_167
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, epochs=20, tiny=False,
-                         **dict(common.MODEL_ARGS, model="la_ginr"))
+  arg = common.parse_arg(arg, epochs=20, tiny=False, model="la_ginr")
   c = common.base_config()
   c.input.name = "tfds"
   c.input.data_dir = ""      # TFDS's default data_dir
@@ -41,7 +41,7 @@ def get_config(arg=None):
   c.input.kwargs = dict(tfds_name="imagenet2012",
                         tfds_test_split="validation")
   c.input.image_size = 256
-  common.set_model(c, arg, ff_sigma=128.0, la_heads=8)
+  common.set_model(c, arg, ff_sigma=128.0, heads=8)
   c.model.patch_size, c.model.patch_padding = 16, 0
   c.total_steps = arg.epochs * _TRAIN_IMAGES // c.input.batch_size
   c.ckpt_steps = 10_000

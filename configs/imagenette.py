@@ -56,8 +56,8 @@ Measured: no full run here (CPU-only machine). Speeds: README, Results.
 Other arguments: `epochs` (0: 4000, or 400 for recipe=original), `tiny`
 (synthetic data, tiny model, 3 steps), `source=tfds` (read the TFDS
 `imagenette/320px-v2` data source, prepared with `tfds build
-imagenette/320px-v2 --file_format=array_record`), and the model arguments of
-`ginr_jax/config_lib.py` (MODEL_ARGS).
+imagenette/320px-v2 --file_format=array_record`), and the model arguments
+(`model`, `precision`, the family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
@@ -82,7 +82,7 @@ _TRAIN_IMAGES = 9469
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, tiny=False, source="folder", epochs=0,
-                         **common.MODEL_ARGS)
+                         model="ipc")
   c = common.base_config()
   c.input.name = "imagenette"
   if arg.source == "tfds":
@@ -91,7 +91,8 @@ def get_config(arg=None):
     c.input.kwargs = dict(tfds_name="imagenette/320px-v2")
   common.set_model(c, arg, ff_sigma=128.0)
   c.train.coord_jitter = True
-  epochs = arg.epochs or (400 if arg.recipe == "original" else 4000)
+  original = arg.model_args.get("recipe") == "original"
+  epochs = arg.epochs or (400 if original else 4000)
   c.total_steps = epochs * _TRAIN_IMAGES // c.input.batch_size
   c.ckpt_steps = 10_000
   c.eval_steps = 100_000

@@ -41,11 +41,10 @@ def get_config(arg=None):
   arg = common.parse_arg(arg, data="ffhq256", epochs=0, maml=False,
                          first_order=False, remat=False,
                          inner_subsample=1.0, tiny=False)
-  c, sigma = common.meta_learning_config(
-      arg, inner_lr={"imagenette": 0.003, "ffhq256": 0.001},
+  c = common.meta_learning_config(
+      arg, model="learned_init",
+      inner_lr={"imagenette": 0.003, "ffhq256": 0.001},
       outer_lr={"imagenette": 1e-4, "ffhq256": 3e-4},
       epochs={"imagenette": 800, "ffhq256": 200}, norm_scaled=not arg.maml)
-  c.model_name = "learned_init"
-  c.model = dict(hyponet=common.hyponet(ff_sigma=sigma),
-                 adapt_biases=arg.maml)
+  c.model.adapt_biases = arg.maml
   return common.shrink_for_tiny(c) if arg.tiny else c

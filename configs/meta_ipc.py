@@ -47,11 +47,8 @@ def get_config(arg=None):
   arg = common.parse_arg(arg, data="imagenette", epochs=0, first_order=False,
                          remat=False, inner_subsample=1.0,
                          tiny=False)
-  c, sigma = common.meta_learning_config(
-      arg, inner_lr={"imagenette": 0.003, "ffhq256": 0.01},
+  c = common.meta_learning_config(
+      arg, model="meta_ipc", inner_lr={"imagenette": 0.003, "ffhq256": 0.01},
       outer_lr={"imagenette": 1e-4, "ffhq256": 1e-3},
       epochs={"imagenette": 800, "ffhq256": 200})
-  c.model_name = "meta_ipc"
-  c.model = dict(hyponet=common.hyponet(ff_sigma=sigma), rank=256,
-                 modulated_layer=1)
   return common.shrink_for_tiny(c) if arg.tiny else c

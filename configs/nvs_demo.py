@@ -40,7 +40,7 @@ The targets are NOT reached at this length: the models have learnt the
 average object, not yet each object; the papers train ~100x longer.
 
 Arguments: `views` (1-5), `tiny` (3 steps, tiny sizes) and the model
-arguments of `ginr_jax/config_lib.py` (MODEL_ARGS).
+arguments (`model`, `precision`, the family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
@@ -53,7 +53,7 @@ ROWS = ("views=1", "views=2", "views=3", "views=2,model=transinr",
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, views=1, tiny=False, **common.MODEL_ARGS)
+  arg = common.parse_arg(arg, views=1, tiny=False, model="ipc")
   if not 1 <= arg.views <= 5:
     raise ValueError(f"views={arg.views}: 1 to 5 support views.")
   c = common.base_config()
@@ -62,11 +62,10 @@ def get_config(arg=None):
   c.input.batch_size, c.input.eval_batch_size = 8, 32
   c.input.kwargs = dict(n_support=arg.views, train_objects=400,
                         test_objects=32, num_views=50)
-  common.set_model(c, arg, ff_sigma=8.0, la_sigmas=(8.0, 4.0),
-                   la_sigma_q=2.0)
+  common.set_model(c, arg, ff_sigma=8.0, sigmas=(8.0, 4.0), sigma_q=2.0)
   shapenet.nvs_model(c, arg.model)
   # TransINR: 8 x 5 + 4 = 44 weight tokens.
-  common.demo_model(c, arg.model, groups=8)
+  common.demo_model(c, groups=8)
   c.task.num_points = 32
   c.task.num_rays = 64
   # The official 2 epochs of foreground-weighted rays: 2 x 400 / 8 steps.

@@ -69,7 +69,8 @@ configs/nvs_demo.py.
 
 Arguments: category, `views` (1-5), `data` (shapenet | scenes), `epochs`
 (0: the paper's), `tiny` (generated scenes, tiny model, 3 steps) and the
-model arguments of `ginr_jax/config_lib.py` (MODEL_ARGS).
+model arguments (`model`, `precision`, the family's ARGS in
+`ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
@@ -110,7 +111,7 @@ def nvs_model(c, model: str):
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, category="lamps", views=1, data="shapenet",
-                         epochs=0, tiny=False, **common.MODEL_ARGS)
+                         epochs=0, tiny=False, model="ipc")
   if arg.category not in CATEGORIES:
     raise ValueError(f"category {arg.category!r}; use one of {CATEGORIES}.")
   if not 1 <= arg.views <= 5:
@@ -126,8 +127,7 @@ def get_config(arg=None):
   c.input.kwargs = dict(category=arg.category, n_support=arg.views,
                         n_query=1, train_repeat=_REPEAT[arg.category],
                         test_repeat=100)
-  common.set_model(c, arg, ff_sigma=8.0, la_sigmas=(8.0, 4.0),
-                   la_sigma_q=2.0)
+  common.set_model(c, arg, ff_sigma=8.0, sigmas=(8.0, 4.0), sigma_q=2.0)
   nvs_model(c, arg.model)
   epochs = arg.epochs or (_LA_GINR_EPOCHS if arg.model == "la_ginr"
                           else _EPOCHS)[arg.category]

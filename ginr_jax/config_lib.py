@@ -1,28 +1,77 @@
-"""Helpers shared by configs/*.py: argument parsing, the model families'
-official defaults, the model/ablation arguments, and the `:tiny` shrink that
-every config applies."""
+"""Helpers shared by configs/*.py: argument parsing, the model family a
+config argument chooses (its arguments are its module's, ginr_jax/models/),
+and the `:tiny` shrink that every config applies."""
 
 import difflib
 
 import ml_collections
 
 from ginr_jax import cli
+from ginr_jax import models
 from ginr_jax.models import hyponet as hyponet_lib
 
+# Compute dtype: fp32; bf16 (the transformer in bfloat16); bf16_all (also the
+# hyponet of IPC / TransINR, or the only network of the meta-learned models).
+# Parameters, optimizer state and the loss stay float32. Measured on the IPC
+# demo (3,000 steps, seeds 0 / 1): fp32 24.23 / 24.32 dB, bf16 24.84 / 24.36,
+# bf16_all 24.31 / 23.49 -- bf16 loses nothing, bf16_all ~0.4 dB; neither is
+# checked at the papers' 38-46 dB, where bfloat16's 8-bit mantissa may cost
+# more.
+PRECISIONS = ("fp32", "bf16", "bf16_all")
 
-def parse_arg(arg: str | None, **spec):
+
+def parse_arg(arg: str | None, *, extra_models: dict | None = None, **spec):
   """Parses "a=1,b,c=x" against defaults, big_vision style.
 
   A bare word sets a boolean option to True (e.g. "tiny"); otherwise it
   fills the first non-boolean option (e.g. "512" for res), unless it is a
   near miss of a boolean option's name (e.g. "tinyy"). Values are typed like
-  their defaults. Unknown keys and badly typed values fail naming the valid
-  ones.
+  their defaults, a tuple's as "a-b". Unknown keys and badly typed values
+  fail naming the valid ones.
+
+  A `model` option (its default the config's family) takes one of
+  models.ENCODERS or of `extra_models` ({name: family}) and brings the model
+  arguments: `precision` (PRECISIONS) and the chosen family's ARGS (its
+  module), the given ones in the result's `model_args`. An argument of
+  another family fails naming it.
 
   Raises:
     cli.ConfigError: an argument that is not understood.
   """
-  values = dict(spec)
+  known = dict(spec)
+  owners = {}     # model argument -> the families that have it
+  if "model" in spec:
+    known["precision"] = "fp32"
+    for name in models.FAMILIES:
+      for key, default in models.family(name).ARGS.items():
+        owners.setdefault(key, []).append(name)
+        known.setdefault(key, default)
+  given = _parse(arg, known)
+  values = {key: given.get(key, default) for key, default in spec.items()}
+  if "model" not in spec:
+    return ml_collections.ConfigDict(values)
+  names = {**{name: name for name in models.ENCODERS}, **(extra_models or {})}
+  if values["model"] not in names:
+    raise cli.ConfigError(f"model={values['model']!r}; use one of "
+                          f"{', '.join(sorted(names))}.")
+  family = values["model"] = names[values["model"]]
+  own = models.family(family).ARGS
+  for key, value in given.items():
+    if key in owners and key not in spec and key not in own:
+      belongs = " or ".join(f"model={name}" for name in owners[key])
+      raise cli.ConfigError(f"Config argument {key}={_shown(value)} "
+                            f"applies to {belongs}, not model={family}.")
+  values["precision"] = given.get("precision", "fp32")
+  if values["precision"] not in PRECISIONS:
+    raise cli.ConfigError(f"precision={values['precision']!r}; use fp32, "
+                          "bf16 or bf16_all.")
+  values["model_args"] = {key: given[key] for key in own if key in given}
+  return ml_collections.ConfigDict(values)
+
+
+def _parse(arg: str | None, spec: dict) -> dict:
+  """The options `arg` gives, typed like their defaults in `spec`."""
+  values = {}
   positional = [k for k, v in spec.items() if not isinstance(v, bool)]
   switches = [k for k, v in spec.items() if isinstance(v, bool)]
   options = ", ".join(sorted(spec))
@@ -48,18 +97,18 @@ def parse_arg(arg: str | None, **spec):
       values[key] = value.lower() in ("1", "true", "yes")
       continue
     try:
-      values[key] = type(default)(value)
+      values[key] = (tuple(type(default[0])(v) for v in value.split("-"))
+                     if isinstance(default, tuple) else type(default)(value))
     except ValueError:
       raise cli.ConfigError(
-          f"Config argument {key}={value!r}: its default is {default!r}; "
-          "give a value of that type.") from None
-  return ml_collections.ConfigDict(values)
+          f"Config argument {key}={value!r}: its default is "
+          f"{_shown(default)!r}; give a value of that type.") from None
+  return values
 
 
-ENCODER = dict(
-    patch_size=9, patch_padding=1,       # 178 -> 180 -> 20x20 = 400 tokens
-    width=768, depth=6, num_heads=12, mlp_dim=3072, dropout=0.1,
-    dtype="float32")             # the transformer's compute dtype
+def _shown(value):
+  """A value as a config argument gives it (a tuple as "a-b")."""
+  return "-".join(map(str, value)) if isinstance(value, tuple) else value
 
 
 def hyponet(ff_sigma: float = 128.0, hidden_dim: int = 256) -> dict:
@@ -68,120 +117,48 @@ def hyponet(ff_sigma: float = 128.0, hidden_dim: int = 256) -> dict:
               ff_dim=128, ff_sigma=ff_sigma, output_bias=0.5, dtype="float32")
 
 
-def ipc_model(**hyponet_kwargs) -> dict:
-  """IPC (models/ipc.py): r = 256 weight tokens modulate layer 1 by V U."""
-  return dict(ENCODER, hyponet=hyponet(**hyponet_kwargs), rank=256,
-              modulated_layer=1, composer_form="shared_u")
-
-
-def transinr_model(**hyponet_kwargs) -> dict:
-  """TransINR (models/transinr.py): 64 weight groups on every layer."""
-  return dict(ENCODER, hyponet=hyponet(**hyponet_kwargs), groups=64)
-
-
-def la_ginr_model(sigmas=(128.0, 32.0), sigma_q=16.0, heads=2) -> dict:
-  """LA-GINR (models/la_ginr.py) with LA-GINR App. A.1's image decoder."""
-  return dict(ENCODER, num_latents=256, decoder=dict(
-      input_dim=2, output_dim=3, hidden_dim=256, freq_dim=256,
-      sigma_q=sigma_q, sigmas=tuple(sigmas), num_heads=heads, output_bias=0.5,
-      token_aggregation="attention", multiband=True, mlp_layers=2,
-      freq_linear=True, mod_linear=True))
-
-
-# Config arguments choosing the model and its paper ablations (IPC Tables 6
-# and 7, LA-GINR Tables 3, 4 and 7). 0 / "" mean "the config's default".
-MODEL_ARGS = dict(
-    model="ipc",            # ipc | transinr | la_ginr
-    form="shared_u",        # IPC composer form, models/ipc.py
-    layer=2,                # IPC modulated layer, 1-based as IPC Table 7
-    r=256,                  # IPC rank (weight tokens)
-    groups=64,              # TransINR weight groups per layer
-    recipe="ipc",           # TransINR: "ipc" (IPC's baseline) | "original"
-    sta=True,               # LA-GINR selective token aggregation (Eq. 5)
-    multiband=True,         # LA-GINR multi-band modulation (Eq. 6-9)
-    heads=0,                # LA-GINR cross-attention heads
-    sigmas="",              # LA-GINR band sigmas, e.g. "128-32"
-    sigma_q=0.0,            # LA-GINR query sigma
-    linear6=True,           # LA-GINR Linear of Eq. 6
-    linear7=True,           # LA-GINR Linear of Eq. 7
-    # Compute dtype: fp32; bf16 (the transformer in bfloat16); bf16_all
-    # (also the hyponet of IPC / TransINR). Parameters, optimizer state and
-    # the loss stay float32. Measured on the IPC demo (3,000 steps, seeds
-    # 0 / 1): fp32 24.23 / 24.32 dB, bf16 24.84 / 24.36, bf16_all 24.31 /
-    # 23.49 -- bf16 loses nothing, bf16_all ~0.4 dB; neither is checked at
-    # the papers' 38-46 dB, where bfloat16's 8-bit mantissa may cost more.
-    precision="fp32",
-)
-_MODEL_ONLY_ARGS = {
-    "ipc": ("form", "layer", "r"),
-    "transinr": ("groups", "recipe"),
-    "la_ginr": ("sta", "multiband", "heads", "sigmas", "sigma_q", "linear6",
-                "linear7"),
-}
-
-
 def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict,
-              *, ff_sigma: float, hidden_dim: int = 256,
-              la_sigmas=(128.0, 32.0), la_sigma_q: float = 16.0,
-              la_heads: int = 2):
-  """Sets c.model_name / c.model from the MODEL_ARGS in `arg`.
+              *, ff_sigma: float, hidden_dim: int = 256, **defaults):
+  """Sets c.model_name and c.model: the family `arg` chose, with its
+  arguments and precision.
 
   Args:
     c: the config to modify.
-    arg: parsed arguments including MODEL_ARGS.
-    ff_sigma, hidden_dim: the hyponet of IPC and TransINR.
-    la_sigmas, la_sigma_q, la_heads: the dataset's LA-GINR decoder defaults.
+    arg: parsed arguments with a `model` option (parse_arg).
+    ff_sigma, hidden_dim: the data's Fourier-feature MLP (the hyponet of
+      every family but LA-GINR).
+    **defaults: this config's defaults of model arguments (e.g. LA-GINR's
+      sigmas); each family takes those in its ARGS.
   """
-  if arg.model not in _MODEL_ONLY_ARGS:
-    raise cli.ConfigError(f"model={arg.model!r}; use one of "
-                          f"{', '.join(sorted(_MODEL_ONLY_ARGS))}.")
-  for model, keys in _MODEL_ONLY_ARGS.items():
-    for key in keys:
-      if model != arg.model and arg[key] != MODEL_ARGS[key]:
-        raise cli.ConfigError(f"Config argument {key}={arg[key]} applies "
-                              f"to model={model}, not model={arg.model}.")
-  c.model_name = arg.model
-  if arg.precision not in ("fp32", "bf16", "bf16_all"):
-    raise cli.ConfigError(f"precision={arg.precision!r}; use fp32, bf16 or "
-                          "bf16_all.")
-  if arg.precision == "bf16_all" and arg.model == "la_ginr":
-    raise cli.ConfigError("precision=bf16_all: LA-GINR's decoder runs in "
-                          "float32; use precision=bf16 (its transformer in "
+  unknown = set(defaults).difference(
+      *(models.family(name).ARGS for name in models.FAMILIES))
+  if unknown:
+    raise TypeError(f"set_model: {sorted(unknown)} are no model arguments.")
+  own = models.family(arg.model).ARGS
+  args = {**own, **{k: v for k, v in defaults.items() if k in own},
+          **arg.model_args}
+  _configure(c, arg.model, args, hyponet(ff_sigma, hidden_dim), arg.precision)
+
+
+def _configure(c, family: str, args: dict, mlp: dict,
+               precision: str = "fp32"):
+  """c.model_name and c.model of `family` in `precision` (PRECISIONS)."""
+  module = models.family(family)
+  c.model_name = family
+  module.configure(c, args, mlp)
+  m = c.model
+  if precision == "bf16_all" and "hyponet" not in m:
+    raise cli.ConfigError(f"precision=bf16_all: {module.NAME}'s decoder runs "
+                          "in float32; use precision=bf16 (its transformer in "
                           "bfloat16).")
-  if arg.model == "ipc":
-    model = ipc_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
-    layer = arg.layer - 1
-    shapes = hyponet_lib.HypoNet(**model["hyponet"]).layer_shapes
-    if not 0 <= layer < len(shapes):
-      raise cli.ConfigError(f"layer={arg.layer}: the MLP has layers "
-                            f"1-{len(shapes)}.")
-    model.update(modulated_layer=layer, composer_form=arg.form,
-                 # The official code caps the weight tokens at fan_out.
-                 rank=min(arg.r, shapes[layer][1]))
-  elif arg.model == "transinr":
-    model = transinr_model(ff_sigma=ff_sigma, hidden_dim=hidden_dim)
-    model["groups"] = arg.groups
-    if arg.recipe not in ("ipc", "original"):
-      raise cli.ConfigError(f"recipe={arg.recipe!r}; use ipc or original.")
-    if arg.recipe == "original":    # docs/faithfulness.md#transinr
-      model["hyponet"]["ff_sigma"] = 1024.0
-      model["dropout"] = 0.0
-      c.optim.schedule = "step"
-      c.optim.decay_factor, c.optim.decay_at = 0.1, (0.8,)
-  else:
-    sigmas = (tuple(float(s) for s in arg.sigmas.split("-")) if arg.sigmas
-              else la_sigmas)
-    model = la_ginr_model(sigmas, arg.sigma_q or la_sigma_q,
-                          arg.heads or la_heads)
-    model["decoder"].update(
-        token_aggregation="attention" if arg.sta else "weight",
-        multiband=arg.multiband, freq_linear=arg.linear6,
-        mod_linear=arg.linear7)
-  if arg.precision != "fp32":
-    model["dtype"] = "bfloat16"
-  if arg.precision == "bf16_all":
-    model["hyponet"]["dtype"] = "bfloat16"
-  c.model = model
+  if precision == "bf16" and "dtype" not in m:
+    raise cli.ConfigError(f"precision=bf16: {module.NAME} has no "
+                          "transformer; use precision=bf16_all (its hyponet "
+                          "in bfloat16).")
+  if precision != "fp32" and "dtype" in m:    # the transformer's
+    m.dtype = "bfloat16"
+  if precision == "bf16_all":
+    m.hyponet.dtype = "bfloat16"
 
 
 def set_signal(c: ml_collections.ConfigDict, *, input_dim: int,
@@ -211,48 +188,48 @@ def set_signal(c: ml_collections.ConfigDict, *, input_dim: int,
                                   else la_output_bias))
 
 
-def demo_model(c: ml_collections.ConfigDict, model: str, groups: int):
+def demo_model(c: ml_collections.ConfigDict, groups: int):
   """The demos' quarter-size models (set after `set_model`): MLP / decoder
   width 64, r = 64 weight or latent tokens (TransINR `groups` per layer), a
   3-block width-128 transformer without dropout."""
   m = c.model
   if "hyponet" in m:
     m.hyponet.hidden_dim = 64
-  if model == "ipc":
+  if "rank" in m:
     m.rank = 64
-  elif model == "transinr":
+  if "groups" in m:
     m.groups = groups
-  else:
+  if "decoder" in m:
     m.num_latents = 64
     m.decoder.hidden_dim = m.decoder.freq_dim = 64
-  m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
-  m.dropout = 0.0
+  if "width" in m:
+    m.width, m.depth, m.num_heads, m.mlp_dim = 128, 3, 4, 256
+    m.dropout = 0.0
 
 
 # data: (Fourier sigma, training images) of the official meta-learning configs.
 _META_DATA = {"imagenette": (128.0, 9469), "ffhq256": (64.0, 60_000)}
 
 
-def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
-                         outer_lr: dict, epochs: dict,
+def meta_learning_config(arg: ml_collections.ConfigDict, *, model: str,
+                         inner_lr: dict, outer_lr: dict, epochs: dict,
                          norm_scaled: bool = True) -> ml_collections.ConfigDict:
-  """Data, inner loop and schedule of the official meta configs
+  """Data, model, inner loop and schedule of the official meta configs
   (docs/faithfulness.md#meta-learning).
 
   Args:
     arg: parsed arguments with data, epochs, first_order, remat and
       inner_subsample.
+    model: the family (models.META_LEARNED).
     inner_lr, outer_lr, epochs: per-data values (keys of _META_DATA).
     norm_scaled: the norm-scaled inner step.
-
-  Returns:
-    (config without its model, the data's Fourier sigma for the hyponet).
   """
   if arg.data not in _META_DATA:
     raise cli.ConfigError(f"data={arg.data!r}; use one of "
                           f"{sorted(_META_DATA)}.")
   sigma, train_images = _META_DATA[arg.data]
   c = base_config()
+  _configure(c, model, {}, hyponet(ff_sigma=sigma))
   if arg.data == "imagenette":
     c.input.name = "imagenette"
   else:
@@ -273,7 +250,7 @@ def meta_learning_config(arg: ml_collections.ConfigDict, *, inner_lr: dict,
   c.total_steps = (arg.epochs or epochs[arg.data]) * steps_per_epoch
   c.ckpt_steps = 10_000
   c.eval_steps = 50_000
-  return c, sigma
+  return c
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -284,8 +261,7 @@ def base_config() -> ml_collections.ConfigDict:
   # Parameters and optimizer state: "data_parallel" (replicated) or "fsdp"
   # (sharded over the devices by `rules`, then by size; see sharding.py).
   c.sharding = dict(strategy="data_parallel", min_size=2**14, rules=())
-  c.model_name = "ipc"
-  c.model = ipc_model()
+  _configure(c, "ipc", models.family("ipc").ARGS, hyponet())
   # name: a dataset of ginr_jax/datasets; kwargs: its extra options; augment:
   # use its training augmentation (random crop + flip where it has one);
   # skip_bad_files: replace an unreadable image file by the next readable one
@@ -350,14 +326,7 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     m.hyponet.hidden_dim = 16
     # ff_dim is a multiple of the coordinate dimension (NeRF points: 3).
     m.hyponet.ff_dim = 8 if m.hyponet.input_dim <= 2 else 12
-  if "rank" in m:    # the official cap at fan_out, for the output layer
-    m.rank = 3 if m.rank == 3 else (16 if m.get("composer_form") in (
-        "direct", "hadamard") else 8)
-  if "groups" in m:
-    m.groups = 4
-  if "decoder" in m:
-    m.num_latents = 8
-    m.decoder.hidden_dim = m.decoder.freq_dim = 16
+  models.family(c.model_name).tiny(m)
   if "width" in m:
     m.width, m.depth, m.num_heads, m.mlp_dim = 16, 1, 2, 32
   c.total_steps = 3

@@ -72,22 +72,15 @@ SLOW_ROWS = [r for r in ROWS if r not in FAST_ROWS]
 
 
 def code_path(config) -> tuple:
-  """What changes the traced model under `:tiny`, beyond array sizes.
+  """What changes the traced model under `:tiny`, beyond array sizes: the
+  task and the model's variant (its family's `variant`).
 
   Trainer options (coordinate jitter and subsampling, schedules) are covered
-  by FULL_LOOP and train_test.py; the IPC modulated layers 2-4 share one
-  path, and so do LA-GINR's 2-4 levels.
+  by FULL_LOOP and train_test.py.
   """
-  m = config.model
-  decoder = m.get("decoder", {})
-  layer = m.get("modulated_layer")
   task = config.task
-  return (task.name, task.get("key"), task.get("render"),
-          config.model_name, m.get("composer_form"),
-          layer if layer in (0, 4) else None,
-          decoder.get("token_aggregation"), decoder.get("multiband"),
-          decoder.get("freq_linear"), decoder.get("mod_linear"),
-          len(decoder.get("sigmas", ())) > 1)
+  return (task.name, task.get("key"), task.get("render"), config.model_name,
+          *models.family(config.model_name).variant(config.model))
 
 
 # The whole train-and-evaluate loop (IPC's on images is in train_test.py):
@@ -229,6 +222,23 @@ class ConfigsTest(parameterized.TestCase):
       load("ffhq", "256,levels=3")
     with self.assertRaisesRegex(ValueError, "layers 1-5"):
       load("imagenette", "layer=6")
+
+  def test_model_arguments_belong_to_their_family(self):
+    with self.assertRaisesRegex(ValueError, "heads=1 applies to "
+                                "model=la_ginr, not model=ipc"):
+      load("imagenette", "heads=1")
+    with self.assertRaisesRegex(ValueError, "r=64 applies to model=ipc, "
+                                "not model=meta_ipc"):
+      load("demo", "model=meta_ipc,r=64")
+    # Given, even a family's default is that family's.
+    with self.assertRaisesRegex(ValueError, "groups=64 applies to "
+                                "model=transinr"):
+      load("celeba", "model=la_ginr,groups=64")
+    # A config's default of a model argument yields to the given value.
+    self.assertEqual(load("ffhq", "512,model=la_ginr").model.decoder
+                     .num_heads, 4)
+    self.assertEqual(load("ffhq", "512,model=la_ginr,heads=2").model.decoder
+                     .num_heads, 2)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,13 @@ class LAGINRPrecisionTest(absltest.TestCase):
     assert_bf16_step_is_close_to_fp32(self, "la_ginr", "bf16")
 
 
+@pytest.mark.slow
+class MetaIPCPrecisionTest(absltest.TestCase):
+
+  def test_bf16_all_step_is_close_to_fp32_with_fp32_state(self):
+    assert_bf16_step_is_close_to_fp32(self, "meta_ipc", "bf16_all")
+
+
 class PrecisionTest(absltest.TestCase):
 
   # The transformer code is shared by every model; bf16_all adds the
@@ -81,6 +88,12 @@ class PrecisionTest(absltest.TestCase):
   def test_la_ginr_decoder_in_bf16_is_refused(self):
     with self.assertRaisesRegex(ValueError, "LA-GINR's decoder"):
       demo.get_config("model=la_ginr,precision=bf16_all")
+
+  def test_meta_learned_models_take_precision(self):
+    config = demo.get_config("model=meta_ipc,precision=bf16_all")
+    self.assertEqual(config.model.hyponet.dtype, "bfloat16")
+    with self.assertRaisesRegex(ValueError, "Meta-IPC has no transformer"):
+      demo.get_config("model=meta_ipc,precision=bf16")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Models, chosen by module name: `config.model_name` = "ipc" builds
+"""Model families, chosen by name: `config.model_name` = "ipc" builds
 `ginr_jax.models.ipc.build(config.model)`.
 
 Every model maps images to per-instance latents and decodes them at
@@ -6,6 +6,19 @@ coordinates, with the same interface:
   __call__(images, coords, train=False) -> predictions [B, N, output_dim]
   encode(images, train=False)           -> latents (a pytree, batch-leading)
   decode(latents, coords, return_activations=False) -> predictions
+
+and its module describes the family to the configs (config_lib):
+  NAME            the paper's name, for messages
+  ARGS            its config arguments (the papers' ablations) and defaults
+  configure(c, args, hyponet)  sets c.model from ARGS' values and the
+                  data's coordinate MLP (a hyponet config)
+  tiny(model)     its own fields at `:tiny` sizes (config_lib shrinks the
+                  shared encoder and MLP)
+  variant(model)  what, besides array sizes, changes what it computes (the
+                  tests train one `:tiny` config of each)
+  DECODER_PARAMS  its parameters, besides the latents, that map coordinates
+                  to outputs: what test-time optimisation of "all weights"
+                  adapts per instance
 """
 
 import importlib
@@ -14,16 +27,26 @@ import ml_collections
 
 from ginr_jax import cli
 
+# Families that encode an image in one pass: every config with `model=`
+# takes them.
+ENCODERS = ("ipc", "transinr", "la_ginr")
+# Families whose latents the trainer's inner loop adapts (config.meta).
+META_LEARNED = ("meta_ipc", "learned_init")
+FAMILIES = ENCODERS + META_LEARNED
+
+
+def family(name: str):
+  """The module of a model family."""
+  if name not in FAMILIES:
+    raise cli.ConfigError(f"Unknown model_name {name!r}; use one of "
+                          f"{', '.join(FAMILIES)}.")
+  return importlib.import_module(f"ginr_jax.models.{name}")
+
 
 def build(model_name: str, model_cfg: ml_collections.ConfigDict):
-  try:
-    module = importlib.import_module(f"ginr_jax.models.{model_name}")
-  except ModuleNotFoundError as e:
-    raise cli.ConfigError(f"Unknown model_name {model_name!r}: no module "
-                          f"ginr_jax/models/{model_name}.py.") from e
-  return module.build(model_cfg.to_dict())
+  return family(model_name).build(model_cfg.to_dict())
 
 
 def decoder_params(model_name: str) -> tuple[str, ...]:
   """Top-level parameter names of the model's decoder (besides latents)."""
-  return importlib.import_module(f"ginr_jax.models.{model_name}").DECODER_PARAMS
+  return family(model_name).DECODER_PARAMS

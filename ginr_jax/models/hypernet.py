@@ -12,6 +12,12 @@ import jax.numpy as jnp
 
 from ginr_jax.models import transformer
 
+# The official encoder's config fields (IPC, TransINR and LA-GINR): 9x9
+# patches with 1-pixel padding (178 px -> 180 -> 400 tokens) and the 6-block
+# width-768 transformer, its compute dtype float32.
+ENCODER = dict(patch_size=9, patch_padding=1, width=768, depth=6,
+               num_heads=12, mlp_dim=3072, dropout=0.1, dtype="float32")
+
 
 class WeightTokenEncoder(nn.Module):
   """[B, T, P] data tokens -> [B, num_weight_tokens, width] output tokens.

@@ -33,6 +33,12 @@ def layer_name(i: int) -> str:
   return f"layer_{i}"
 
 
+def edge_layer(i: int, cfg) -> int | None:
+  """Layer i of the MLP config `cfg` if it is the first (on the features)
+  or the last (to the output), else None: the hidden layers between alike."""
+  return i if i in (0, cfg["n_layers"] - 1) else None
+
+
 @dataclasses.dataclass(frozen=True)
 class HypoNet:
   """Shape and fixed constants of a Fourier-feature MLP.

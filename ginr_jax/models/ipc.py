@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import cli
 from ginr_jax.models import hypernet
 from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.models import tokenizers
@@ -152,9 +153,38 @@ class Model(nn.Module):
     return params
 
 
-# The parameters, besides the latents, that map coordinates to outputs:
-# what test-time optimisation of "all weights" adapts per instance.
+NAME = "IPC"
+ARGS = dict(
+    form="shared_u",    # composer form (IPC Table 6), COMPOSER_FORMS
+    layer=2,            # modulated layer, 1-based as IPC Table 7
+    r=256,              # rank r: weight tokens
+)
 DECODER_PARAMS = ("hyponet", "composer_u")
+
+
+def configure(c, args: dict, hyponet: dict):
+  """The official encoder, `hyponet` and V on args' layer (ARGS)."""
+  layer = args["layer"] - 1
+  shapes = hyponet_lib.HypoNet(**hyponet).layer_shapes
+  if not 0 <= layer < len(shapes):
+    raise cli.ConfigError(f"layer={args['layer']}: the MLP has layers "
+                          f"1-{len(shapes)}.")
+  # The official code caps the weight tokens at fan_out.
+  c.model = dict(hypernet.ENCODER, hyponet=hyponet,
+                 rank=min(args["r"], shapes[layer][1]),
+                 modulated_layer=layer, composer_form=args["form"])
+
+
+def tiny(model):
+  # r = 3 where the RGB output layer capped it; the whole weight of the
+  # 16-wide tiny MLP for the forms that predict it.
+  model["rank"] = 3 if model["rank"] == 3 else (
+      16 if model["composer_form"] in ("direct", "hadamard") else 8)
+
+
+def variant(model) -> tuple:
+  return (model["composer_form"],
+          hyponet_lib.edge_layer(model["modulated_layer"], model["hyponet"]))
 
 
 def build(cfg: dict) -> Model:

@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import cli
 from ginr_jax.models import hypernet
 from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.models import tokenizers
@@ -297,9 +298,46 @@ class Model(nn.Module):
     return self.decoder.attention_weights(latents, query)
 
 
-# The parameters, besides the latents, that map coordinates to outputs:
-# what test-time optimisation of "all weights" adapts per instance.
+NAME = "LA-GINR"
+ARGS = dict(        # LA-GINR Tables 3, 4 and 7
+    sta=True,               # selective token aggregation (Eq. 5)
+    multiband=True,         # multi-band modulation (Eq. 6-9)
+    heads=2,                # cross-attention heads
+    sigmas=(128.0, 32.0),   # band sigmas sigma_1..sigma_L, as "128-32"
+    sigma_q=16.0,           # query sigma
+    linear6=True,           # the Linear of Eq. 6
+    linear7=True,           # the Linear of Eq. 7
+)
 DECODER_PARAMS = ("decoder",)
+
+
+def configure(c, args: dict, hyponet: dict):
+  """The official encoder and App. A.1's image decoder with args (ARGS);
+  LA-GINR decodes with that, not with `hyponet`."""
+  del hyponet
+  if args["heads"] < 1 or min(args["sigma_q"], *args["sigmas"]) <= 0:
+    raise cli.ConfigError(
+        f"heads={args['heads']}, sigma_q={args['sigma_q']}, sigmas="
+        f"{'-'.join(map(str, args['sigmas']))}: LA-GINR needs a head and "
+        "positive bandwidths.")
+  c.model = dict(hypernet.ENCODER, num_latents=256, decoder=dict(
+      input_dim=2, output_dim=3, hidden_dim=256, freq_dim=256,
+      sigma_q=args["sigma_q"], sigmas=tuple(args["sigmas"]),
+      num_heads=args["heads"], output_bias=0.5,
+      token_aggregation="attention" if args["sta"] else "weight",
+      multiband=args["multiband"], mlp_layers=2,
+      freq_linear=args["linear6"], mod_linear=args["linear7"]))
+
+
+def tiny(model):
+  model["num_latents"] = 8
+  model["decoder"]["hidden_dim"] = model["decoder"]["freq_dim"] = 16
+
+
+def variant(model) -> tuple:
+  d = model["decoder"]
+  return (d["token_aggregation"], d["multiband"], d["freq_linear"],
+          d["mod_linear"], len(d["sigmas"]) > 1)
 
 
 def build(cfg: dict) -> Model:

@@ -71,9 +71,23 @@ class Model(nn.Module):
     return self.hyponet.apply_batch(params, coords, return_activations)
 
 
-# The parameters, besides the latents, that map coordinates to outputs:
-# what test-time optimisation of "all weights" adapts per instance.
+NAME = "Learned Init"
+ARGS = {}
 DECODER_PARAMS = ("hyponet",)
+
+
+def configure(c, args: dict, hyponet: dict):
+  """`hyponet`, its weights adapted (its biases with adapt_biases)."""
+  del args
+  c.model = dict(hyponet=hyponet, adapt_biases=False)
+
+
+def tiny(model):
+  del model     # its sizes are the MLP's
+
+
+def variant(model) -> tuple:
+  return (model["adapt_biases"],)
 
 
 def build(cfg: dict) -> Model:

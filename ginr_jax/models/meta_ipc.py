@@ -72,9 +72,23 @@ class Model(nn.Module):
     return params
 
 
-# The parameters, besides the latents, that map coordinates to outputs:
-# what test-time optimisation of "all weights" adapts per instance.
+NAME = "Meta-IPC"
+ARGS = {}
 DECODER_PARAMS = ("hyponet", "composer_u")
+
+
+def configure(c, args: dict, hyponet: dict):
+  """`hyponet` with V U on its second layer, r = 256 (the official)."""
+  del args
+  c.model = dict(hyponet=hyponet, rank=256, modulated_layer=1)
+
+
+def tiny(model):
+  model["rank"] = 8
+
+
+def variant(model) -> tuple:
+  return (hyponet_lib.edge_layer(model["modulated_layer"], model["hyponet"]),)
 
 
 def build(cfg: dict) -> Model:

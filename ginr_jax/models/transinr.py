@@ -18,6 +18,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ginr_jax import cli
 from ginr_jax.models import hypernet
 from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.models import tokenizers
@@ -114,9 +115,34 @@ class Model(nn.Module):
     return params
 
 
-# The parameters, besides the latents, that map coordinates to outputs:
-# what test-time optimisation of "all weights" adapts per instance.
+NAME = "TransINR"
+ARGS = dict(
+    groups=64,          # weight groups per layer
+    recipe="ipc",       # "ipc" (IPC's baseline) | "original" (TransINR's)
+)
 DECODER_PARAMS = ("hyponet",)
+
+
+def configure(c, args: dict, hyponet: dict):
+  """The official encoder and `hyponet` with args' groups (ARGS); TransINR's
+  own recipe changes the Fourier sigma, dropout and the LR schedule."""
+  if args["recipe"] not in ("ipc", "original"):
+    raise cli.ConfigError(f"recipe={args['recipe']!r}; use ipc or original.")
+  c.model = dict(hypernet.ENCODER, hyponet=hyponet, groups=args["groups"])
+  if args["recipe"] == "original":    # docs/faithfulness.md#transinr
+    c.model.hyponet.ff_sigma = 1024.0
+    c.model.dropout = 0.0
+    c.optim.schedule = "step"
+    c.optim.decay_factor, c.optim.decay_at = 0.1, (0.8,)
+
+
+def tiny(model):
+  model["groups"] = 4
+
+
+def variant(model) -> tuple:
+  del model     # its groups are sizes
+  return ()
 
 
 def build(cfg: dict) -> Model:
