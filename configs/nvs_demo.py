@@ -61,7 +61,7 @@ def get_config(arg=None):
   c.input.image_size = 32
   c.input.batch_size, c.input.eval_batch_size = 8, 32
   c.input.kwargs = dict(n_support=arg.views, train_objects=400,
-                        test_objects=32, num_views=50)
+                        test_objects=32, num_views=50, objects="figure")
   common.set_model(c, arg, ff_sigma=8.0, sigmas=(8.0, 4.0), sigma_q=2.0)
   shapenet.nvs_model(c, arg.model)
   # TransINR: 8 x 5 + 4 = 44 weight tokens.
@@ -74,8 +74,9 @@ def get_config(arg=None):
   c.optim.lr = 1e-3
   c.log_steps = 100
   if arg.model == "la_ginr":    # a light-field step costs ~1/6 of rendering
+    c.task.num_rays = 256
     c.total_steps, c.ckpt_steps, c.eval_steps = 3000, 1000, 1000
   else:
-    c.total_steps, c.ckpt_steps, c.eval_steps = 1500, 500, 500
+    c.total_steps, c.ckpt_steps, c.eval_steps = 3000, 1000, 1000
   c.num_images = 8
   return common.shrink_for_tiny(c) if arg.tiny else c

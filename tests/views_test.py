@@ -201,10 +201,12 @@ class EvaluationProtocolTest(absltest.TestCase):
                                     image_size=16, n_support=1,
                                     test_objects=3, num_views=30)
     example = transform(source[2], np.random.default_rng(0))
-    drawn = np.random.default_rng(0).choice(30, 2, replace=False)
+    support, query = shapenet.draw_views(np.random.default_rng(0), 30, 1, 1,
+                                         train=False)
     np.testing.assert_allclose(example["support_image"][0],
-                               shapenet.load_view(paths[drawn[0]]), atol=1e-6)
-    np.testing.assert_allclose(example["query_pose"][0], poses[drawn[1]],
+                               shapenet.load_view(paths[support[0]]),
+                               atol=1e-6)
+    np.testing.assert_allclose(example["query_pose"][0], poses[query[0]],
                                atol=1e-6)
 
 
