@@ -19,6 +19,7 @@ its examples are those of `shapenet.load_example`, PNG quantisation
 included.
 """
 
+import colorsys
 import functools
 import json
 import os
@@ -71,6 +72,15 @@ def random_object(rng: np.random.Generator, num_primitives: int = 3) -> list:
   return shapes
 
 
+def vivid_colours(rng: np.random.Generator, count: int) -> np.ndarray:
+  """[count, 3] saturated RGB colours: random hues, saturation and value
+  in [0.6, 1] and [0.55, 1] (averages of such colours stay coloured, where
+  those of uniform RGB colours tend to grey)."""
+  return np.array([colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.6, 1.0),
+                                       rng.uniform(0.55, 1.0))
+                   for _ in range(count)])
+
+
 def figure_object(rng: np.random.Generator) -> list:
   """One object of a category: a two-coloured box body standing on the
   ground plane z = -1 (its halves split along x or y), a sphere head on it
@@ -82,7 +92,7 @@ def figure_object(rng: np.random.Generator) -> list:
   half = np.array([rng.uniform(0.4, 0.7), rng.uniform(0.4, 0.7),
                    rng.uniform(0.3, 0.55)])
   body = np.array([0.0, 0.0, -1.0 + half[2]])
-  colours = rng.uniform(0.1, 0.95, (4, 3))
+  colours = vivid_colours(rng, 4)
   split = int(rng.integers(2))
   part = half.copy()
   part[split] /= 2
