@@ -17,7 +17,15 @@ Hz on 1 s), LA-GINR with d = d_F = 64 and (sigma_1, sigma_2, sigma_q) =
 of targets and reconstructions and a waveform plot to WORKDIR/images/.
 
 Target (IPC Table 1): IPC above TransINR at equal steps.
-Rows: (default) IPC, model=transinr, model=la_ginr.
+
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  (none)          IPC Table 1, generated chirps: IPC above TransINR at equal
+                  steps (no paper number here)
+  model=transinr  IPC Table 1, generated chirps: IPC above TransINR at equal
+                  steps (no paper number here)
+  model=la_ginr   generated chirps: LA-GINR on audio, our extension
+
 Measured on a 2-core CPU shared with other runs (README, Results), test
 PSNR at 500 / 1,000 / 1,500 steps (mean-value baseline 7.07 dB):
   (default, IPC)   10.13 / 16.55 / 19.97 dB
@@ -28,9 +36,17 @@ family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 from configs import audio
 
-ROWS = ("", "model=transinr", "model=la_ginr")
+# The demo's target is IPC Table 1's ordering, not its numbers.
+_TARGET = "IPC above TransINR at equal steps (no paper number here)"
+PAPER_ROWS = paper_rows.rows(
+    ("", "IPC", "Table 1", "generated chirps", None, _TARGET),
+    ("model=transinr", "IPC", "Table 1", "generated chirps", None, _TARGET),
+    ("model=la_ginr", "", "", "generated chirps", None,
+     "LA-GINR on audio, our extension"),
+)
 
 
 def get_config(arg=None):

@@ -3,13 +3,17 @@ r"""CelebA 178x178: IPC, TransINR and LA-GINR.
   # aligned JPEGs in data/img_align_celeba/ (see README "Data")
   python -m ginr_jax.main --config=configs/celeba.py --workdir=workdirs/celeba
 
-Rows (config argument: paper test PSNR):
-  (none)                          IPC, IPC Table 2:        35.93 dB
-  model=transinr                  TransINR, IPC Table 2:   33.33 dB
-  model=transinr,recipe=original  TransINR's own recipe (sigma 1024, no
-                                  dropout, 30 epochs, LR x0.1 after 80%)
-  model=la_ginr                   LA-GINR Table 1:         50.74 dB
-(Learned Init's 30.37 dB is the meta-learning issue's.)
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  (none)                          IPC Table 2, CelebA 178: 35.93 dB
+  model=transinr                  IPC Table 2, CelebA 178: 33.33 dB
+  model=transinr,recipe=original  CelebA 178: TransINR's own recipe (sigma
+                                  1024, no dropout, 30 epochs, LR x0.1 after
+                                  80%); no number in either paper
+  model=la_ginr                   LA-GINR Table 1, CelebA 178: 50.74 dB
+
+IPC Table 2's Learned Init, 30.37 dB, is quoted from Tancik et al.
+(configs/learned_init.py).
 
 Official recipe: as ImageNette but sigma=64 Fourier features and no
 coordinate jitter, 300 epochs at batch 16; resize + centre crop 178 of the
@@ -30,9 +34,16 @@ official partition; prepared with `tfds build celeb_a
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 
-ROWS = ("", "model=transinr", "model=transinr,recipe=original",
-        "model=la_ginr")
+PAPER_ROWS = paper_rows.rows(
+    ("", "IPC", "Table 2", "CelebA 178", "35.93"),
+    ("model=transinr", "IPC", "Table 2", "CelebA 178", "33.33"),
+    ("model=transinr,recipe=original", "", "", "CelebA 178", None,
+     "TransINR's own recipe (sigma 1024, no dropout, 30 epochs, LR x0.1 "
+     "after 80%); no number in either paper"),
+    ("model=la_ginr", "LA-GINR", "Table 1", "CelebA 178", "50.74"),
+)
 _TRAIN_IMAGES = 162_770
 
 

@@ -5,33 +5,84 @@ r"""FFHQ at 178, 256, 512 or 1024 pixels: IPC, TransINR and LA-GINR.
   python -m ginr_jax.main --config=configs/ffhq.py:256,model=la_ginr,levels=3 \
       --workdir=workdirs/ffhq256_la_ginr_l3
 
-Rows (config argument: paper test PSNR on the 10k validation images):
-  178                               IPC, IPC Table 2:            37.18 dB
-  178,model=transinr                TransINR, IPC Table 2:       33.66 dB
-  178,model=la_ginr                 LA-GINR Table 1:             43.32 dB
- IPC Table 7, modulated layer 1-5 (FFHQ column; the paper does not give
- the resolution or length of these runs, so they use the 178 recipe):
-  178,layer=1 / 178,layer=2 / 178,layer=3 / 178,layer=4 / 178,layer=5
-                                    36.04 / 36.20 / 34.2 / 31.09 / 22.92 dB
- IPC Table 3 (256 / 512):
-  256  / 512                        d 256,  r 256:        34.68 / 31.58 dB
-  256,d=1024 / 512,d=1024           d 1024, r 256:        38.43 / 35.22 dB
-  256,d=1024,r=1024 / 512,...       d 1024, r 1024:       40.37 / 36.27 dB
-  256,model=transinr / 512,...      d 256, 64x4+3 tokens: 30.96 / 29.35 dB
-  256,model=transinr,groups=256     d 256, 256x4+3:       32.92 / 31.00 dB
-  256,model=transinr,d=1024         d 1024, 64x4+3:       33.83 / 31.57 dB
-  256,model=transinr,d=1024,groups=256  d 1024, 256x4+3:  36.50 / 32.68 dB
-  1024                              IPC, LA-GINR Table 2:        28.68 dB
- LA-GINR Tables 2 and 6 (256 / 512 / 1024; levels=2 is the default):
-  256,model=la_ginr,levels=1        L = 1:  37.09 / 34.84 / 31.56 dB
-  256,model=la_ginr,levels=2        L = 2:  39.88 / 35.43 / 31.94 dB
-  256,model=la_ginr,levels=3        L = 3:  40.13 / 35.58 / 32.40 dB
-  256,model=la_ginr,levels=4        L = 4:  39.79 / 35.40 / 32.32 dB
-  (and 512,... / 1024,... alike)
- LA-GINR Table 3 (FFHQ 256, single cross-attention head):
-  256,model=la_ginr,heads=1                   Ours:          38.01 dB
-  256,model=la_ginr,sta=false                 w/o STA:       34.52 dB
-  256,model=la_ginr,heads=1,multiband=false   w/o multi FM:  33.65 dB
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  178                             IPC Table 2, FFHQ 178: 37.18 dB
+  178,model=transinr              IPC Table 2, FFHQ 178: 33.66 dB
+  178,model=la_ginr               LA-GINR Table 1, FFHQ 178: 43.32 dB
+  178,layer=1                     IPC Table 7, FFHQ: 36.04 dB; the paper gives
+                                  neither resolution nor length: the 178
+                                  recipe
+  178,layer=2                     IPC Table 7, FFHQ: 36.20 dB; the paper gives
+                                  neither resolution nor length: the 178
+                                  recipe
+  178,layer=3                     IPC Table 7, FFHQ: 34.2 dB; the paper gives
+                                  neither resolution nor length: the 178
+                                  recipe
+  178,layer=4                     IPC Table 7, FFHQ: 31.09 dB; the paper gives
+                                  neither resolution nor length: the 178
+                                  recipe
+  178,layer=5                     IPC Table 7, FFHQ: 22.92 dB; the paper gives
+                                  neither resolution nor length: the 178
+                                  recipe
+  256                             IPC Table 3, FFHQ 256: 34.68 dB; d 256, r
+                                  256; also LA-GINR Tables 2, 3 and 6
+  512                             IPC Table 3, FFHQ 512: 31.58 dB; d 256, r
+                                  256; also LA-GINR Tables 2 and 6
+  256,d=1024                      IPC Table 3, FFHQ 256: 38.43 dB; d 1024, r
+                                  256
+  512,d=1024                      IPC Table 3, FFHQ 512: 35.22 dB; d 1024, r
+                                  256
+  256,d=1024,r=1024               IPC Table 3, FFHQ 256: 40.37 dB; d 1024, r
+                                  1024
+  512,d=1024,r=1024               IPC Table 3, FFHQ 512: 36.27 dB; d 1024, r
+                                  1024
+  256,model=transinr              IPC Table 3, FFHQ 256: 30.96 dB; d 256,
+                                  64x4+3 tokens; also LA-GINR Tables 2 and 6
+  512,model=transinr              IPC Table 3, FFHQ 512: 29.35 dB; d 256,
+                                  64x4+3 tokens; also LA-GINR Tables 2 and 6
+  256,model=transinr,groups=256   IPC Table 3, FFHQ 256: 32.92 dB; d 256,
+                                  256x4+3 tokens
+  512,model=transinr,groups=256   IPC Table 3, FFHQ 512: 31.00 dB; d 256,
+                                  256x4+3 tokens
+  256,model=transinr,d=1024       IPC Table 3, FFHQ 256: 33.83 dB; d 1024,
+                                  64x4+3 tokens
+  512,model=transinr,d=1024       IPC Table 3, FFHQ 512: 31.57 dB; d 1024,
+                                  64x4+3 tokens
+  256,model=transinr,d=1024,groups=256
+                                  IPC Table 3, FFHQ 256: 36.50 dB; d 1024,
+                                  256x4+3 tokens
+  512,model=transinr,d=1024,groups=256
+                                  IPC Table 3, FFHQ 512: 32.68 dB; d 1024,
+                                  256x4+3 tokens
+  1024                            LA-GINR Table 2, FFHQ 1024: 28.68 dB; IPC;
+                                  also Table 6
+  1024,model=transinr             LA-GINR Table 2, FFHQ 1024: TransINR, no
+                                  number ("-")
+  256,model=la_ginr               LA-GINR Table 2, FFHQ 256: 39.88 dB; L = 2,
+                                  the default; also Table 6
+  512,model=la_ginr               LA-GINR Table 2, FFHQ 512: 35.43 dB; L = 2,
+                                  the default; also Table 6
+  1024,model=la_ginr              LA-GINR Table 2, FFHQ 1024: 31.94 dB; L = 2,
+                                  the default; also Table 6
+  256,model=la_ginr,levels=1      LA-GINR Table 6, FFHQ 256: 37.09 dB
+  512,model=la_ginr,levels=1      LA-GINR Table 6, FFHQ 512: 34.84 dB
+  1024,model=la_ginr,levels=1     LA-GINR Table 6, FFHQ 1024: 31.56 dB
+  256,model=la_ginr,levels=3      LA-GINR Table 6, FFHQ 256: 40.13 dB
+  512,model=la_ginr,levels=3      LA-GINR Table 6, FFHQ 512: 35.58 dB
+  1024,model=la_ginr,levels=3     LA-GINR Table 6, FFHQ 1024: 32.40 dB
+  256,model=la_ginr,levels=4      LA-GINR Table 6, FFHQ 256: 39.79 dB
+  512,model=la_ginr,levels=4      LA-GINR Table 6, FFHQ 512: 35.40 dB
+  1024,model=la_ginr,levels=4     LA-GINR Table 6, FFHQ 1024: 32.32 dB
+  256,model=la_ginr,heads=1       LA-GINR Table 3, FFHQ 256: 38.01 dB; "Ours"
+                                  (single head)
+  256,model=la_ginr,sta=false     LA-GINR Table 3, FFHQ 256: 34.52 dB; w/o STA
+  256,model=la_ginr,heads=1,multiband=false
+                                  LA-GINR Table 3, FFHQ 256: 33.65 dB; w/o
+                                  multi FM
+
+The papers test on the official 10k validation images: pass the official
+lists to test on them (Deviations, below).
 
 Recipe per resolution (patch, padding, sigma, epochs, batch, coordinates
 per step), from the official configs where one exists:
@@ -66,18 +117,72 @@ rank).
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 
-ROWS = tuple(
-    f"{res},{row}".rstrip(",") for res in (178, 256, 512, 1024) for row in (
-        "", "model=transinr", "model=la_ginr")) + tuple(
-    f"{res},{row}" for res in (256, 512) for row in (
-        "d=1024", "d=1024,r=1024", "model=transinr,groups=256",
-        "model=transinr,d=1024", "model=transinr,d=1024,groups=256")) + tuple(
-    f"{res},model=la_ginr,levels={l}" for res in (256, 512, 1024)
-    for l in (1, 3, 4)) + (
-    "256,model=la_ginr,heads=1", "256,model=la_ginr,sta=false",
-    "256,model=la_ginr,heads=1,multiband=false") + tuple(
-    f"178,layer={layer}" for layer in (1, 2, 3, 4, 5))
+_TABLE7 = "the paper gives neither resolution nor length: the 178 recipe"
+PAPER_ROWS = paper_rows.rows(
+    ("178", "IPC", "Table 2", "FFHQ 178", "37.18"),
+    ("178,model=transinr", "IPC", "Table 2", "FFHQ 178", "33.66"),
+    ("178,model=la_ginr", "LA-GINR", "Table 1", "FFHQ 178", "43.32"),
+    ("178,layer=1", "IPC", "Table 7", "FFHQ", "36.04", _TABLE7),
+    ("178,layer=2", "IPC", "Table 7", "FFHQ", "36.20", _TABLE7),
+    ("178,layer=3", "IPC", "Table 7", "FFHQ", "34.2", _TABLE7),
+    ("178,layer=4", "IPC", "Table 7", "FFHQ", "31.09", _TABLE7),
+    ("178,layer=5", "IPC", "Table 7", "FFHQ", "22.92", _TABLE7),
+    ("256", "IPC", "Table 3", "FFHQ 256", "34.68",
+     "d 256, r 256; also LA-GINR Tables 2, 3 and 6"),
+    ("512", "IPC", "Table 3", "FFHQ 512", "31.58",
+     "d 256, r 256; also LA-GINR Tables 2 and 6"),
+    ("256,d=1024", "IPC", "Table 3", "FFHQ 256", "38.43", "d 1024, r 256"),
+    ("512,d=1024", "IPC", "Table 3", "FFHQ 512", "35.22", "d 1024, r 256"),
+    ("256,d=1024,r=1024", "IPC", "Table 3", "FFHQ 256", "40.37",
+     "d 1024, r 1024"),
+    ("512,d=1024,r=1024", "IPC", "Table 3", "FFHQ 512", "36.27",
+     "d 1024, r 1024"),
+    ("256,model=transinr", "IPC", "Table 3", "FFHQ 256", "30.96",
+     "d 256, 64x4+3 tokens; also LA-GINR Tables 2 and 6"),
+    ("512,model=transinr", "IPC", "Table 3", "FFHQ 512", "29.35",
+     "d 256, 64x4+3 tokens; also LA-GINR Tables 2 and 6"),
+    ("256,model=transinr,groups=256", "IPC", "Table 3", "FFHQ 256", "32.92",
+     "d 256, 256x4+3 tokens"),
+    ("512,model=transinr,groups=256", "IPC", "Table 3", "FFHQ 512", "31.00",
+     "d 256, 256x4+3 tokens"),
+    ("256,model=transinr,d=1024", "IPC", "Table 3", "FFHQ 256", "33.83",
+     "d 1024, 64x4+3 tokens"),
+    ("512,model=transinr,d=1024", "IPC", "Table 3", "FFHQ 512", "31.57",
+     "d 1024, 64x4+3 tokens"),
+    ("256,model=transinr,d=1024,groups=256", "IPC", "Table 3", "FFHQ 256",
+     "36.50", "d 1024, 256x4+3 tokens"),
+    ("512,model=transinr,d=1024,groups=256", "IPC", "Table 3", "FFHQ 512",
+     "32.68", "d 1024, 256x4+3 tokens"),
+    ("1024", "LA-GINR", "Table 2", "FFHQ 1024", "28.68", "IPC; also Table 6"),
+    ("1024,model=transinr", "LA-GINR", "Table 2", "FFHQ 1024", None,
+     'TransINR, no number ("-")'),
+    ("256,model=la_ginr", "LA-GINR", "Table 2", "FFHQ 256", "39.88",
+     "L = 2, the default; also Table 6"),
+    ("512,model=la_ginr", "LA-GINR", "Table 2", "FFHQ 512", "35.43",
+     "L = 2, the default; also Table 6"),
+    ("1024,model=la_ginr", "LA-GINR", "Table 2", "FFHQ 1024", "31.94",
+     "L = 2, the default; also Table 6"),
+    ("256,model=la_ginr,levels=1", "LA-GINR", "Table 6", "FFHQ 256", "37.09"),
+    ("512,model=la_ginr,levels=1", "LA-GINR", "Table 6", "FFHQ 512", "34.84"),
+    ("1024,model=la_ginr,levels=1", "LA-GINR", "Table 6", "FFHQ 1024",
+     "31.56"),
+    ("256,model=la_ginr,levels=3", "LA-GINR", "Table 6", "FFHQ 256", "40.13"),
+    ("512,model=la_ginr,levels=3", "LA-GINR", "Table 6", "FFHQ 512", "35.58"),
+    ("1024,model=la_ginr,levels=3", "LA-GINR", "Table 6", "FFHQ 1024",
+     "32.40"),
+    ("256,model=la_ginr,levels=4", "LA-GINR", "Table 6", "FFHQ 256", "39.79"),
+    ("512,model=la_ginr,levels=4", "LA-GINR", "Table 6", "FFHQ 512", "35.40"),
+    ("1024,model=la_ginr,levels=4", "LA-GINR", "Table 6", "FFHQ 1024",
+     "32.32"),
+    ("256,model=la_ginr,heads=1", "LA-GINR", "Table 3", "FFHQ 256", "38.01",
+     '"Ours" (single head)'),
+    ("256,model=la_ginr,sta=false", "LA-GINR", "Table 3", "FFHQ 256",
+     "34.52", "w/o STA"),
+    ("256,model=la_ginr,heads=1,multiband=false", "LA-GINR", "Table 3",
+     "FFHQ 256", "33.65", "w/o multi FM"),
+)
 
 _RECIPES = {  # res: (patch, padding, sigma, epochs, batch, subsample)
     178: (9, 1, 64.0, 1000, 16, 1.0),

@@ -5,9 +5,10 @@ r"""LA-GINR on ImageNet 256x256 (LA-GINR App. A.1, Table 5).
   python -m ginr_jax.main --config=configs/imagenet.py \
       --workdir=workdirs/imagenet_la_ginr
 
-Rows (config argument: paper test PSNR):
-  (none)   LA-GINR, Table 5 "Ours": 37.7 dB reconstruction PSNR of the
-           latents (the latents the diffusion model generates, FID 9.3)
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  (none)  LA-GINR Table 5, ImageNet 256: 37.7 dB; "Ours": the PSNR of the
+          latents that the diffusion model learns to generate (FID 9.3)
 
 Recipe (App. A): 16x16 patches (256 tokens), the 6-block width-768
 transformer, R = 256 latent tokens, decoder d = d_F = 256 with L = 2,
@@ -27,8 +28,13 @@ here la_ginr by default; `precision`; the family's ARGS in
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 
-ROWS = ("",)
+PAPER_ROWS = paper_rows.rows(
+    ("", "LA-GINR", "Table 5", "ImageNet 256", "37.7",
+     '"Ours": the PSNR of the latents that the diffusion model learns to '
+     "generate (FID 9.3)"),
+)
 _TRAIN_IMAGES = 1_281_167
 
 

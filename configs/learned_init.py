@@ -3,13 +3,16 @@ r"""Learned Init / MAML: all MLP weights meta-learned (IPC §4.4 baseline).
   python -m ginr_jax.main --config=configs/learned_init.py:ffhq256 \
       --workdir=workdirs/learned_init_ffhq256
 
-Rows (config argument: paper test PSNR):
-  ffhq256             the official learned_init FFHQ 256 config (200 epochs)
-  ffhq256,epochs=100  IPC §4.4's "MAML" run: 32.84 dB (Meta-IPC: 33.74 dB)
-  imagenette          the official learned_init ImageNette config; IPC
-                      Table 2's Learned Init numbers (ImageNette 27.07,
-                      CelebA 30.37 dB) are quoted from Tancik et al.
-  ffhq256,maml        plain MAML: all weights and biases, plain SGD steps
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  ffhq256             FFHQ 256: the official learned_init config (200 epochs)
+  ffhq256,epochs=100  IPC §4.4, FFHQ 256: 32.84 dB; "MAML" in the paper, the
+                      official learned_init; Meta-IPC: 33.74 dB
+  imagenette          ImageNette 178: the official learned_init config; IPC
+                      Table 2's Learned Init numbers (ImageNette 27.07, CelebA
+                      30.37 dB) are quoted from Tancik et al.
+  ffhq256,maml        FFHQ 256: plain MAML: all weights and biases, plain SGD
+                      steps
 
 Recipe (`docs/faithfulness.md#meta-learning`): the 5-layer d=256
 weight-normalised MLP; every layer's weight adapted per instance by 2
@@ -33,8 +36,19 @@ all), `tiny`.
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 
-ROWS = ("ffhq256", "ffhq256,epochs=100", "imagenette", "ffhq256,maml")
+PAPER_ROWS = paper_rows.rows(
+    ("ffhq256", "", "", "FFHQ 256", None,
+     "the official learned_init config (200 epochs)"),
+    ("ffhq256,epochs=100", "IPC", "§4.4", "FFHQ 256", "32.84",
+     '"MAML" in the paper, the official learned_init; Meta-IPC: 33.74 dB'),
+    ("imagenette", "", "", "ImageNette 178", None,
+     "the official learned_init config; IPC Table 2's Learned Init numbers "
+     "(ImageNette 27.07, CelebA 30.37 dB) are quoted from Tancik et al."),
+    ("ffhq256,maml", "", "", "FFHQ 256", None,
+     "plain MAML: all weights and biases, plain SGD steps"),
+)
 
 
 def get_config(arg=None):

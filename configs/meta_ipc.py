@@ -3,11 +3,14 @@ r"""Meta-IPC: IPC meta-learned with a norm-scaled inner loop (IPC §3.3).
   python -m ginr_jax.main --config=configs/meta_ipc.py:imagenette \
       --workdir=workdirs/meta_ipc_imagenette
 
-Rows (config argument: paper test PSNR):
-  imagenette   ImageNette 178: no number in the paper (official config only)
-  ffhq256      FFHQ 256, the official config (200 epochs)
-  ffhq256,epochs=100   IPC §4.4's run: 33.74 dB (MAML on the same data:
-                       32.84 dB, configs/learned_init.py)
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  imagenette          ImageNette 178: the official config; no number in the
+                      paper
+  ffhq256             FFHQ 256: the official config (200 epochs); the paper's
+                      run: epochs=100
+  ffhq256,epochs=100  IPC §4.4, FFHQ 256: 33.74 dB; MAML on the same data:
+                      32.84 dB, configs/learned_init.py
 
 Recipe (`docs/faithfulness.md#meta-learning`, the official meta configs): no
 encoder; V_0 [r, d] and U are outer parameters with the shared hyponet
@@ -39,8 +42,16 @@ training; 1.0, the official, all; evaluation adapts on all), `tiny`.
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 
-ROWS = ("imagenette", "ffhq256", "ffhq256,epochs=100")
+PAPER_ROWS = paper_rows.rows(
+    ("imagenette", "", "", "ImageNette 178", None,
+     "the official config; no number in the paper"),
+    ("ffhq256", "", "", "FFHQ 256", None,
+     "the official config (200 epochs); the paper's run: epochs=100"),
+    ("ffhq256,epochs=100", "IPC", "§4.4", "FFHQ 256", "33.74",
+     "MAML on the same data: 32.84 dB, configs/learned_init.py"),
+)
 
 
 def get_config(arg=None):

@@ -36,30 +36,108 @@ leaves open: 2 heads and the output bias 0.5 as its images, 128 rays per
 object with the same adaptive sampling as IPC, RGB before the Plücker
 channels.
 
-Rows (config argument: paper test PSNR):
-  cars / chairs / lamps                   IPC Table 4, 1 view: 24.18 /
-                                          19.30 / 23.41 dB
-  cars,model=transinr / chairs,... / lamps,...
-                                          TransINR, IPC Table 4: 24.18 /
-                                          19.05 / 22.89 dB
-  <category>,views=2..5                   IPC Fig. 5 (curves only); lamps
-                                          IPC Table 5: 24.33 / 24.62 / 26.05
-                                          / 26.79 dB for 2-5 views (1 view:
-                                          23.40); TTO of V: 25.47 / 27.53 /
-                                          28.34 / 29.52 / 30.19; TTO of all
-                                          weights: 25.40 / 27.57 / 28.40 /
-                                          29.43 / 30.07 dB
-  lamps,views=V,model=transinr            IPC Table 5, TransINR: 22.99 /
-                                          24.06 / 24.41 / 24.77 / 25.16 dB
-                                          (TTO of all weights: 25.13 / 27.28
-                                          / 28.09 / 28.56 / 28.93 dB)
-  <category>,views=1..5,model=la_ginr     LA-GINR Fig. 4a (curves only)
-  lamps,views=2 with form=direct / form=instance_u / form=hadamard
-                                          IPC Table 6, Lamps (2 views):
-                                          24.69 / 23.04 / 24.18 dB (U V(n):
-                                          24.44 dB)
-Every category x views (views=1, views=2, views=3, views=4, views=5) x model
-combination is a row.
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  cars,views=1                   IPC Table 4, ShapeNet Cars: 24.18 dB
+  cars,views=1,model=transinr    IPC Table 4, ShapeNet Cars: 24.18 dB
+  cars,views=1,model=la_ginr     LA-GINR Fig. 4a, ShapeNet Cars: curve only
+  cars,views=2                   IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=2,model=transinr    IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=2,model=la_ginr     LA-GINR Fig. 4a, ShapeNet Cars: curve only
+  cars,views=3                   IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=3,model=transinr    IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=3,model=la_ginr     LA-GINR Fig. 4a, ShapeNet Cars: curve only
+  cars,views=4                   IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=4,model=transinr    IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=4,model=la_ginr     LA-GINR Fig. 4a, ShapeNet Cars: curve only
+  cars,views=5                   IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=5,model=transinr    IPC Fig. 5, ShapeNet Cars: curve only
+  cars,views=5,model=la_ginr     LA-GINR Fig. 4a, ShapeNet Cars: curve only
+  chairs,views=1                 IPC Table 4, ShapeNet Chairs: 19.30 dB
+  chairs,views=1,model=transinr  IPC Table 4, ShapeNet Chairs: 19.05 dB
+  chairs,views=1,model=la_ginr   LA-GINR Fig. 4a, ShapeNet Chairs: curve only
+  chairs,views=2                 IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=2,model=transinr  IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=2,model=la_ginr   LA-GINR Fig. 4a, ShapeNet Chairs: curve only
+  chairs,views=3                 IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=3,model=transinr  IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=3,model=la_ginr   LA-GINR Fig. 4a, ShapeNet Chairs: curve only
+  chairs,views=4                 IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=4,model=transinr  IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=4,model=la_ginr   LA-GINR Fig. 4a, ShapeNet Chairs: curve only
+  chairs,views=5                 IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=5,model=transinr  IPC Fig. 5, ShapeNet Chairs: curve only
+  chairs,views=5,model=la_ginr   LA-GINR Fig. 4a, ShapeNet Chairs: curve only
+  lamps,views=1                  IPC Table 4, ShapeNet Lamps: 23.41 dB
+  lamps,views=1                  IPC Table 5, ShapeNet Lamps: 23.40 dB
+  lamps,views=1                  IPC Table 5, ShapeNet Lamps: 25.47 dB; after
+                                 TTO of V: ginr_jax.tto --what=latents
+                                 --steps=100
+  lamps,views=1                  IPC Table 5, ShapeNet Lamps: 25.40 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=1,model=transinr   IPC Table 4, ShapeNet Lamps: 22.89 dB
+  lamps,views=1,model=transinr   IPC Table 5, ShapeNet Lamps: 22.99 dB
+  lamps,views=1,model=transinr   IPC Table 5, ShapeNet Lamps: 25.13 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=1,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
+  lamps,views=2                  IPC Table 5, ShapeNet Lamps: 24.33 dB
+  lamps,views=2                  IPC Table 5, ShapeNet Lamps: 27.53 dB; after
+                                 TTO of V: ginr_jax.tto --what=latents
+                                 --steps=100
+  lamps,views=2                  IPC Table 5, ShapeNet Lamps: 27.57 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=2                  IPC Table 6, ShapeNet Lamps: 24.44 dB; W = U
+                                 V(n)
+  lamps,views=2,model=transinr   IPC Table 5, ShapeNet Lamps: 24.06 dB
+  lamps,views=2,model=transinr   IPC Table 5, ShapeNet Lamps: 27.28 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=2,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
+  lamps,views=3                  IPC Table 5, ShapeNet Lamps: 24.62 dB
+  lamps,views=3                  IPC Table 5, ShapeNet Lamps: 28.34 dB; after
+                                 TTO of V: ginr_jax.tto --what=latents
+                                 --steps=100
+  lamps,views=3                  IPC Table 5, ShapeNet Lamps: 28.40 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=3,model=transinr   IPC Table 5, ShapeNet Lamps: 24.41 dB
+  lamps,views=3,model=transinr   IPC Table 5, ShapeNet Lamps: 28.09 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=3,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
+  lamps,views=4                  IPC Table 5, ShapeNet Lamps: 26.05 dB
+  lamps,views=4                  IPC Table 5, ShapeNet Lamps: 29.52 dB; after
+                                 TTO of V: ginr_jax.tto --what=latents
+                                 --steps=100
+  lamps,views=4                  IPC Table 5, ShapeNet Lamps: 29.43 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=4,model=transinr   IPC Table 5, ShapeNet Lamps: 24.77 dB
+  lamps,views=4,model=transinr   IPC Table 5, ShapeNet Lamps: 28.56 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=4,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
+  lamps,views=5                  IPC Table 5, ShapeNet Lamps: 26.79 dB
+  lamps,views=5                  IPC Table 5, ShapeNet Lamps: 30.19 dB; after
+                                 TTO of V: ginr_jax.tto --what=latents
+                                 --steps=100
+  lamps,views=5                  IPC Table 5, ShapeNet Lamps: 30.07 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=5,model=transinr   IPC Table 5, ShapeNet Lamps: 25.16 dB
+  lamps,views=5,model=transinr   IPC Table 5, ShapeNet Lamps: 28.93 dB; after
+                                 TTO of all weights: ginr_jax.tto --what=all
+                                 --steps=100
+  lamps,views=5,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
+  lamps,views=2,form=direct      IPC Table 6, ShapeNet Lamps: 24.69 dB; W =
+                                 V(n)
+  lamps,views=2,form=instance_u  IPC Table 6, ShapeNet Lamps: 23.04 dB; W =
+                                 U(n) V(n)
+  lamps,views=2,form=hadamard    IPC Table 6, ShapeNet Lamps: 24.18 dB; W = U
+                                 * V(n)
 
 total_steps assumes learnit's split sizes, which we could not check here:
 2,458 / 4,612 / 1,623 training objects (cars / chairs / lamps); on other
@@ -74,14 +152,121 @@ model arguments (`model`, `precision`, the family's ARGS in
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 
 CATEGORIES = ("cars", "chairs", "lamps")
-ROWS = tuple(
-    f"{category},views={v}{model}" for category in CATEGORIES
-    for v in range(1, 6) for model in ("", ",model=transinr",
-                                       ",model=la_ginr")) + (
-    "lamps,views=2,form=direct", "lamps,views=2,form=instance_u",
-    "lamps,views=2,form=hadamard")
+# Views 2-5 of cars and chairs, and LA-GINR's views, are curves only.
+_CURVE = "curve only"
+# Table 5's TTO numbers need the command after training (above).
+_TTO_V = "after TTO of V: ginr_jax.tto --what=latents --steps=100"
+_TTO_ALL = "after TTO of all weights: ginr_jax.tto --what=all --steps=100"
+PAPER_ROWS = paper_rows.rows(
+    ("cars,views=1", "IPC", "Table 4", "ShapeNet Cars", "24.18"),
+    ("cars,views=1,model=transinr", "IPC", "Table 4", "ShapeNet Cars", "24.18"),
+    ("cars,views=1,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=2", "IPC", "Fig. 5", "ShapeNet Cars", None, _CURVE),
+    ("cars,views=2,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=2,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=3", "IPC", "Fig. 5", "ShapeNet Cars", None, _CURVE),
+    ("cars,views=3,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=3,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=4", "IPC", "Fig. 5", "ShapeNet Cars", None, _CURVE),
+    ("cars,views=4,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=4,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=5", "IPC", "Fig. 5", "ShapeNet Cars", None, _CURVE),
+    ("cars,views=5,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Cars", None, _CURVE),
+    ("cars,views=5,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Cars", None, _CURVE),
+    ("chairs,views=1", "IPC", "Table 4", "ShapeNet Chairs", "19.30"),
+    ("chairs,views=1,model=transinr", "IPC", "Table 4",
+     "ShapeNet Chairs", "19.05"),
+    ("chairs,views=1,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=2", "IPC", "Fig. 5", "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=2,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=2,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=3", "IPC", "Fig. 5", "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=3,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=3,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=4", "IPC", "Fig. 5", "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=4,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=4,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=5", "IPC", "Fig. 5", "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=5,model=transinr", "IPC", "Fig. 5",
+     "ShapeNet Chairs", None, _CURVE),
+    ("chairs,views=5,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Chairs", None, _CURVE),
+    ("lamps,views=1", "IPC", "Table 4", "ShapeNet Lamps", "23.41"),
+    ("lamps,views=1", "IPC", "Table 5", "ShapeNet Lamps", "23.40"),
+    ("lamps,views=1", "IPC", "Table 5", "ShapeNet Lamps", "25.47", _TTO_V),
+    ("lamps,views=1", "IPC", "Table 5", "ShapeNet Lamps", "25.40", _TTO_ALL),
+    ("lamps,views=1,model=transinr", "IPC", "Table 4",
+     "ShapeNet Lamps", "22.89"),
+    ("lamps,views=1,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "22.99"),
+    ("lamps,views=1,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "25.13", _TTO_ALL),
+    ("lamps,views=1,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Lamps", None, _CURVE),
+    ("lamps,views=2", "IPC", "Table 5", "ShapeNet Lamps", "24.33"),
+    ("lamps,views=2", "IPC", "Table 5", "ShapeNet Lamps", "27.53", _TTO_V),
+    ("lamps,views=2", "IPC", "Table 5", "ShapeNet Lamps", "27.57", _TTO_ALL),
+    ("lamps,views=2", "IPC", "Table 6",
+     "ShapeNet Lamps", "24.44", "W = U V(n)"),
+    ("lamps,views=2,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "24.06"),
+    ("lamps,views=2,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "27.28", _TTO_ALL),
+    ("lamps,views=2,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Lamps", None, _CURVE),
+    ("lamps,views=3", "IPC", "Table 5", "ShapeNet Lamps", "24.62"),
+    ("lamps,views=3", "IPC", "Table 5", "ShapeNet Lamps", "28.34", _TTO_V),
+    ("lamps,views=3", "IPC", "Table 5", "ShapeNet Lamps", "28.40", _TTO_ALL),
+    ("lamps,views=3,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "24.41"),
+    ("lamps,views=3,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "28.09", _TTO_ALL),
+    ("lamps,views=3,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Lamps", None, _CURVE),
+    ("lamps,views=4", "IPC", "Table 5", "ShapeNet Lamps", "26.05"),
+    ("lamps,views=4", "IPC", "Table 5", "ShapeNet Lamps", "29.52", _TTO_V),
+    ("lamps,views=4", "IPC", "Table 5", "ShapeNet Lamps", "29.43", _TTO_ALL),
+    ("lamps,views=4,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "24.77"),
+    ("lamps,views=4,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "28.56", _TTO_ALL),
+    ("lamps,views=4,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Lamps", None, _CURVE),
+    ("lamps,views=5", "IPC", "Table 5", "ShapeNet Lamps", "26.79"),
+    ("lamps,views=5", "IPC", "Table 5", "ShapeNet Lamps", "30.19", _TTO_V),
+    ("lamps,views=5", "IPC", "Table 5", "ShapeNet Lamps", "30.07", _TTO_ALL),
+    ("lamps,views=5,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "25.16"),
+    ("lamps,views=5,model=transinr", "IPC", "Table 5",
+     "ShapeNet Lamps", "28.93", _TTO_ALL),
+    ("lamps,views=5,model=la_ginr", "LA-GINR", "Fig. 4a",
+     "ShapeNet Lamps", None, _CURVE),
+    ("lamps,views=2,form=direct", "IPC", "Table 6",
+     "ShapeNet Lamps", "24.69", "W = V(n)"),
+    ("lamps,views=2,form=instance_u", "IPC", "Table 6",
+     "ShapeNet Lamps", "23.04", "W = U(n) V(n)"),
+    ("lamps,views=2,form=hadamard", "IPC", "Table 6",
+     "ShapeNet Lamps", "24.18", "W = U * V(n)"),
+)
 # Training objects (assumed, see the docstring) and train repeats.
 _OBJECTS = {"cars": 2458, "chairs": 4612, "lamps": 1623}
 _REPEAT = {"cars": 2, "chairs": 1, "lamps": 3}

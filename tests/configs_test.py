@@ -1,6 +1,7 @@
-"""Every config row builds at full size (shapes only) and trains with `:tiny`.
+"""Every config row builds at full size (shapes only) and trains with `:tiny`;
+the paper rows' tables in the docstrings and the README match PAPER_ROWS.
 
-The rows are each config module's ROWS (the paper rows its docstring lists).
+The rows are the argument strings of each config module's PAPER_ROWS.
 Rows of one model on one task are shape-equivalent, so the default lane
 builds one of each at full size and the slow lane every other. Under `:tiny`
 many rows share one code path (they differ in sizes or bandwidths only), so
@@ -22,11 +23,13 @@ import numpy as np
 import pytest
 
 from ginr_jax import models
+from ginr_jax import paper_rows
 from ginr_jax import tasks
 from ginr_jax import train
 from ginr_jax import utils
 
-CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "configs")
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+CONFIG_DIR = os.path.join(ROOT, "configs")
 # Stage-1 configs; the diffusion ones (diffusion_*.py) have their own test.
 NAMES = [os.path.basename(p)[:-3]
          for p in sorted(glob.glob(os.path.join(CONFIG_DIR, "*.py")))
@@ -46,8 +49,15 @@ def load(name: str, arg: str):
   return module(name).get_config(arg)
 
 
+# Configs whose rows are still a plain ROWS tuple of argument strings, not
+# PAPER_ROWS (nvs_demo.py is being rewritten): drop each once converted.
+PLAIN_ROWS = ("nvs_demo",)
+
+
 def rows(name: str) -> tuple[str, ...]:
-  return getattr(module(name), "ROWS", ("",))
+  if name in PLAIN_ROWS:
+    return module(name).ROWS
+  return paper_rows.args(getattr(module(name), "PAPER_ROWS", ())) or ("",)
 
 
 ROWS = [(name, row) for name in NAMES for row in rows(name)] + [
@@ -175,11 +185,26 @@ class ConfigsTest(parameterized.TestCase):
     assert_builds_at_full_size(self, name, row)
 
   @parameterized.parameters(*NAMES)
-  def test_docstring_names_every_row(self, name):
-    doc = module(name).__doc__
-    for row in rows(name):
-      for part in row.split(","):
-        self.assertIn(part, doc, f"{name}.py ROWS has {row!r}")
+  def test_docstring_holds_the_paper_rows(self, name):
+    mod = module(name)
+    if name in PLAIN_ROWS:     # no table yet: each row's parts are named
+      self.assertFalse(hasattr(mod, "PAPER_ROWS"), "drop it from PLAIN_ROWS")
+      for row in mod.ROWS:
+        for part in row.split(","):
+          self.assertIn(part, mod.__doc__, f"{name}.py ROWS has {row!r}")
+      return
+    self.assertFalse(hasattr(mod, "ROWS"), "make ROWS PAPER_ROWS")
+    if hasattr(mod, "PAPER_ROWS"):
+      self.assertIn(paper_rows.table(mod.PAPER_ROWS), mod.__doc__,
+                    "rewrite it: python -m ginr_jax.paper_rows")
+
+  def test_readme_lists_the_paper_rows(self):
+    with open(os.path.join(ROOT, "README.md")) as f:
+      readme = f.read()
+    listed = {name: module(name).PAPER_ROWS for name in NAMES
+              if hasattr(module(name), "PAPER_ROWS")}
+    self.assertIn(paper_rows.summary(listed), readme,
+                  "rewrite it: python -m ginr_jax.paper_rows")
 
   def test_official_sizes(self):
     self.assertEqual(param_count(load("imagenette", "")), 43_680_771)
