@@ -35,21 +35,43 @@ Target (IPC Fig. 5 / Table 5, LA-GINR Fig. 4a): the novel view well above
 the mean-colour baseline, read from the support views (it gets worse from
 another object's support views), better with more support views, and
 better after test-time optimisation on the support views.
-Rows: views=1, views=2, views=3 (IPC, the Fig. 5 curve), views=2 with
-model=transinr; model=la_ginr with views=1..3 (light fields, LA-GINR Fig.
-4a).
+
+Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
+written here by `python -m ginr_jax.paper_rows`):
+  views=1                 IPC Fig. 5, generated objects: the rise with support
+                          views, small (no paper number here)
+  views=2                 IPC Fig. 5, generated objects: the rise with support
+                          views, small (no paper number here)
+  views=3                 IPC Fig. 5, generated objects: the rise with support
+                          views, small (no paper number here)
+  views=2,model=transinr  IPC Fig. 5, generated objects: the rise with support
+                          views, small (no paper number here)
+  views=1,model=la_ginr   LA-GINR Fig. 4a, generated objects: the rise with
+                          support views, small (no paper number here)
+  views=2,model=la_ginr   LA-GINR Fig. 4a, generated objects: the rise with
+                          support views, small (no paper number here)
+  views=3,model=la_ginr   LA-GINR Fig. 4a, generated objects: the rise with
+                          support views, small (no paper number here)
+
 MEASURED
 Arguments: `views` (1-5), `tiny` (3 steps, tiny sizes) and the model
 arguments (`model`, `precision`, the family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
+from ginr_jax import paper_rows
 from ginr_jax.datasets import scenes
 from configs import shapenet
 
-ROWS = ("views=1", "views=2", "views=3", "views=2,model=transinr",
-        "views=1,model=la_ginr", "views=2,model=la_ginr",
-        "views=3,model=la_ginr")
+_CURVE = "the rise with support views, small (no paper number here)"
+PAPER_ROWS = paper_rows.rows(
+    *((f"views={v}", "IPC", "Fig. 5", "generated objects", None, _CURVE)
+      for v in (1, 2, 3)),
+    ("views=2,model=transinr", "IPC", "Fig. 5", "generated objects", None,
+     _CURVE),
+    *((f"views={v},model=la_ginr", "LA-GINR", "Fig. 4a",
+       "generated objects", None, _CURVE) for v in (1, 2, 3)),
+)
 
 
 def get_config(arg=None):

@@ -49,14 +49,7 @@ def load(name: str, arg: str):
   return module(name).get_config(arg)
 
 
-# Configs whose rows are still a plain ROWS tuple of argument strings, not
-# PAPER_ROWS (nvs_demo.py is being rewritten): drop each once converted.
-PLAIN_ROWS = ("nvs_demo",)
-
-
 def rows(name: str) -> tuple[str, ...]:
-  if name in PLAIN_ROWS:
-    return module(name).ROWS
   return paper_rows.args(getattr(module(name), "PAPER_ROWS", ())) or ("",)
 
 
@@ -187,12 +180,6 @@ class ConfigsTest(parameterized.TestCase):
   @parameterized.parameters(*NAMES)
   def test_docstring_holds_the_paper_rows(self, name):
     mod = module(name)
-    if name in PLAIN_ROWS:     # no table yet: each row's parts are named
-      self.assertFalse(hasattr(mod, "PAPER_ROWS"), "drop it from PLAIN_ROWS")
-      for row in mod.ROWS:
-        for part in row.split(","):
-          self.assertIn(part, mod.__doc__, f"{name}.py ROWS has {row!r}")
-      return
     self.assertFalse(hasattr(mod, "ROWS"), "make ROWS PAPER_ROWS")
     if hasattr(mod, "PAPER_ROWS"):
       self.assertIn(paper_rows.table(mod.PAPER_ROWS), mod.__doc__,
