@@ -90,7 +90,7 @@ def get_config(arg=None):
   common.demo_model(c, groups=8)
   c.task.num_points = 32
   # A light-field ray costs a fraction of a rendered one (32 samples).
-  c.task.num_rays = 256 if arg.model == "la_ginr" else 64
+  c.task.num_rays = 256 if arg.model == "la_ginr" else 128
   # The official 2 epochs of foreground-weighted rays: 2 x 400 / 8 steps.
   c.task.adaptive_steps = 2 * c.input.kwargs.train_objects // c.input.batch_size
   c.task.ray_scale = 1.0 / scenes.CAMERA_RADIUS
