@@ -78,8 +78,8 @@ def locality_maps(setup, params, images: np.ndarray, tokens, upsample: int):
   the test latents (after the inner loop for meta-learned models)."""
   _check_images(setup)
   model = setup.model
-  latents = train.eval_latents(params, {"image": images}, model=model,
-                               task=setup.task, meta_cfg=setup.meta_cfg)
+  latents, _ = train.encode(params, {"image": images}, model=model,
+                            task=setup.task, meta=setup.meta)
   render = make_render(model, images.shape[1:3], upsample,
                        setup.config.eval_coord_chunk)
   return zeroed_token_maps(functools.partial(render, params), latents, tokens)
@@ -164,9 +164,8 @@ def write_activations(config, setup, params, out_dir: str, neurons,
   grid = coords_lib.grid(images.shape[1:3], upsample=upsample)
   flat = jnp.asarray(grid.reshape(-1, 2))
   decode = jax.jit(lambda p, x: setup.model.apply(
-      {"params": p}, train.eval_latents(p, {"image": x}, model=setup.model,
-                                        task=setup.task,
-                                        meta_cfg=setup.meta_cfg),
+      {"params": p}, train.encode(p, {"image": x}, model=setup.model,
+                                  task=setup.task, meta=setup.meta)[0],
       flat, return_activations=True, method="decode"))
   paths = []
   for i in range(num_images):       # one image at a time bounds the memory

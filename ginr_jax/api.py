@@ -96,14 +96,6 @@ def on_one_device(config):
   return config
 
 
-def _render_coords(params, latents, coords, *, model, chunk: int):
-  """Predictions [B, N, C] at coords [N, D], `chunk` coordinates at once."""
-  decode = functools.partial(model.apply, {"params": params},
-                             method="decode")
-  return evaluators.predict_chunked(lambda c: decode(latents, c), coords,
-                                    chunk)
-
-
 class Model:
   """A trained model (from `load`).
 
@@ -115,7 +107,9 @@ class Model:
       clip, [S, H, W, 3] of the support views of an object.
     params: its parameters.
     setup: the trainer's `Setup` of its config (model, task, the jitted
-      functions of evaluation).
+      functions of evaluation, which render `eval_coord_chunk` coordinates
+      at a time: batches of up to `eval_batch_size` fit where evaluation
+      does).
   """
 
   def __init__(self, config, setup: train.Setup, params, step: int,
@@ -126,16 +120,6 @@ class Model:
     self.kind = "views" if isinstance(task, views.Views) else task.key
     self.input_shape = (task.support_shape if self.kind == "views"
                         else task.shape)
-    # Evaluation runs eval_batch_size instances this many coordinates at a
-    # time, so a handle's batches up to that size fit where evaluation does.
-    chunk = config.eval_coord_chunk
-    kwargs = dict(model=setup.model, task=task)
-    self._encode = jax.jit(functools.partial(
-        train.eval_latents, meta_cfg=setup.meta_cfg, **kwargs))
-    self._render_coords = jax.jit(functools.partial(
-        _render_coords, model=setup.model, chunk=chunk))
-    self._render_rays = jax.jit(functools.partial(
-        train.render_all, chunk=chunk, **kwargs))
 
   def __repr__(self):
     return (f"Model({self.config.model_name}, {self.kind} "
@@ -234,7 +218,7 @@ class Model:
       batch = self._support(inputs, poses, focal)
     else:
       batch = {self.kind: self.preprocess(inputs, rate)}
-    return self._encode(self.params, batch)
+    return self.setup.encode_fn(self.params, batch)[0]
 
   def render(self, latents, size: tuple[int, int] | None = None,
              seconds: float | None = None, rate: int | None = None
@@ -255,7 +239,7 @@ class Model:
       end = -task.coord_range + 2 * task.coord_range * seconds / clip
       coords = coords_lib.grid((round(seconds * rate),), -task.coord_range,
                                end)
-      return np.asarray(self._render_coords(self.params, latents, coords))
+      return np.asarray(self.setup.predict_fn(self.params, latents, coords))
     raise InputError("an NVS model renders views: call render_views("
                      "latents, poses).")
 
@@ -265,7 +249,7 @@ class Model:
     if len(size) != 2 or min(size) < 1:
       raise InputError(f"size={size}: pass (height, width).")
     coords = self.setup.task.grid(size).reshape(-1, 2)
-    pred = self._render_coords(self.params, latents, coords)
+    pred = self.setup.predict_fn(self.params, latents, coords)
     return np.asarray(pred).reshape(-1, *size, pred.shape[-1])
 
   def reconstruct(self, inputs, scale: int = 1,
@@ -299,7 +283,8 @@ class Model:
              "query_pose": poses,
              "focal": np.full((b,), self._focal(size) if focal is None
                               else focal, np.float32)}
-    pred, _ = self._render_rays(self.params, latents, batch)
+    rays, _ = self.setup.task.eval_inputs(batch)
+    pred = self.setup.predict_fn(self.params, latents, rays)
     return np.asarray(pred).reshape(b, q, size, size, 3)
 
   # Analysis.

@@ -170,25 +170,20 @@ def abstract_like(shapes, shardings):
 
 def _restore_verified(manager, step: int, abstract_state, with_data: bool):
   """(state, data state or None) of `step`; CheckpointError if they differ
-  from the checksums saved with them (checkpoints older than checksums are
-  taken as they are)."""
-  items = dict(state=ocp.args.StandardRestore(abstract_state),
-               data=ocp.args.JsonRestore())
-  verify = (step_path(manager, step) / CHECKSUMS).exists()
-  if verify:
-    items[CHECKSUMS] = ocp.args.JsonRestore()
-  restored = manager.restore(step, args=ocp.args.Composite(**items))
-  if verify:
-    expected = restored[CHECKSUMS]
-    got = checksums(restored["state"], restored["data"])
-    bad = [k for k in expected["state"]
-           if got["state"].get(k) != expected["state"][k]]
-    if got["data"] != expected["data"]:
-      bad.append("data iterator state")
-    if bad or set(got["state"]) != set(expected["state"]):
-      raise CheckpointError(
-          f"{len(bad)} of {len(expected['state']) + 1} checksums differ from "
-          f"those saved, e.g. {', '.join(bad[:3])}")
+  from the checksums saved with them."""
+  restored = manager.restore(step, args=ocp.args.Composite(
+      state=ocp.args.StandardRestore(abstract_state),
+      data=ocp.args.JsonRestore(), **{CHECKSUMS: ocp.args.JsonRestore()}))
+  expected = restored[CHECKSUMS]
+  got = checksums(restored["state"], restored["data"])
+  bad = [k for k in expected["state"]
+         if got["state"].get(k) != expected["state"][k]]
+  if got["data"] != expected["data"]:
+    bad.append("data iterator state")
+  if bad or set(got["state"]) != set(expected["state"]):
+    raise CheckpointError(
+        f"{len(bad)} of {len(expected['state']) + 1} checksums differ from "
+        f"those saved, e.g. {', '.join(bad[:3])}")
   return restored["state"], restored["data"] if with_data else None
 
 

@@ -54,6 +54,21 @@ def check_config(config: ml_collections.ConfigDict, training: bool = True):
                             f"set --config.{key}=N with N >= 1.")
 
 
+def check_sections(config: ml_collections.ConfigDict,
+                   expected: ml_collections.ConfigDict):
+  """Fails on a config without a top-level key of `expected` (the
+  trainer's base config), e.g. a config.json of an older version.
+
+  Raises:
+    cli.ConfigError: the missing keys.
+  """
+  missing = sorted(set(expected) - set(config))
+  if missing:
+    raise cli.ConfigError(f"the config has no {', '.join(missing)}; start "
+                          "from a config of configs/ (a config.json written "
+                          "by an older version of ginr_jax does not load).")
+
+
 def check_workdir(workdir: str):
   """Fails if `workdir` exists and is not a folder.
 
@@ -104,19 +119,13 @@ def _flat(tree, prefix=""):
 
 def differences(saved: ml_collections.ConfigDict,
                 requested: ml_collections.ConfigDict) -> list[str]:
-  """"key: saved -> requested" for the keys outside MAY_CHANGE that differ.
-
-  Top-level sections absent from `saved` (configs saved before the section
-  existed) are not compared.
-  """
+  """"key: saved -> requested" for the keys outside MAY_CHANGE that differ."""
   old = _flat(json.loads(saved.to_json_best_effort()))
   new = _flat(json.loads(requested.to_json_best_effort()))
-  sections = {key.split(".")[0] for key in old}
   diffs = []
   # Top-level keys first: model_name before the model's dozens.
   for key in sorted(set(old) | set(new), key=lambda k: ("." in k, k)):
-    if (key.split(".")[0] not in sections
-        or any(key == k or key.startswith(k + ".") for k in MAY_CHANGE)):
+    if any(key == k or key.startswith(k + ".") for k in MAY_CHANGE):
       continue
     if old.get(key, "(none)") != new.get(key, "(none)"):
       diffs.append(f"{key}: {old.get(key, '(none)')} -> "

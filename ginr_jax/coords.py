@@ -2,6 +2,7 @@
 (`docs/faithfulness.md#coordinates`)."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -59,3 +60,17 @@ def subsample_indices(rng: jax.Array, batch_size: int, n: int,
   m = int(n * ratio)
   keys = jax.random.split(rng, batch_size)
   return jax.vmap(lambda k: jax.random.permutation(k, n)[:m])(keys)
+
+
+def subsample(rng: jax.Array, coords: jax.Array, targets: jax.Array,
+              ratio: float):
+  """The same random floor(ratio * N) of each instance's coords [N, D]
+  (shared) or [B, N, D] and targets [B, N, C]; returns ([B, M, D],
+  [B, M, C])."""
+  b, n = targets.shape[:2]
+  indices = subsample_indices(rng, b, n, ratio)
+  if coords.ndim == 2:
+    coords = coords[indices]
+  else:
+    coords = jnp.take_along_axis(coords, indices[..., None], axis=1)
+  return coords, jnp.take_along_axis(targets, indices[..., None], axis=1)

@@ -3,6 +3,7 @@ mean-colour baseline, and the artefacts -- PNG grids of reconstructions at
 1x and at denser coordinate grids (the representation's super-resolution),
 of novel views, and WAV files with waveform plots of audio."""
 
+import dataclasses
 import functools
 import os
 from typing import Callable, Iterable
@@ -117,6 +118,39 @@ def evaluate(eval_fn: Callable, params, batches: Iterable[dict]
   scalars = {f"eval/{name}": total / count for name, total in totals.items()}
   scalars["eval/num_examples"] = count
   return scalars
+
+
+@dataclasses.dataclass(frozen=True)
+class Output:
+  """Where a task's artefacts of training step `step` go: files under
+  `directory` (process 0 writes them) and, with a `writer`
+  (`utils.MetricWriter`), TensorBoard."""
+
+  directory: str
+  step: int
+  writer: object = None
+
+  def images(self, images: dict[str, tuple[str, np.ndarray]]):
+    """{file name: (TensorBoard tag, uint8 image [H, W, C])}."""
+    if jax.process_index() == 0:
+      for name, (_, image) in images.items():
+        save_image(os.path.join(self.directory, name), image)
+    if self.writer:
+      self.writer.write_images(self.step, dict(images.values()))
+
+  def audio(self, name: str, targets: np.ndarray, predicted: np.ndarray,
+            sample_rate: int):
+    """Clips [n, T, 1]: `save_audio`'s files NAME_*, TensorBoard's
+    audio/<i>/target and audio/<i>/reconstruction."""
+    if jax.process_index() == 0:
+      save_audio(os.path.join(self.directory, name), targets, predicted,
+                 sample_rate)
+    if self.writer:
+      clips = {}
+      for i, (target, pred) in enumerate(zip(targets, predicted)):
+        clips[f"audio/{i}/target"] = target[:, 0]
+        clips[f"audio/{i}/reconstruction"] = pred[:, 0]
+      self.writer.write_audio(self.step, clips, sample_rate)
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

@@ -27,10 +27,9 @@ EVAL_SEED = 20_231_128
 
 def _dataset(cfg: ml_collections.ConfigDict, split: str, train: bool):
   """`datasets.make` with the options of `config.input`."""
-  # Configs saved before skip_bad_files existed lack it.
   return datasets.make(cfg.name, split=split, train=train,
                        image_size=cfg.image_size, data_dir=cfg.data_dir,
-                       skip_bad_files=cfg.get("skip_bad_files", False),
+                       skip_bad_files=cfg.skip_bad_files,
                        **cfg.kwargs)
 
 

@@ -17,7 +17,7 @@ def make_schedule(cfg: ml_collections.ConfigDict,
   "step" (times `cfg.decay_factor` at each fraction in `cfg.decay_at`), each
   after a linear warm-up from 0 over `cfg.warmup_steps`.
   """
-  warmup = cfg.get("warmup_steps", 0)
+  warmup = cfg.warmup_steps
   if cfg.schedule == "constant":
     main = optax.constant_schedule(cfg.lr)
   elif cfg.schedule == "cosine":
@@ -46,6 +46,6 @@ def make(cfg: ml_collections.ConfigDict, total_steps: int):
                      weight_decay=cfg.weight_decay)
   else:
     raise ValueError(f"Unknown optim.name {cfg.name!r}: use 'adam' or 'adamw'.")
-  if cfg.get("grad_clip_norm"):
+  if cfg.grad_clip_norm:
     tx = optax.chain(optax.clip_by_global_norm(cfg.grad_clip_norm), tx)
   return tx, schedule

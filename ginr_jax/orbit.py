@@ -11,11 +11,9 @@ the origin. Writes WORKDIR/orbit/orbit_<object>.gif and a PNG strip with
 the support views in front of the frames.
 """
 
-import functools
 import os
 
 from absl import flags
-import jax
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image
@@ -59,15 +57,14 @@ def render_orbit(setup, params, example: dict[str, np.ndarray],
                           "(configs/shapenet.py, configs/nvs_demo.py); this "
                           f"run's task is {setup.task}.")
   size = example["query_image"].shape[-2]
-  predict = jax.jit(functools.partial(
-      train.predict_all, model=setup.model, task=setup.task,
-      chunk=setup.config.eval_coord_chunk, meta_cfg=setup.meta_cfg))
+  batch = {k: jnp.asarray(v)[None] for k, v in example.items()}
+  latents, _ = setup.encode_fn(params, batch)
   frames = []
   for pose in poses:       # one frame at a time bounds the memory
-    batch = {k: jnp.asarray(v)[None] for k, v in example.items()}
     batch["query_pose"] = jnp.asarray(pose)[None, None]
     batch["query_image"] = jnp.ones((1, 1, size, size, 3))
-    pred, _ = predict(params, batch)
+    rays, _ = setup.task.eval_inputs(batch)
+    pred = setup.predict_fn(params, latents, rays)
     frames.append(np.asarray(pred).reshape(size, size, 3))
   return np.stack(frames)
 

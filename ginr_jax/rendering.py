@@ -131,15 +131,3 @@ def render_rays(field, origins: jax.Array, directions: jax.Array,
   raw = field(points_on_rays(origins, directions, depths))
   return volume_render(raw, depths)[0]
 
-
-def render_rays_chunked(field, origins: jax.Array, directions: jax.Array,
-                        chunk: int, **kwargs) -> jax.Array:
-  """`render_rays` over [R, 3] rays `chunk` at a time (full-view rendering
-  at test, 1024 rays per chunk in the official code), unjittered."""
-  num_rays = origins.shape[0]
-  pad = -num_rays % chunk
-  rays = [jnp.pad(a, ((0, pad), (0, 0))).reshape(-1, chunk, 3)
-          for a in (origins, directions)]
-  colours = jax.lax.map(
-      lambda r: render_rays(field, r[0], r[1], None, **kwargs), rays)
-  return colours.reshape(-1, 3)[:num_rays]

@@ -39,7 +39,7 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str):
   """
   checks.check_workdir(workdir)
   if checks.has_checkpoint(checkpoint.directory(
-      workdir, config.get("checkpoint_dir", ""))) and os.path.exists(
+      workdir, config.checkpoint_dir)) and os.path.exists(
           checks.config_path(workdir)):
     checks.check_same_run(workdir, config, "resume")
 
@@ -77,7 +77,7 @@ def train(setup, data_iter, workdir: str,
   cfg = setup.config
   write_config(cfg, workdir)
   manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints,
-                                    cfg.get("checkpoint_dir", ""))
+                                    cfg.checkpoint_dir)
   writer = utils.MetricWriter(workdir)
   if manager.latest_step() is not None:
     abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
@@ -154,17 +154,17 @@ def restore(setup_class, config: ml_collections.ConfigDict, workdir: str,
   Raises:
     cli.NotFoundError: no checkpoint (of `step`); nothing is created.
   """
-  directory = checkpoint.directory(workdir, config.get("checkpoint_dir", ""))
+  setup = setup_class(config)     # first: it checks the config
+  directory = checkpoint.directory(workdir, config.checkpoint_dir)
   if not checks.has_checkpoint(directory):
     raise cli.NotFoundError(f"No checkpoint in {directory}; train first with"
                             " the same --workdir.")
   manager = checkpoint.make_manager(
-      workdir, checkpoint_dir=config.get("checkpoint_dir", ""))
+      workdir, checkpoint_dir=config.checkpoint_dir)
   if step is not None and step not in manager.all_steps():
     raise cli.NotFoundError(
         f"No checkpoint of step {step} in {directory}; saved steps: "
         f"{', '.join(map(str, manager.all_steps()))}.")
-  setup = setup_class(config)
   abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
   return setup, checkpoint.restore(manager, abstract, step=step)
 

@@ -41,7 +41,7 @@ def swap_test(setup, params) -> dict[str, float]:
   def scalars(transform):
     batches = (dict(transform(b), mask=b["mask"]) for b in
                input_pipeline.eval_batches(cfg.input, setup.mesh))
-    return evaluators.evaluate(setup.eval_fn, params, batches)
+    return evaluators.evaluate(setup.metrics_fn, params, batches)
 
   own = scalars(lambda b: b)
   other = scalars(views.other_support)

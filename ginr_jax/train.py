@@ -1,14 +1,17 @@
 """Stage-1 trainer: a hypernetwork learns to predict INRs of signals.
 
-Reads top to bottom: the pure training step, evaluation, the Setup that
-builds them from a config (mesh, model, state from shapes), then training,
-whose resume and guarded loop are `run_loop.py`'s (shared with the diffusion
-trainer), and checkpoint evaluation. The step is a pure function `(state,
-batch, rng) -> (state, metrics)` with the batch sharded on the mesh's "data"
-axis and the state replicated, so it gives the same result on 1 or N
-devices. The modality (images, audio, views; `tasks/`) decides what the
-encoder reads, which coordinates a step supervises and how predictions are
-made from the decoder; everything else is shared.
+Reads top to bottom: the pure training step and the inner loop of
+meta-learned models, evaluation (`encode`: the latents of a batch;
+`predict`: their predictions at any coordinates), the Setup that builds
+them from a config (mesh, model, state from shapes, the jitted functions),
+then training, whose resume and guarded loop are `run_loop.py`'s (shared
+with the diffusion trainer), and checkpoint evaluation. The step is a pure
+function `(state, batch, rng) -> (state, metrics)` with the batch sharded on
+the mesh's "data" axis and the state replicated, so it gives the same result
+on 1 or N devices. The modality (images, audio, views; `tasks/`) decides
+what the encoder reads, which coordinates a step supervises, how predictions
+are made from the decoder and which artefacts show them; everything else is
+shared.
 """
 
 import functools
@@ -23,12 +26,12 @@ import numpy as np
 import optax
 
 from ginr_jax import checks
+from ginr_jax import config_lib
 from ginr_jax import coords as coords_lib
-from ginr_jax import datasets
 from ginr_jax import evaluators
 from ginr_jax import input_pipeline
 from ginr_jax import losses
-from ginr_jax import meta
+from ginr_jax import meta as meta_lib
 from ginr_jax import models
 from ginr_jax import optim
 from ginr_jax import run_loop
@@ -36,7 +39,6 @@ from ginr_jax import sharding
 from ginr_jax import tasks
 from ginr_jax import utils
 from ginr_jax.tasks import signal
-from ginr_jax.tasks import views
 
 
 def init_state(rng: jax.Array, model, tx, task):
@@ -46,60 +48,26 @@ def init_state(rng: jax.Array, model, tx, task):
           "opt": tx.init(params)}
 
 
-def inner_subset(rng: jax.Array, coords: jax.Array, targets: jax.Array,
-                 fraction: float):
-  """A random `fraction` of each instance's (coords, targets) for the inner
-  loop; coords [N, D] or [B, N, D], targets [B, N, C]."""
-  b, n = targets.shape[:2]
-  indices = coords_lib.subsample_indices(rng, b, n, fraction)   # [B, M]
-  if coords.ndim == 2:
-    coords = coords[indices]
-  else:
-    coords = jnp.take_along_axis(coords, indices[..., None], axis=1)
-  return coords, jnp.take_along_axis(targets, indices[..., None], axis=1)
+def train_step(state, batch, rng, *, model, tx, schedule, task, meta):
+  """One Adam step on a batch; returns (state, metrics).
 
-
-def adapt(params, latents, coords, targets, *, model, meta_cfg,
-          train: bool = True):
-  """The inner loop of optimization-based meta-learning (`meta.py`).
-
-  Returns the adapted latents and each inner step's starting MSE [B, K];
-  without inner steps (meta_cfg.inner_steps = 0) the latents unchanged.
+  `meta` is the config's section: meta-learned models adapt the latents by
+  meta["inner_steps"] inner steps (`adapt`) before the loss.
   """
-  if not inner_steps(meta_cfg):
-    return latents, None
-  decode = functools.partial(model.apply, {"params": params}, method="decode")
-  return meta.adapt_batch(
-      decode, latents, coords, targets, steps=meta_cfg["inner_steps"],
-      lr=meta_cfg["inner_lr"], norm_scaled=meta_cfg["norm_scaled"],
-      # Evaluation needs no meta-gradient (the official eval is first-order).
-      first_order=meta_cfg["first_order"] or not train,
-      remat=meta_cfg["remat"])
-
-
-def inner_steps(meta_cfg) -> int:
-  return meta_cfg["inner_steps"] if meta_cfg else 0
-
-
-def train_step(state, batch, rng, *, model, tx, schedule, task,
-               meta_cfg=None):
-  """One Adam step on a batch; returns (state, metrics)."""
   rng = jax.random.fold_in(rng, state["step"])
   rng_coords, rng_dropout, rng_inner, rng_render = jax.random.split(rng, 4)
   inputs = task.encoder_input(batch)
   coords, targets = task.train_inputs(rng_coords, batch, state["step"])
   inner_coords, inner_targets = coords, targets
-  # Configs saved before the option existed have no "inner_subsample".
-  inner_fraction = (meta_cfg or {}).get("inner_subsample", 1.0)
-  if inner_steps(meta_cfg) and inner_fraction < 1.0:
-    inner_coords, inner_targets = inner_subset(rng_inner, coords, targets,
-                                               inner_fraction)
+  if meta["inner_steps"] and meta["inner_subsample"] < 1.0:
+    inner_coords, inner_targets = coords_lib.subsample(
+        rng_inner, coords, targets, meta["inner_subsample"])
 
   def loss_fn(params):
     latents = model.apply({"params": params}, inputs, train=True,
                           rngs={"dropout": rng_dropout}, method="encode")
     latents, inner_mse = adapt(params, latents, inner_coords, inner_targets,
-                               model=model, meta_cfg=meta_cfg)
+                               meta["inner_steps"], model=model, meta=meta)
     decode = functools.partial(model.apply, {"params": params},
                                method="decode")
     pred = task.predict(decode, latents, coords, rng_render)
@@ -115,89 +83,59 @@ def train_step(state, batch, rng, *, model, tx, schedule, task,
              "train/l2_params": utils.l2_norm(params),
              "train/l2_updates": utils.l2_norm(updates),
              "train/lr": schedule(state["step"])}
-  if inner_mse is not None:   # PSNR before inner step k (k = 0: V_0)
-    for k in range(inner_mse.shape[1]):
-      metrics[f"train/psnr_inner_{k}"] = jnp.mean(
-          losses.psnr_from_mse(inner_mse[:, k]))
+  for k in range(meta["inner_steps"]):   # before inner step k (0: V_0)
+    metrics[f"train/psnr_inner_{k}"] = jnp.mean(
+        losses.psnr_from_mse(inner_mse[:, k]))
   return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
 
 
-def adapted_latents(params, batch, *, model, task, meta_cfg=None):
-  """The latents of a test batch and the MSE before each inner step [B, K]
-  (None without one): meta-learned models adapt them on each instance's
-  whole signal."""
+def adapt(params, latents, coords, targets, steps: int, *, model, meta,
+          train: bool = True):
+  """The inner loop of optimization-based meta-learning (`meta.py`).
+
+  Returns the latents after `steps` steps on (coords, targets) and each
+  step's starting MSE [B, steps]; 0 steps: the latents and None.
+  """
+  if not steps:
+    return latents, None
+  decode = functools.partial(model.apply, {"params": params}, method="decode")
+  return meta_lib.adapt_batch(
+      decode, latents, coords, targets, steps=steps, lr=meta["inner_lr"],
+      norm_scaled=meta["norm_scaled"],
+      # Evaluation needs no meta-gradient (the official eval is first-order).
+      first_order=meta["first_order"] or not train, remat=meta["remat"])
+
+
+def encode(params, batch, *, model, task, meta,
+           inner_steps: int | None = None):
+  """The latents of a test batch and {"psnr_inner_k": [B]}, the PSNR
+  before inner step k: meta-learned models adapt the latents on each
+  instance's whole signal, by `inner_steps` steps (None: meta's)."""
   latents = model.apply({"params": params}, task.encoder_input(batch),
                         method="encode")
-  if not inner_steps(meta_cfg):
-    return latents, None
+  steps = meta["inner_steps"] if inner_steps is None else inner_steps
+  if not steps:
+    return latents, {}
   coords, targets = task.eval_inputs(batch)
-  return adapt(params, latents, coords, targets, model=model,
-               meta_cfg=meta_cfg, train=False)
+  latents, inner_mse = adapt(params, latents, coords, targets, steps,
+                             model=model, meta=meta, train=False)
+  return latents, {f"psnr_inner_{k}": losses.psnr_from_mse(inner_mse[:, k])
+                   for k in range(steps)}
 
 
-def eval_latents(params, batch, *, model, task, meta_cfg=None):
-  """The latents of a test batch, adapted by the inner loop if there is one."""
-  return adapted_latents(params, batch, model=model, task=task,
-                         meta_cfg=meta_cfg)[0]
-
-
-def reconstruct(params, signals, upsample: int = 1, *, model, task, chunk: int,
-                meta_cfg=None):
-  """Signals [B, *spatial, C] of a grid task predicted on their full
-  (upsampled) grid."""
-  latents = eval_latents(params, {task.key: signals}, model=model, task=task,
-                         meta_cfg=meta_cfg)
+def predict(params, latents, coords, *, model, task, chunk: int):
+  """Predictions [B, N, C] of latents at coordinates [N, D] shared by the
+  batch or [B, N, D] (rays), unjittered, `chunk` coordinates at a time."""
   decode = functools.partial(model.apply, {"params": params}, method="decode")
-  return evaluators.render(decode, latents, signals.shape[1:-1],
-                           upsample=upsample, chunk=chunk,
-                           coord_range=task.coord_range)
-
-
-def inner_step_reconstructions(params, signals, *, model, task, chunk: int,
-                               meta_cfg):
-  """[K + 1, B, *spatial, C]: each signal predicted after 0, 1, ..., K inner
-  steps (IPC Fig. 7)."""
-  return jnp.stack([
-      reconstruct(params, signals, model=model, task=task, chunk=chunk,
-                  meta_cfg=dict(meta_cfg, inner_steps=k))
-      for k in range(inner_steps(meta_cfg) + 1)])
-
-
-def render_all(params, latents, batch, *, model, task, chunk: int):
-  """(predictions, targets) [B, N, C] on every coordinate of a test batch
-  (unjittered), `chunk` coordinates at a time."""
-  decode = functools.partial(model.apply, {"params": params}, method="decode")
-  coords, targets = task.eval_inputs(batch)
-  pred = evaluators.predict_chunked(
+  return evaluators.predict_chunked(
       lambda c: task.predict(decode, latents, c), coords, chunk)
-  return pred, targets
-
-
-def predict_all(params, batch, *, model, task, chunk: int, meta_cfg=None):
-  """`render_all` from the batch's own (adapted) latents."""
-  latents = eval_latents(params, batch, model=model, task=task,
-                         meta_cfg=meta_cfg)
-  return render_all(params, latents, batch, model=model, task=task,
-                    chunk=chunk)
-
-
-def eval_metrics(params, batch, *, model, task, chunk: int, meta_cfg=None):
-  """Per-instance test metrics [B]: PSNR, the mean-colour baseline's, and
-  for meta-learned models psnr_inner_k, the PSNR before inner step k."""
-  latents, inner_mse = adapted_latents(params, batch, model=model, task=task,
-                                       meta_cfg=meta_cfg)
-  pred, targets = render_all(params, latents, batch, model=model, task=task,
-                             chunk=chunk)
-  metrics = evaluators.reconstruction_metrics(pred, targets)
-  for k in range(inner_steps(meta_cfg)):
-    metrics[f"psnr_inner_{k}"] = losses.psnr_from_mse(inner_mse[:, k])
-  return metrics
 
 
 class Setup:
   """What both training and checkpoint evaluation build from a config."""
 
   def __init__(self, config: ml_collections.ConfigDict):
+    checks.check_sections(config, config_lib.base_config())
     self.config = config
     self.mesh = sharding.make_mesh(config.num_devices or None)
     self.model = models.build(config.model_name, config.model)
@@ -206,34 +144,39 @@ class Setup:
     init = functools.partial(init_state, model=self.model, tx=self.tx,
                              task=task)
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
-    # Configs saved before FSDP existed have no "sharding".
     self.state_sharding = sharding.state_sharding(
-        self.state_shape, self.mesh,
-        **(config.sharding.to_dict() if "sharding" in config else {}))
+        self.state_shape, self.mesh, **config.sharding.to_dict())
     self.init = jax.jit(init, out_shardings=self.state_sharding)
-    # Configs saved before meta-learning existed have no "meta".
-    self.meta_cfg = meta_cfg = (config.meta.to_dict() if "meta" in config
-                                else None)
-    if inner_steps(meta_cfg) and not isinstance(task, signal.Signal):
+    self.meta = meta = config.meta.to_dict()
+    if meta["inner_steps"] and not isinstance(task, signal.Signal):
       raise ValueError("meta.inner_steps > 0: the inner loop adapts on "
                        "signals on a grid (images, audio), not on views.")
-    kwargs = dict(model=self.model, task=task, meta_cfg=meta_cfg)
-    chunk = config.eval_coord_chunk
+    model_task = dict(model=self.model, task=task)
     # (state, batch, rng) -> (state, metrics), to be jitted by the caller.
     self.train_step = functools.partial(
-        train_step, tx=self.tx, schedule=self.schedule, **kwargs)
-    self.eval_fn = jax.jit(functools.partial(  # (params, batch) -> {: [B]}
-        eval_metrics, chunk=chunk, **kwargs))
-    repl = sharding.replicated(self.mesh)
-    self.predict_fn = jax.jit(functools.partial(
-        predict_all, chunk=chunk, **kwargs), out_shardings=repl)
-    if isinstance(task, signal.Signal):
-      self.render_fn = jax.jit(functools.partial(
-          reconstruct, chunk=chunk, **kwargs), static_argnums=2,
-                               out_shardings=repl)
-      self.inner_render_fn = jax.jit(functools.partial(
-          inner_step_reconstructions, chunk=chunk, **kwargs),
-                                     out_shardings=repl)
+        train_step, tx=self.tx, schedule=self.schedule, meta=meta,
+        **model_task)
+    # Evaluation, jitted: metrics_fn(params, batch) -> {name: [B]};
+    # encode_fn(params, batch, inner_steps=None) -> (latents, {name: [B]});
+    # predict_fn(params, latents, coords) -> [B, N, C].
+    self.metrics_fn = jax.jit(self.metrics)
+    self.encode_fn = jax.jit(functools.partial(encode, meta=meta,
+                                               **model_task),
+                             static_argnames="inner_steps")
+    self.predict_fn = jax.jit(
+        functools.partial(predict, chunk=config.eval_coord_chunk,
+                          **model_task),
+        out_shardings=sharding.replicated(self.mesh))
+
+  def metrics(self, params, batch) -> dict[str, jax.Array]:
+    """Per-instance test metrics [B]: PSNR, the mean-colour baseline's, and
+    for meta-learned models psnr_inner_k, the PSNR before inner step k."""
+    latents, inner_psnr = encode(params, batch, model=self.model,
+                                 task=self.task, meta=self.meta)
+    coords, targets = self.task.eval_inputs(batch)
+    pred = predict(params, latents, coords, model=self.model, task=self.task,
+                   chunk=self.config.eval_coord_chunk)
+    return {**evaluators.reconstruction_metrics(pred, targets), **inner_psnr}
 
   def evaluate(self, params, writer: utils.MetricWriter, step: int,
                workdir: str) -> dict[str, float]:
@@ -241,71 +184,41 @@ class Setup:
     cfg = self.config
     batches = input_pipeline.eval_batches(
         cfg.input, self.mesh, max_examples=cfg.eval_max_examples or None)
-    scalars = evaluators.evaluate(self.eval_fn, params, batches)
+    scalars = evaluators.evaluate(self.metrics_fn, params, batches)
     writer.write_scalars(step, scalars)
     logging.info("eval at step %d: PSNR %.2f dB (mean-colour baseline %.2f dB)"
                  " over %d test instances", step, scalars["eval/psnr"],
                  scalars["eval/baseline_psnr"], scalars["eval/num_examples"])
-    if inner_steps(self.meta_cfg):
+    if self.meta["inner_steps"]:
       logging.info("eval PSNR before inner steps 0..%d: %s",
-                   inner_steps(self.meta_cfg) - 1, " ".join(
+                   self.meta["inner_steps"] - 1, " ".join(
                        f"{scalars[f'eval/psnr_inner_{k}']:.2f}"
-                       for k in range(inner_steps(self.meta_cfg))))
+                       for k in range(self.meta["inner_steps"])))
     self.write_artefacts(params, step, workdir, writer)
     return scalars
 
   def write_artefacts(self, params, step: int, workdir: str,
                       writer: utils.MetricWriter | None = None):
-    """Under WORKDIR/images (process 0 writes), and to TensorBoard when a
-    `writer` is given: grids of images (and of meta-learning's inner steps)
-    or of views with labelled rows, audio clips (WAV files and waveform
-    plots)."""
+    """The task's artefacts of `num_images` test instances (e.g.
+    `Signal.write_artefacts`) under WORKDIR/images, and to TensorBoard when
+    a `writer` is given."""
     sample = input_pipeline.eval_sample(self.config.input,
                                         self.config.num_images)
-    on_mesh = jax.device_put(sample, sharding.replicated(self.mesh))
-    out_dir = os.path.join(workdir, "images")
-    grids = {}    # file name: (TensorBoard tag, image)
-    if isinstance(self.task, views.Views):
-      pred, _ = jax.device_get(self.predict_fn(params, on_mesh))
-      grids[f"views_{step:08d}.png"] = ("images/views", evaluators.views_grid(
-          sample, np.asarray(pred).reshape(sample["query_image"].shape)))
-    elif self.task.key == "audio":
-      signals = sample[self.task.key]
-      recon = np.asarray(jax.device_get(
-          self.render_fn(params, on_mesh[self.task.key], 1)))
-      if jax.process_index() == 0:
-        evaluators.save_audio(os.path.join(out_dir, f"audio_{step:08d}"),
-                              signals, recon)
-      if writer:
-        clips = {}
-        for i, (target, pred) in enumerate(zip(signals, recon)):
-          clips[f"audio/{i}/target"] = target[:, 0]
-          clips[f"audio/{i}/reconstruction"] = pred[:, 0]
-        writer.write_audio(step, clips, datasets.librispeech.SAMPLE_RATE)
-    else:
-      signals = sample[self.task.key]
-      for factor in self.config.render_upsample:
-        recon = jax.device_get(self.render_fn(params, on_mesh[self.task.key],
-                                              factor))
-        grids[f"recon_{step:08d}_x{factor}.png"] = (
-            f"images/recon_x{factor}", evaluators.grid_canvas(
-                [evaluators.upscale_nearest(signals, factor),
-                 np.asarray(recon)],
-                labels=("target", f"reconstruction x{factor}")))
-      k = inner_steps(self.meta_cfg)
-      if k:
-        steps = jax.device_get(self.inner_render_fn(params,
-                                                    on_mesh[self.task.key]))
-        grids[f"inner_{step:08d}.png"] = (
-            "images/inner_steps", evaluators.grid_canvas(
-                [signals, *np.asarray(steps)], labels=("target", *(
-                    f"{i} inner step{'' if i == 1 else 's'}"
-                    for i in range(k + 1)))))
-    if jax.process_index() == 0:
-      for name, (_, image) in grids.items():
-        evaluators.save_image(os.path.join(out_dir, name), image)
-    if writer:
-      writer.write_images(step, dict(grids.values()))
+    replicated = sharding.replicated(self.mesh)
+    batch = jax.device_put(sample, replicated)
+
+    def encode_sample(inner_steps=None):
+      return self.encode_fn(params, batch, inner_steps=inner_steps)[0]
+
+    def predict_at(latents, coords):
+      coords = jax.device_put(np.asarray(coords), replicated)
+      return jax.device_get(self.predict_fn(params, latents, coords))
+
+    self.task.write_artefacts(
+        sample, encode_sample, predict_at,
+        evaluators.Output(os.path.join(workdir, "images"), step, writer),
+        upsample=self.config.render_upsample,
+        inner_steps=self.meta["inner_steps"])
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):

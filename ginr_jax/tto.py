@@ -124,8 +124,8 @@ def optimize(config, setup, params, batch, *, what: str, steps: int,
     (PSNR [steps + 1, B], seconds [steps + 1]).
   """
   model, task = setup.model, setup.task
-  latents = train.eval_latents(params, batch, model=model, task=task,
-                               meta_cfg=setup.meta_cfg)
+  latents, _ = train.encode(params, batch, model=model, task=task,
+                            meta=setup.meta)
   test_coords, test_targets = task.eval_inputs(batch)
   b = test_targets.shape[0]
   own = {}

@@ -78,7 +78,10 @@ class ApiTest(absltest.TestCase):
     images = np.stack([photo(self.side, self.side, seed=s)
                        for s in (3, 4)]).astype(np.float32) / 255
     setup = self.model.setup
-    trainers = np.clip(setup.render_fn(self.model.params, images, 2), 0, 1)
+    latents, _ = setup.encode_fn(self.model.params, {"image": images})
+    grid = setup.task.grid(images.shape[1:3], 2)
+    pred = setup.predict_fn(self.model.params, latents, grid.reshape(-1, 2))
+    trainers = np.clip(pred.reshape(2, *grid.shape[:-1], 3), 0, 1)
     np.testing.assert_allclose(self.model.reconstruct(images, scale=2),
                                trainers, atol=1e-6)
 
@@ -96,7 +99,7 @@ class ApiTest(absltest.TestCase):
     latents = self.model.encode(photo())
     for _ in range(2):
       self.model.render(latents, size=(9, 11))
-    render = self.model._render_coords   # pylint: disable=protected-access
+    render = self.model.setup.predict_fn
     before = render._cache_size()        # pylint: disable=protected-access
     self.model.render(latents, size=(9, 11))
     self.assertEqual(render._cache_size(), before)  # pylint: disable=protected-access
@@ -154,6 +157,13 @@ class ApiTest(absltest.TestCase):
       api.load(not_a_model)
 
 
+def as_the_trainer(model, batch):
+  """The trainer's predictions [B, N, C] at a batch's own coordinates."""
+  latents, _ = model.setup.encode_fn(model.params, batch)
+  coords, _ = model.setup.task.eval_inputs(batch)
+  return model.setup.predict_fn(model.params, latents, coords)
+
+
 class OtherModalitiesTest(absltest.TestCase):
 
   def test_audio_at_any_rate_and_length(self):
@@ -168,7 +178,7 @@ class OtherModalitiesTest(absltest.TestCase):
     latents = model.encode(clip[None, :, None])
     np.testing.assert_allclose(
         model.render(latents),
-        model.setup.render_fn(model.params, clip[None, :t, None], 1), atol=1e-6)
+        as_the_trainer(model, {"audio": clip[None, :t, None]}), atol=1e-6)
     self.assertEqual(model.render(latents, rate=4 * rate).shape,
                      (1, 4 * t, 1))
     self.assertEqual(model.render(latents, seconds=t / rate / 2).shape,
@@ -186,7 +196,7 @@ class OtherModalitiesTest(absltest.TestCase):
     views = model.render_views(latents, batch["query_pose"],
                                focal=batch["focal"][0])
     self.assertEqual(views.shape, batch["query_image"].shape)
-    predicted, _ = model.setup.predict_fn(model.params, batch)
+    predicted = as_the_trainer(model, batch)
     np.testing.assert_allclose(views.reshape(predicted.shape), predicted,
                                atol=1e-6)
     side = 2 * config.input.image_size

@@ -64,15 +64,22 @@ def query_errors(arg: str, noise: bool = False):
 
   c.task.num_rays = int(np.prod(batch["query_image"].shape[1:-1]))
   model, task = models.build(c.model_name, c.model), tasks.build(c)
+  kwargs = dict(model=model, task=task)
   tx, schedule = optim.make(c.optim, STEPS)
-  step = jax.jit(functools.partial(train.train_step, model=model, tx=tx,
-                                   schedule=schedule, task=task))
+  step = jax.jit(functools.partial(train.train_step, tx=tx,
+                                   schedule=schedule, meta=c.meta.to_dict(),
+                                   **kwargs))
   state = train.init_state(jax.random.key(0), model, tx, task)
   for i in range(STEPS):
     key = jax.random.key(i)
     state, _ = step(state, with_support(key), key)
-  predict = jax.jit(functools.partial(train.predict_all, model=model,
-                                      task=task, chunk=4096))
+
+  @jax.jit
+  def predict(params, batch):
+    latents, _ = train.encode(params, batch, meta=c.meta.to_dict(), **kwargs)
+    rays, targets = task.eval_inputs(batch)
+    return train.predict(params, latents, rays, chunk=4096, **kwargs), targets
+
   test_batch = with_support(jax.random.key(STEPS))
   own, targets = predict(state["params"], test_batch)
   other, _ = predict(state["params"], views.other_support(test_batch))

@@ -303,6 +303,14 @@ class ConfigChecksTest(absltest.TestCase):
     self.assertEqual(checks.differences(saved, requested),
                      ["seed: 0 -> 3", "optim.name: adam -> adamw"])
 
+  def test_a_config_without_a_section_fails_naming_it(self):
+    saved, requested = demo.get_config("tiny"), demo.get_config("tiny")
+    del saved["meta"]
+    self.assertIn("meta.inner_steps: (none) -> 0",
+                  checks.differences(saved, requested))
+    with self.assertRaisesRegex(cli.ConfigError, "the config has no meta;"):
+      train.Setup(saved)
+
   def test_bare_word_still_fills_the_first_option(self):
     self.assertEqual(config_lib.parse_arg("la_ginr", tiny=False,
                                           model="ipc").model, "la_ginr")

@@ -146,25 +146,29 @@ class MetaIPCTest(absltest.TestCase):
     np.testing.assert_allclose(hypo["layer_1"]["w"][0],
                                v0.T @ self.params["composer_u"], rtol=1e-5)
 
+  def predict(self, inner_steps):
+    """The images predicted after `inner_steps` inner steps (lr 0.02)."""
+    kwargs = dict(model=self.setup.model, task=self.setup.task)
+    batch = {"image": self.images}
+    latents, _ = train.encode(self.params, batch,
+                              meta=dict(self.setup.meta, inner_lr=0.02),
+                              inner_steps=inner_steps, **kwargs)
+    coords, _ = self.setup.task.eval_inputs(batch)
+    pred = train.predict(self.params, latents, coords, chunk=4096, **kwargs)
+    return pred.reshape(self.images.shape)
+
   def test_evaluation_adapts_and_lowers_the_error(self):
     def mse(inner_steps):
-      meta_cfg = dict(self.config.meta.to_dict(), inner_steps=inner_steps,
-                      inner_lr=0.02)
-      pred = train.reconstruct(self.params, self.images,
-                               model=self.setup.model, task=self.setup.task,
-                               chunk=4096, meta_cfg=meta_cfg)
+      pred = self.predict(inner_steps)
       return float(jnp.mean(jnp.square(pred - self.images)))
 
     self.assertLess(mse(3), mse(0))
 
   def test_eval_reports_psnr_before_each_inner_step(self):
-    meta_cfg = dict(self.config.meta.to_dict(), inner_lr=0.02)
-    kwargs = dict(model=self.setup.model, task=self.setup.task, chunk=4096,
-                  meta_cfg=meta_cfg)
-    metrics = train.eval_metrics(self.params, {"image": self.images},
-                                 **kwargs)
-    steps = train.inner_step_reconstructions(self.params, self.images,
-                                             **kwargs)
+    self.config.meta.inner_lr = 0.02
+    metrics = train.Setup(self.config).metrics(self.params,
+                                               {"image": self.images})
+    steps = jnp.stack([self.predict(k) for k in range(3)])
     self.assertEqual(steps.shape, (3, *self.images.shape))
     psnr = [losses.psnr_from_mse(losses.per_instance_mse(s, self.images))
             for s in steps]
@@ -189,8 +193,8 @@ class MetaIPCTest(absltest.TestCase):
     for coords in (grid, per_instance):
       targets = jnp.broadcast_to(coords, (2, 36, 2)) @ jnp.array(
           [[1.0, 0.0, 2.0], [3.0, 1.0, 0.0]])                   # f(coords)
-      sub_c, sub_t = train.inner_subset(jax.random.key(0), coords, targets,
-                                        0.25)
+      sub_c, sub_t = coords_lib.subsample(jax.random.key(0), coords,
+                                          targets, 0.25)
       self.assertEqual(sub_c.shape, (2, 9, 2))
       np.testing.assert_allclose(
           sub_t, sub_c @ jnp.array([[1.0, 0.0, 2.0], [3.0, 1.0, 0.0]]),

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ginr_jax import evaluators
 from ginr_jax import rendering
 
 
@@ -125,14 +126,19 @@ class RenderRaysTest(absltest.TestCase):
     np.testing.assert_allclose(jittered, rgb, atol=1e-3)
 
   def test_chunked_equals_one_pass(self):
+    # Test views are rendered as evaluation does: per-object rays [B, R, 6]
+    # `chunk` at a time (evaluators.predict_chunked).
     w = jax.random.normal(jax.random.key(1), (3, 4))
     field = lambda points: jnp.sin(points @ w)
-    origins = jax.random.normal(jax.random.key(2), (37, 3))
-    directions = jax.random.normal(jax.random.key(3), (37, 3))
+    origins = jax.random.normal(jax.random.key(2), (2, 37, 3))
+    directions = jax.random.normal(jax.random.key(3), (2, 37, 3))
     full = rendering.render_rays(field, origins, directions, None,
                                  num_points=16)
-    chunked = rendering.render_rays_chunked(field, origins, directions,
-                                            chunk=8, num_points=16)
+    chunked = evaluators.predict_chunked(
+        lambda rays: rendering.render_rays(field, rays[..., :3],
+                                           rays[..., 3:], None,
+                                           num_points=16),
+        jnp.concatenate([origins, directions], -1), chunk=8)
     np.testing.assert_allclose(chunked, full, rtol=1e-5, atol=1e-6)
 
 

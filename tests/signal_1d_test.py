@@ -9,6 +9,7 @@ import numpy as np
 import optax
 import pytest
 
+from ginr_jax import evaluators
 from ginr_jax import train
 from ginr_jax.models import hyponet
 from ginr_jax.models import ipc
@@ -37,9 +38,10 @@ class Signal1DTest(absltest.TestCase):
     task = signal.Signal(key="audio", shape=(400, 1), jitter=True,
                          subsample=0.5)
     state = train.init_state(jax.random.key(0), model, tx, task)
+    meta = {"inner_steps": 0}      # no inner loop
     step = jax.jit(functools.partial(
         train.train_step, model=model, tx=tx, schedule=lambda s: 3e-3,
-        task=task))
+        task=task, meta=meta))
     losses = []
     for i in range(120):      # two fixed batches: fitting them is enough here
       state, metrics = step(state, {"audio": waves(i % 2)},
@@ -48,11 +50,17 @@ class Signal1DTest(absltest.TestCase):
     self.assertLess(np.mean(losses[-10:]), 0.5 * np.mean(losses[:5]))
     test = waves(0)
     kwargs = dict(model=model, task=task, chunk=128)
-    recon = train.reconstruct(state["params"], test, **kwargs)
+    latents, _ = train.encode(state["params"], {"audio": test}, model=model,
+                              task=task, meta=meta)
+    recon = train.predict(state["params"], latents,
+                          task.grid((400,)).reshape(-1, 1), **kwargs)
     self.assertEqual(recon.shape, (4, 400, 1))
-    upsampled = train.reconstruct(state["params"], test, 2, **kwargs)
+    upsampled = train.predict(state["params"], latents,
+                              task.grid((400,), 2).reshape(-1, 1), **kwargs)
     self.assertEqual(upsampled.shape, (4, 800, 1))
-    metrics = train.eval_metrics(state["params"], {"audio": test}, **kwargs)
+    coords, targets = task.eval_inputs({"audio": test})
+    metrics = evaluators.reconstruction_metrics(
+        train.predict(state["params"], latents, coords, **kwargs), targets)
     mse = np.mean((np.asarray(recon) - test) ** 2, axis=(1, 2))
     np.testing.assert_allclose(metrics["psnr"], -10 * np.log10(mse),
                                rtol=1e-4)

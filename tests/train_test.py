@@ -46,7 +46,8 @@ class ShardedStepTest(absltest.TestCase):
       task = dataclasses.replace(setup.task, jitter=True, subsample=0.5)
       step = jax.jit(lambda s, b, r, setup=setup, task=task:
                      train.train_step(s, b, r, model=setup.model, tx=setup.tx,
-                                      schedule=setup.schedule, task=task),
+                                      schedule=setup.schedule, task=task,
+                                      meta=setup.meta),
                      out_shardings=(setup.state_sharding,
                                     sharding.replicated(setup.mesh)))
       for _ in range(2):

@@ -102,12 +102,19 @@ def tiny(arg: str):
   return config, setup, params, batch
 
 
+def predict_views(setup, params, batch, chunk: int):
+  """(colours, targets) [B, M, 3] of every query ray, `chunk` at a time."""
+  kwargs = dict(model=setup.model, task=setup.task)
+  latents, _ = train.encode(params, batch, meta=setup.meta, **kwargs)
+  rays, targets = setup.task.eval_inputs(batch)
+  return train.predict(params, latents, rays, chunk=chunk, **kwargs), targets
+
+
 def assert_object_independent_of_the_batch(arg):
   _, setup, params, batch = tiny(arg)
-  kwargs = dict(model=setup.model, task=setup.task, chunk=64)
-  many, _ = train.predict_all(params, batch, **kwargs)
-  one, _ = train.predict_all(
-      params, jax.tree.map(lambda x: x[2:3], batch), **kwargs)
+  many, _ = predict_views(setup, params, batch, 64)
+  one, _ = predict_views(setup, params,
+                         jax.tree.map(lambda x: x[2:3], batch), 64)
   np.testing.assert_allclose(many[2:3], one, atol=1e-5, err_msg=arg)
 
 
@@ -123,8 +130,7 @@ class RenderingThroughTheModelTest(absltest.TestCase):
   def test_volume_prediction_is_the_rendered_field_of_each_hyponet(self):
     config, setup, params, batch = tiny("views=2")
     model, task = setup.model, setup.task
-    pred, targets = train.predict_all(params, batch, model=model, task=task,
-                                      chunk=37)
+    pred, targets = predict_views(setup, params, batch, 37)
     latents = model.apply({"params": params}, task.encoder_input(batch),
                           method="encode")
     hypo = model.apply({"params": params}, latents, method="hypo_params")

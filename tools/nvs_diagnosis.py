@@ -101,12 +101,20 @@ def main():
   c = configure(a)
   model, task = models.build(c.model_name, c.model), tasks.build(c)
   tx, schedule = optim.make(c.optim, a.steps)
-  state = jax.jit(functools.partial(train.init_state, model=model, tx=tx,
-                                    task=task))(jax.random.key(c.seed))
-  step = jax.jit(functools.partial(train.train_step, model=model, tx=tx,
-                                   schedule=schedule, task=task))
-  predict = jax.jit(functools.partial(train.predict_all, model=model,
-                                      task=task, chunk=1024))
+  kwargs = dict(model=model, task=task)
+  state = jax.jit(functools.partial(train.init_state, tx=tx, **kwargs))(
+      jax.random.key(c.seed))
+  step = jax.jit(functools.partial(train.train_step, tx=tx,
+                                   schedule=schedule, meta=c.meta.to_dict(),
+                                   **kwargs))
+
+  @jax.jit
+  def predict(params, batch):
+    """(colours, targets) [B, M, 3] of every query ray."""
+    latents, _ = train.encode(params, batch, meta=c.meta.to_dict(), **kwargs)
+    rays, targets = task.eval_inputs(batch)
+    return train.predict(params, latents, rays, chunk=1024, **kwargs), targets
+
   prepare = query_is_support if a.same else (lambda b: b)
   rng = np.random.default_rng(0)
   pool = [draw(c, 0, a.objects, rng) for _ in range(DRAWS)]

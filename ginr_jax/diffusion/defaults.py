@@ -7,7 +7,6 @@ import ml_collections
 def base_config() -> ml_collections.ConfigDict:
   """App. A.3's recipe around a denoiser of the given latents."""
   c = ml_collections.ConfigDict()
-  c.trainer = "diffusion"
   c.seed = 0
   c.num_devices = 0            # devices on the "data" mesh axis; 0: all
   c.sharding = dict(strategy="data_parallel", min_size=2**14, rules=())

@@ -65,10 +65,10 @@ def class_names(dataset: str, split: str) -> list[str] | None:
   return list(embedded.PHOTOS[split]) if dataset == "embedded" else None
 
 
-def _encode_fn(params, images, *, model, task, meta_cfg, chunk: int):
+def _encode_fn(params, images, *, model, task, meta, chunk: int):
   """Latents [B, R, d] and their per-instance reconstruction PSNR [B]."""
-  latents = stage1.eval_latents(params, {"image": images}, model=model,
-                                task=task, meta_cfg=meta_cfg)
+  latents, _ = stage1.encode(params, {"image": images}, model=model,
+                             task=task, meta=meta)
   if not isinstance(latents, jax.Array) or latents.ndim != 3:
     raise ValueError(
         "latent export needs latents [B, R, d] (LA-GINR or IPC); this model's"
@@ -104,7 +104,7 @@ def export(workdir: str, out: str, splits=("train", "test"),
   mesh = setup.mesh
   sharding.check_batch_size(batch_size, mesh, "--batch_size")
   encode = jax.jit(lambda p, x: _encode_fn(
-      p, x, model=setup.model, task=setup.task, meta_cfg=setup.meta_cfg,
+      p, x, model=setup.model, task=setup.task, meta=setup.meta,
       chunk=config.eval_coord_chunk))
   os.makedirs(out, exist_ok=True)
   meta = {"stage1_workdir": os.path.abspath(workdir),

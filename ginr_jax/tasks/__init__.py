@@ -22,6 +22,9 @@ Every task has
   eval_inputs(batch)                    -> (coords, targets) of a whole test
                                            instance
   predict(decode, latents, coords, rng) -> predictions shaped like targets
+  write_artefacts(sample, encode, predict, out, upsample=, inner_steps=)
+                                        writes figures (and audio) of test
+                                           instances to an evaluators.Output
   dummy_batch(batch_size, rng)          -> a random batch (benchmarks, tests)
 
 and is built from a config by `build(config)`.
@@ -38,8 +41,8 @@ NAMES = ("signal", "views")
 
 
 def build(config: ml_collections.ConfigDict):
-  """The task of `config.task` (configs saved before tasks existed: images)."""
-  cfg = config.task.to_dict() if "task" in config else {"name": "signal"}
+  """The task of `config.task`."""
+  cfg = config.task.to_dict()
   name = cfg.pop("name")
   spec = datasets.element_spec(config.input)
   if name == "signal":

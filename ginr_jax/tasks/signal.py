@@ -13,6 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ginr_jax import coords as coords_lib
+from ginr_jax import evaluators
+from ginr_jax.datasets import librispeech
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,11 +68,8 @@ class Signal:
       coords = coords_lib.jitter(rng_jitter, grid, b,
                                  cell=2.0 * self.coord_range / spatial[0])
     if self.subsample < 1.0:
-      indices = coords_lib.subsample_indices(rng_subsample, b, grid.shape[0],
+      coords, targets = coords_lib.subsample(rng_subsample, coords, targets,
                                              self.subsample)
-      coords = (coords[indices] if coords.ndim == 2 else
-                jnp.take_along_axis(coords, indices[..., None], axis=1))
-      targets = jnp.take_along_axis(targets, indices[..., None], axis=1)
     return coords, targets
 
   def eval_inputs(self, batch):
@@ -82,6 +81,49 @@ class Signal:
   def predict(self, decode, latents, coords, rng=None):
     del rng
     return decode(latents, coords)
+
+  def write_artefacts(self, sample, encode, predict, out, *,
+                      upsample=(1,), inner_steps: int = 0):
+    """Images: grids of the targets over their reconstructions at each
+    `upsample` factor, and over the predictions after 0, 1, ...,
+    `inner_steps` inner steps (IPC Fig. 7). Audio: the clips and their
+    reconstructions (`evaluators.save_audio`).
+
+    Args:
+      sample: test instances {key: [n, *spatial, C]}.
+      encode: (inner_steps=None) -> the sample's latents.
+      predict: (latents, coords [N, D]) -> predictions [n, N, C].
+      out: an `evaluators.Output`.
+      upsample, inner_steps: as above.
+    """
+    signals = sample[self.key]
+    spatial = signals.shape[1:-1]
+
+    def reconstruct(latents, factor=1):
+      grid = self.grid(spatial, factor)
+      pred = predict(latents, grid.reshape(-1, len(spatial)))
+      return pred.reshape(len(signals), *grid.shape[:-1], -1)
+
+    latents = encode()
+    if self.key == "audio":
+      out.audio(f"audio_{out.step:08d}", signals, reconstruct(latents),
+                librispeech.SAMPLE_RATE)
+      return
+    grids = {}    # file name: (TensorBoard tag, image)
+    for factor in upsample:
+      grids[f"recon_{out.step:08d}_x{factor}.png"] = (
+          f"images/recon_x{factor}", evaluators.grid_canvas(
+              [evaluators.upscale_nearest(signals, factor),
+               reconstruct(latents, factor)],
+              labels=("target", f"reconstruction x{factor}")))
+    if inner_steps:
+      grids[f"inner_{out.step:08d}.png"] = (
+          "images/inner_steps", evaluators.grid_canvas(
+              [signals, *(reconstruct(encode(k))
+                          for k in range(inner_steps + 1))],
+              labels=("target", *(f"{k} inner step{'' if k == 1 else 's'}"
+                                  for k in range(inner_steps + 1)))))
+    out.images(grids)
 
   def dummy_batch(self, batch_size: int, rng: np.random.Generator):
     return {self.key: rng.uniform(size=(batch_size, *self.shape)).astype(

@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ginr_jax import cli
+from ginr_jax import evaluators
 from ginr_jax import rendering
 from ginr_jax.datasets import scenes
 
@@ -144,6 +145,25 @@ class Views:
 
     return rendering.render_rays(field, coords[..., :3], coords[..., 3:], rng,
                                  self.near, self.far, self.num_points)
+
+  def write_artefacts(self, sample, encode, predict, out, *,
+                      upsample=(1,), inner_steps: int = 0):
+    """A grid of the sample's objects: their support views, then each
+    query view's target and prediction (`evaluators.views_grid`).
+
+    Args:
+      sample: test objects, a batch of numpy arrays.
+      encode: () -> the sample's latents.
+      predict: (latents, rays [n, M, 6]) -> colours [n, M, 3].
+      out: an `evaluators.Output`.
+      upsample, inner_steps: unused; views are rendered at the query
+        views' size, and have no inner loop.
+    """
+    del upsample, inner_steps
+    pred = predict(encode(), self.eval_inputs(sample)[0])
+    out.images({f"views_{out.step:08d}.png": (
+        "images/views", evaluators.views_grid(
+            sample, pred.reshape(sample["query_image"].shape)))})
 
   def dummy_batch(self, batch_size: int, rng: np.random.Generator):
     """Random views seen by cameras at distance 4 looking at the origin."""
