@@ -77,12 +77,14 @@ def configure(a):
   return c
 
 
-def draw(c, split_id, count, rng):
+def draw(c, split, count, rng):
+  """One support / query draw of the split's first `count` objects."""
   kw = c.input.kwargs
-  examples = [scenes._example(   # pylint: disable=protected-access
-      i, rng, split_id=split_id, seed=0, num_views=kw.num_views,
-      image_size=c.input.image_size, n_support=kw.n_support, n_query=1,
-      train=split_id == 0, objects=kw.objects) for i in range(count)]
+  source, transform = scenes.make(
+      split=split, train=split == "train", image_size=c.input.image_size,
+      n_support=kw.n_support, train_objects=count, test_objects=count,
+      num_views=kw.num_views, objects=kw.objects)
+  examples = [transform(source[i], rng) for i in range(count)]
   return {k: np.stack([e[k] for e in examples]) for k in examples[0]}
 
 
@@ -117,8 +119,8 @@ def main():
 
   prepare = query_is_support if a.same else (lambda b: b)
   rng = np.random.default_rng(0)
-  pool = [draw(c, 0, a.objects, rng) for _ in range(DRAWS)]
-  test = prepare(draw(c, 1, a.test_objects, np.random.default_rng(1)))
+  pool = [draw(c, "train", a.objects, rng) for _ in range(DRAWS)]
+  test = prepare(draw(c, "test", a.test_objects, np.random.default_rng(1)))
 
   def swap_test(params, batch):
     own, target = predict(params, batch)

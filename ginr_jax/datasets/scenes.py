@@ -112,7 +112,12 @@ def figure_object(rng: np.random.Generator) -> list:
                    ("sphere", hand, hand_r, colours[3])]
 
 
-OBJECTS = ("random", "figure")
+def random_primitives(rng: np.random.Generator) -> list:
+  """2-4 primitives placed at random (`random_object`)."""
+  return random_object(rng, int(rng.integers(2, 5)))
+
+
+OBJECTS = {"random": random_primitives, "figure": figure_object}
 
 
 def _hit(shape, origins, directions):
@@ -194,7 +199,7 @@ def generate(data_dir: str, category: str = "chairs", *,
     for i in range(count):
       name = f"{split}_{i:04d}"
       write_object(os.path.join(root, category, name),
-                   random_object(rng, int(rng.integers(2, 5))),
+                   random_primitives(rng),
                    camera_poses(rng, num_views), image_size)
       splits[split].append(name)
   with open(shapenet.splits_file(data_dir, category), "w") as f:
@@ -209,11 +214,7 @@ def scene(seed: tuple[int, ...], num_views: int, objects: str = "random"):
   """(primitives, [V, 3, 4] poses) of one object: a function of `seed`;
   `objects` "random" (2-4 primitives anywhere) or "figure"."""
   rng = np.random.default_rng(seed)
-  if objects == "figure":
-    shapes = figure_object(rng)
-  else:
-    shapes = random_object(rng, int(rng.integers(2, 5)))
-  return shapes, camera_poses(rng, num_views)
+  return OBJECTS[objects](rng), camera_poses(rng, num_views)
 
 
 def _example(index, rng, *, split_id, seed, num_views, image_size,
@@ -260,7 +261,7 @@ def make(*, split: str, train: bool, image_size: int, n_support: int,
                      f"{', '.join(SPLITS)}.")
   if objects not in OBJECTS:
     raise cli.ConfigError(f"input.kwargs.objects={objects!r}; use one of "
-                          f"{OBJECTS}.")
+                          f"{tuple(OBJECTS)}.")
   count = train_objects if split == "train" else test_objects
   return grain.MapDataset.range(count), functools.partial(
       _example, split_id=SPLITS.index(split), seed=seed, num_views=num_views,
