@@ -89,6 +89,39 @@ def test_more_support_views_keep_the_query_views():
       np.testing.assert_array_equal(support[:1], draws[0][0])
     np.testing.assert_array_equal(draws[2][0][:3], draws[1][0])
 
+def test_figure_columns_need_more_than_one_view():
+  # What makes more support views worth having: no camera sees all four
+  # coloured columns of a figure's body (the lid hides its top), a ring of
+  # cameras around it does.
+  for index in range(5):
+    shapes, _ = scenes.scene((0, 0, index), 1, "figure")
+    assert [s[0] for s in shapes[:5]] == ["box"] * 5
+    seen = []
+    for azimuth in np.radians(np.arange(0, 360, 30) + 15):
+      for elevation in np.radians([-10, 20, 60]):
+        eye = scenes.CAMERA_RADIUS * np.array([
+            np.cos(elevation) * np.cos(azimuth),
+            np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
+        ids = scenes.part_ids(shapes, scenes.look_at(eye), 32)
+        columns = {i for i in range(4) if np.sum(ids == i) >= 2}
+        assert len(columns) <= 3, (index, azimuth, elevation)
+        seen.append(columns)
+    assert set().union(*seen) == {0, 1, 2, 3}
+
+
+def test_trace_colours_the_part_each_pixel_sees():
+  shapes, poses = scenes.scene((0, 1, 2), 3, "figure")
+  rgba = scenes.trace(shapes, poses[0], 24)
+  ids = scenes.part_ids(shapes, poses[0], 24)
+  np.testing.assert_array_equal(rgba[..., 3] == 255, ids >= 0)
+  for i in np.unique(ids[ids >= 0]):
+    # Lambertian shading scales the part's colour: the hue stays.
+    rgb = rgba[ids == i, :3].astype(float)
+    colour = np.asarray(shapes[i][3])
+    ratio = rgb / (255 * colour)
+    np.testing.assert_allclose(ratio, ratio[:, :1].repeat(3, 1), atol=0.03)
+
+
 def test_make_repeats_objects_and_pickles(scene_dir):
   source, transform = shapenet.make(
       split="train", train=True, category="chairs", n_support=2,

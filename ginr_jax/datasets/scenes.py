@@ -82,34 +82,34 @@ def vivid_colours(rng: np.random.Generator, count: int) -> np.ndarray:
 
 
 def figure_object(rng: np.random.Generator) -> list:
-  """One object of a category: a two-coloured box body standing on the
-  ground plane z = -1 (its halves split along x or y), a sphere head on it
-  and a sphere hand on one of its four sides, each part with its own colour
-  and size. Like a ShapeNet category, every object has the same parts in
-  the same places, so one view says much of what another view shows; what
-  it does not (the far half's colour, a hand behind the body), more views
-  do."""
+  """One object of a category: a box body standing on the ground plane
+  z = -1, built of four columns of different colours (its quarters in x and
+  y) under a lid of a fifth, a sphere head on the lid and a sphere hand on
+  one of the body's four sides, each part with its own size and colour.
+  Like a ShapeNet category, every object has the same parts in the same
+  places, so one view says much of what another view shows; what it does
+  not, more views do: a camera sees at most three of the columns, and the
+  lid hides the body's top, which would show all four."""
   half = np.array([rng.uniform(0.4, 0.7), rng.uniform(0.4, 0.7),
                    rng.uniform(0.3, 0.55)])
   body = np.array([0.0, 0.0, -1.0 + half[2]])
-  colours = vivid_colours(rng, 4)
-  split = int(rng.integers(2))
-  part = half.copy()
-  part[split] /= 2
-  shapes = []
-  for sign, colour in ((1.0, colours[0]), (-1.0, colours[1])):
-    centre = body.copy()
-    centre[split] += sign * part[split]
-    shapes.append(("box", centre, part, colour))
+  colours = vivid_colours(rng, 7)
+  column = half * [0.5, 0.5, 1.0]
+  shapes = [("box", body + column * [sx, sy, 0], column, colour)
+            for (sx, sy), colour in zip(((1, 1), (1, -1), (-1, 1), (-1, -1)),
+                                        colours[:4])]
+  lid_half = np.array([half[0] + 0.02, half[1] + 0.02, 0.06])
+  lid = body + [0.0, 0.0, half[2] + lid_half[2]]
   head_r = rng.uniform(0.25, 0.45)
-  head = np.array([0.0, 0.0, body[2] + half[2] + head_r])
+  head = lid + [0.0, 0.0, lid_half[2] + head_r]
   hand_r = rng.uniform(0.2, 0.3)
   side = int(rng.integers(4))
   axis, sign = side % 2, (1.0 if side < 2 else -1.0)
   hand = body.copy()
   hand[axis] += sign * (half[axis] + hand_r)
-  return shapes + [("sphere", head, head_r, colours[2]),
-                   ("sphere", hand, hand_r, colours[3])]
+  return shapes + [("box", lid, lid_half, colours[4]),
+                   ("sphere", head, head_r, colours[5]),
+                   ("sphere", hand, hand_r, colours[6])]
 
 
 def random_primitives(rng: np.random.Generator) -> list:
@@ -145,20 +145,39 @@ def _hit(shape, origins, directions):
   return t, normals
 
 
-def trace(shapes: list, pose: np.ndarray, size: int) -> np.ndarray:
-  """RGBA uint8 [size, size, 4] image of the object from camera `pose`."""
+def _nearest(shapes: list, pose: np.ndarray, size: int):
+  """Index of the part each pixel's ray hits first ([size, size], -1 where
+  it misses) and the part's normal there ([size, size, 3])."""
   focal = rendering.focal_length(size, CAMERA_ANGLE_X)
   origins, directions = (np.asarray(a, np.float64) for a in
                          rendering.poses_to_rays(pose, size, size, focal))
   best = np.full((size, size), np.inf)
-  rgba = np.zeros((size, size, 4))
-  for shape in shapes:
+  part = np.full((size, size), -1)
+  normal = np.zeros((size, size, 3))
+  for i, shape in enumerate(shapes):
     t, normals = _hit(shape, origins, directions)
     closer = t < best
     best = np.where(closer, t, best)
-    light = 0.35 + 0.65 * np.clip(normals @ _LIGHT, 0, 1)
-    rgba[closer, :3] = (shape[3] * light[..., None])[closer]
-    rgba[closer, 3] = 1.0
+    part[closer] = i
+    normal[closer] = normals[closer]
+  return part, normal
+
+
+def part_ids(shapes: list, pose: np.ndarray, size: int) -> np.ndarray:
+  """[size, size] index into `shapes` of the part each pixel shows, -1 for
+  the background: which parts a view sees."""
+  return _nearest(shapes, pose, size)[0]
+
+
+def trace(shapes: list, pose: np.ndarray, size: int) -> np.ndarray:
+  """RGBA uint8 [size, size, 4] image of the object from camera `pose`."""
+  part, normal = _nearest(shapes, pose, size)
+  hit = part >= 0
+  light = 0.35 + 0.65 * np.clip(normal @ _LIGHT, 0, 1)
+  colours = np.asarray([shape[3] for shape in shapes])
+  rgba = np.zeros((size, size, 4))
+  rgba[hit, :3] = colours[part[hit]] * light[hit, None]
+  rgba[hit, 3] = 1.0
   return np.round(255 * rgba).astype(np.uint8)
 
 
