@@ -1,10 +1,11 @@
 r"""CelebA 178x178: IPC, TransINR and LA-GINR.
 
   # aligned JPEGs in data/img_align_celeba/ (see README "Data")
-  python -m ginr_jax.main --config=configs/celeba.py --workdir=workdirs/celeba
+  python -m ginr_jax.cli.main --config=configs/celeba.py \
+      --workdir=workdirs/celeba
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   (none)                          IPC Table 2, CelebA 178: 35.93 dB
   model=transinr                  IPC Table 2, CelebA 178: 33.33 dB
   model=transinr,recipe=original  CelebA 178: TransINR's own recipe (sigma

@@ -1,7 +1,7 @@
 r"""The embedded demo: IPC, TransINR or LA-GINR on crops of real photographs.
 
-  python -m ginr_jax.main --config=configs/demo.py --workdir=workdirs/demo
-  python -m ginr_jax.main --config=configs/demo.py:model=la_ginr \
+  python -m ginr_jax.cli.main --config=configs/demo.py --workdir=workdirs/demo
+  python -m ginr_jax.cli.main --config=configs/demo.py:model=la_ginr \
       --workdir=workdirs/demo_la_ginr
 
 Data: 32x32 crops of colour photographs bundled with scikit-image (public

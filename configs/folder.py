@@ -1,6 +1,6 @@
 r"""Your own images: IPC, TransINR or LA-GINR on any folder of images.
 
-  python -m ginr_jax.main --config=configs/folder.py:size=64 \
+  python -m ginr_jax.cli.main --config=configs/folder.py:size=64 \
       --config.input.data_dir=PATH --workdir=workdirs/my_images
 
 Data (`ginr_jax/datasets/folder.py`): every .jpg, .jpeg, .png and .webp
@@ -23,7 +23,7 @@ LA-GINR (sigma_1, sigma_2, sigma_q) = (1, 1/4, 1/8) x size. Adam 1e-3,
 
 Target: test PSNR at least 3 dB above the mean-colour baseline. Measured
 (README, Your own images) on the 2,000 photo crops that `python -m
-ginr_jax.datasets.prepare photos --data_dir=data/photos` writes, tested on
+ginr_jax.cli.prepare photos --data_dir=data/photos` writes, tested on
 two photos it never trains on: 20.73 dB against a baseline of 16.22 dB
 after 3,000 steps, 40 min 35 s on a 2-core CPU shared with other jobs.
 

@@ -2,11 +2,11 @@ r"""LA-GINR on ImageNet 256x256 (LA-GINR App. A.1, Table 5).
 
   # ImageNet prepared as a TFDS array_record data source (README "Data"):
   #   tfds build imagenet2012 --manual_dir=... --file_format=array_record
-  python -m ginr_jax.main --config=configs/imagenet.py \
+  python -m ginr_jax.cli.main --config=configs/imagenet.py \
       --workdir=workdirs/imagenet_la_ginr
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   (none)  LA-GINR Table 5, ImageNet 256: 37.7 dB; "Ours": the PSNR of the
           latents that the diffusion model learns to generate (FID 9.3)
 

@@ -1,7 +1,7 @@
 r"""ImageNette 178x178: IPC, TransINR and LA-GINR, and their ablations.
 
-  python -m ginr_jax.datasets.prepare imagenette --data_dir=data
-  python -m ginr_jax.main --config=configs/imagenette.py:model=la_ginr \
+  python -m ginr_jax.cli.prepare imagenette --data_dir=data
+  python -m ginr_jax.cli.main --config=configs/imagenette.py:model=la_ginr \
       --workdir=workdirs/imagenette_la_ginr
 
 Official recipe (`docs/faithfulness.md#recipes`): 400 tokens of 9x9 patches
@@ -13,7 +13,7 @@ sigma=128 Fourier features; LA-GINR with its decoder of App. A.1 (d = d_F =
 256, 2 heads, (sigma_1, sigma_2, sigma_q) = (128, 32, 16), R = 256).
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   (none)                          IPC Table 2, ImageNette 178: 38.46 dB
   model=transinr                  IPC Table 2, ImageNette 178: 29.77 dB
   model=transinr,recipe=original  ImageNette 178: TransINR with its own

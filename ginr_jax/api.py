@@ -9,7 +9,7 @@
   psnr, seconds = model.tto(photo, what="latents", steps=100)
 
 `load` reads a training workdir (its config.json and latest or given
-checkpoint) or a file of `python -m ginr_jax.export` (`portable.py`). The
+checkpoint) or a file of `python -m ginr_jax.cli.export` (`portable.py`). The
 handle runs on one device (the first accelerator, else the CPU) and keeps
 its jitted functions, so each input shape compiles once.
 
@@ -71,7 +71,7 @@ def load(path: str, step: int | None = None) -> "Model":
   if not os.path.isfile(path):
     raise cli.NotFoundError(
         f"{path}: no such workdir or file; pass a training workdir or a "
-        "model file of python -m ginr_jax.export.")
+        "model file of python -m ginr_jax.cli.export.")
   if step is not None:
     raise cli.UserError(f"{path} holds one step; step= applies to "
                         "workdirs.")
@@ -83,7 +83,7 @@ def load(path: str, step: int | None = None) -> "Model":
                                          jax.tree.leaves(expected))):
     raise cli.UserError(f"{path}: its parameters do not fit its config; "
                         "export the workdir again with python -m "
-                        "ginr_jax.export.")
+                        "ginr_jax.cli.export.")
   params = jax.device_put(params, setup.state_sharding["params"])
   return Model(config, setup, params, saved_step, path)
 

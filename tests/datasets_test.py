@@ -15,9 +15,9 @@ import pytest
 import tensorflow_datasets as tfds
 
 from ginr_jax import datasets
+from ginr_jax.cli import prepare
 from ginr_jax.datasets import embedded
 from ginr_jax.datasets import images
-from ginr_jax.datasets import prepare
 from ginr_jax.datasets import synthetic
 
 
@@ -175,7 +175,7 @@ class TestImagenette:
       )
     message = str(info.value)
     assert os.path.join(data_dir, "imagenette2-320", "train") in message
-    assert "python -m ginr_jax.datasets.prepare imagenette" in message
+    assert "python -m ginr_jax.cli.prepare imagenette" in message
     assert "{train,val}/<class>" in message
     assert isinstance(info.value, FileNotFoundError)
 
@@ -240,7 +240,7 @@ class TestCeleba:
           "celeba", split="test", train=False, image_size=8,
           data_dir=str(tmp_path),
       )
-    assert "ginr_jax.datasets.prepare celeba" in str(info.value)
+    assert "ginr_jax.cli.prepare celeba" in str(info.value)
 
   def test_missing_folder_error(self, tmp_path):
     with pytest.raises(datasets.DatasetNotFoundError) as info:
@@ -249,7 +249,7 @@ class TestCeleba:
           data_dir=str(tmp_path),
       )
     assert str(tmp_path / "img_align_celeba") in str(info.value)
-    assert "ginr_jax.datasets.prepare celeba" in str(info.value)
+    assert "ginr_jax.cli.prepare celeba" in str(info.value)
 
   def test_unknown_split(self, celeba_dir):
     with pytest.raises(ValueError, match="train, val, test"):
@@ -322,7 +322,7 @@ class TestFfhq:
           data_dir=str(tmp_path),
       )
     assert str(tmp_path / "ffhq") in str(info.value)
-    assert "ginr_jax.datasets.prepare ffhq" in str(info.value)
+    assert "ginr_jax.cli.prepare ffhq" in str(info.value)
 
 
 # ----------------------------------------------------------------------------

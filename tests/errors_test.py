@@ -24,10 +24,10 @@ from PIL import Image
 
 from ginr_jax import checks
 from ginr_jax import cli
-from ginr_jax import compare
 from ginr_jax import config_lib
 from ginr_jax import train
 from ginr_jax import utils
+from ginr_jax.cli import compare
 from ginr_jax.datasets import images
 from configs import demo
 
@@ -120,7 +120,7 @@ def command_results():
   data = os.path.join(root, "data", "imagenette2-320")
   write_images(os.path.join(data, "train", "n01"), 8, bad=3)
   write_images(os.path.join(data, "val", "n01"), 8)
-  main = "ginr_jax.main"
+  main = "ginr_jax.cli.main"
   cases = {
       "typo_in_config_argument": (main, [
           "--config=configs/demo.py:tinyy", wd("w")]),
@@ -135,7 +135,7 @@ def command_results():
       "missing_config_file": (main, ["--config=configs/nope.py", wd("w")]),
       "diffusion_config_to_main": (main, [
           "--config=configs/diffusion_demo.py:tiny", wd("w")]),
-      "stage1_config_to_diffusion": ("ginr_jax.diffusion.main",
+      "stage1_config_to_diffusion": ("ginr_jax.cli.diffusion",
                                      [*tiny, wd("w")]),
       "negative_total_steps": (main, [*tiny, "--config.total_steps=-5",
                                       wd("w")]),
@@ -156,8 +156,8 @@ def command_results():
       "eval_with_other_config": (main, [
           "--config=configs/demo.py:tiny,model=la_ginr", "--mode=eval",
           wd("trained")]),
-      "tto_without_checkpoint": ("ginr_jax.tto", [wd("no_ckpt")]),
-      "compare_without_metrics": ("ginr_jax.compare", [
+      "tto_without_checkpoint": ("ginr_jax.cli.tto", [wd("no_ckpt")]),
+      "compare_without_metrics": ("ginr_jax.cli.compare", [
           os.path.join(root, "empty")]),
       "unreadable_image": (main, [
           "--config=configs/imagenette.py:tiny", wd("bad"),
@@ -218,10 +218,11 @@ class CommandLineTest(absltest.TestCase):
 
   def test_each_stage_points_to_the_others_command(self):
     self.assert_error("diffusion_config_to_main",
-                      "python -m ginr_jax.diffusion.main --config=configs/"
+                      "python -m ginr_jax.cli.diffusion --config=configs/"
                       "diffusion_demo.py:tiny")
     self.assert_error("stage1_config_to_diffusion",
-                      "python -m ginr_jax.main --config=configs/demo.py:tiny")
+                      "python -m ginr_jax.cli.main "
+                      "--config=configs/demo.py:tiny")
 
   def test_non_positive_steps_and_batch_fail_before_running(self):
     self.assert_error("negative_total_steps", "config.total_steps=-5: it "
@@ -242,7 +243,7 @@ class CommandLineTest(absltest.TestCase):
 
   def test_missing_dataset_names_prepare_command(self):
     self.assert_error("missing_dataset",
-                      "python -m ginr_jax.datasets.prepare imagenette",
+                      "python -m ginr_jax.cli.prepare imagenette",
                       os.path.join(self.root, "nodata"))
     self.assertFalse(os.path.exists(os.path.join(self.root, "w")))
 

@@ -20,9 +20,9 @@ from ginr_jax import cli
 from ginr_jax import datasets
 from ginr_jax import train
 from ginr_jax import utils
+from ginr_jax.cli import prepare
 from ginr_jax.datasets import folder
 from ginr_jax.datasets import images
-from ginr_jax.datasets import prepare
 import errors_test
 import tensorboard_test
 
@@ -264,7 +264,7 @@ class RunTest(absltest.TestCase):
     bad = write_folder(os.path.join(root, "bad"))
     truncate(os.path.join(bad, "a", "p01.JPG"))
     os.makedirs(os.path.join(root, "empty"))
-    command = lambda arg, *flags: ("ginr_jax.main", [
+    command = lambda arg, *flags: ("ginr_jax.cli.main", [
         f"--config=configs/folder.py:{arg}", "--config.input.name=folder",
         f"--workdir={os.path.join(root, 'w')}", *flags])
     data = lambda name: f"--config.input.data_dir={os.path.join(root, name)}"

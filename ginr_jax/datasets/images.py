@@ -63,7 +63,7 @@ def _not_found(name, problem, folder, layout, data_dir):
   return DatasetNotFoundError(
       f"{name}: {problem}: {os.path.abspath(folder)}\n"
       f"  expected layout: {layout}\n"
-      f"  to prepare it, run: python -m ginr_jax.datasets.prepare {name} "
+      f"  to prepare it, run: python -m ginr_jax.cli.prepare {name} "
       f"--data_dir={data_dir}"
   )
 

@@ -10,7 +10,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.num_devices = 0            # devices on the "data" mesh axis; 0: all
   c.sharding = dict(strategy="data_parallel", min_size=2**14, rules=())
-  # The exported latents (python -m ginr_jax.diffusion.export).
+  # The exported latents (python -m ginr_jax.cli.export_latents).
   c.latents_dir = ""
   # The latents' shape and classes (checked against the export) and the
   # transformer (denoiser.py).
