@@ -29,6 +29,7 @@ from ginr_jax import train
 from ginr_jax import utils
 from ginr_jax.cli import compare
 from ginr_jax.datasets import images
+from ginr_jax.datasets import preprocess
 from configs import demo
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -287,7 +288,7 @@ class UnreadableFileTest(absltest.TestCase):
     with self.assertLogs(level="WARNING") as logs:
       image = images.read_file(files[1], files, skip_bad_files=True)
     self.assertEqual(np.asarray(image).tolist(),
-                     np.asarray(images.load_image(files[2])).tolist())
+                     np.asarray(preprocess.load_image(files[2])).tolist())
     self.assertIn("1 skipped so far", logs.output[0])
 
 

@@ -29,7 +29,7 @@ from ginr_jax import api
 from ginr_jax import cli
 from ginr_jax import evaluators
 from ginr_jax.datasets import folder
-from ginr_jax.datasets import images as images_lib
+from ginr_jax.datasets import preprocess
 
 def define_flags():
   """The command's flags (defined on use: other modules' share names)."""
@@ -106,7 +106,7 @@ def check_kind(f, kind: str):
 
 def read_image(path: str) -> np.ndarray:
   try:
-    return np.asarray(images_lib.load_image(path))
+    return np.asarray(preprocess.load_image(path))
   except (OSError, SyntaxError, ValueError) as e:
     raise cli.UserError(f"cannot read image {path}: {e}; pass a JPEG or "
                         "PNG file.") from e
