@@ -93,7 +93,5 @@ def get_config(arg=None):
   audio_model(c, arg.secs)
   if arg.secs == 3:
     c.train.coord_subsample = 0.25
-  c.total_steps = (arg.epochs or 1000) * _TRAIN_CLIPS // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 100_000
+  common.set_length(c, arg.epochs or 1000, _TRAIN_CLIPS, eval_steps=100_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -54,14 +54,10 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "celeba"
   if arg.source == "tfds":
-    c.input.name = "tfds"
-    c.input.data_dir = ""    # TFDS's default data_dir
+    common.set_tfds_source(c, tfds_name="celeb_a", tfds_test_split="test")
     c.input.augment = False  # resize + centre crop only, as the folder path
-    c.input.kwargs = dict(tfds_name="celeb_a", tfds_test_split="test")
   common.set_model(c, arg, ff_sigma=64.0)
   original = arg.model_args.get("recipe") == "original"
   epochs = arg.epochs or (30 if original else 300)
-  c.total_steps = epochs * _TRAIN_IMAGES // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 50_000
+  common.set_length(c, epochs, _TRAIN_IMAGES, eval_steps=50_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -232,7 +232,5 @@ def get_config(arg=None):
       sigma_q=16.0 * scale)
   c.model.patch_size, c.model.patch_padding = patch, padding
   c.train.coord_subsample = subsample
-  c.total_steps = (arg.epochs or epochs) * _TRAIN_IMAGES // batch
-  c.ckpt_steps = 10_000
-  c.eval_steps = 50_000
+  common.set_length(c, arg.epochs or epochs, _TRAIN_IMAGES, eval_steps=50_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

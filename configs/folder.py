@@ -53,18 +53,10 @@ def get_config(arg=None):
                    sigmas=(float(arg.size), arg.size / 4),
                    sigma_q=arg.size / 8)
   common.demo_model(c, groups=16)
-  m = c.model
-  if "hyponet" in m:
-    m.hyponet.ff_dim = 64
-  m.patch_size, m.patch_padding = arg.size // 4, 0
+  common.image_demo_recipe(c)
+  c.model.patch_size, c.model.patch_padding = arg.size // 4, 0
   # A random quarter of each image's pixels per step (the official FFHQ
   # 512 / 1024 configs take 10%): a quarter of the MLP's work, which
   # dominates the step at 64 px. Evaluation decodes every pixel.
   c.train.coord_subsample = 0.25
-  c.optim.lr = 1e-3
-  c.total_steps = 3000
-  c.log_steps = 100
-  c.ckpt_steps = 1000
-  c.eval_steps = 1000
-  c.num_images = 16
   return common.shrink_for_tiny(c) if arg.tiny else c

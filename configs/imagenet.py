@@ -41,15 +41,11 @@ _TRAIN_IMAGES = 1_281_167
 def get_config(arg=None):
   arg = common.parse_arg(arg, epochs=20, tiny=False, model="la_ginr")
   c = common.base_config()
-  c.input.name = "tfds"
-  c.input.data_dir = ""      # TFDS's default data_dir
+  common.set_tfds_source(c, tfds_name="imagenet2012",
+                         tfds_test_split="validation")
   c.input.augment = False    # resize + centre crop
-  c.input.kwargs = dict(tfds_name="imagenet2012",
-                        tfds_test_split="validation")
   c.input.image_size = 256
   common.set_model(c, arg, ff_sigma=128.0, heads=8)
   c.model.patch_size, c.model.patch_padding = 16, 0
-  c.total_steps = arg.epochs * _TRAIN_IMAGES // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 50_000
+  common.set_length(c, arg.epochs, _TRAIN_IMAGES, eval_steps=50_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -153,14 +153,10 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "imagenette"
   if arg.source == "tfds":
-    c.input.name = "tfds"
-    c.input.data_dir = ""    # TFDS's default data_dir
-    c.input.kwargs = dict(tfds_name="imagenette/320px-v2")
+    common.set_tfds_source(c, tfds_name="imagenette/320px-v2")
   common.set_model(c, arg, ff_sigma=128.0)
   c.train.coord_jitter = True
   original = arg.model_args.get("recipe") == "original"
   epochs = arg.epochs or (400 if original else 4000)
-  c.total_steps = epochs * _TRAIN_IMAGES // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 100_000
+  common.set_length(c, epochs, _TRAIN_IMAGES, eval_steps=100_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -86,9 +86,7 @@ class Model(hypernet.HypernetModel):
       self.composer_u = self.param(
           "composer_u", lambda rng: self.hyponet.init(rng)[
               hyponet_lib.layer_name(self.modulated_layer)]["w"])
-    self.shared = self.param(
-        "hyponet", lambda rng: self.hyponet.init(
-            rng, skip_weights=(self.modulated_layer,)))
+    self.shared = self.hyponet.modulated_param(self, self.modulated_layer)
 
   def __call__(self, images: jax.Array, coords: jax.Array,
                train: bool = False) -> jax.Array:
@@ -125,9 +123,7 @@ class Model(hypernet.HypernetModel):
       w = v @ latents[..., fan_in:]
     else:
       w = self.composer_u * v
-    params = {name: dict(layer) for name, layer in self.shared.items()}
-    params[hyponet_lib.layer_name(self.modulated_layer)]["w"] = w
-    return params
+    return hyponet_lib.with_weight(self.shared, self.modulated_layer, w)
 
 
 NAME = "IPC"
