@@ -49,12 +49,9 @@ _TRAIN_IMAGES = 162_770
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False, source="folder", epochs=0,
-                         model="ipc")
-  c = common.base_config()
-  c.input.name = "celeba"
+  arg, c = common.image_dataset_config(arg, "celeba", tfds_name="celeb_a",
+                                       tfds_test_split="test")
   if arg.source == "tfds":
-    common.set_tfds_source(c, tfds_name="celeb_a", tfds_test_split="test")
     c.input.augment = False  # resize + centre crop only, as the folder path
   common.set_model(c, arg, ff_sigma=64.0)
   original = arg.model_args.get("recipe") == "original"

@@ -148,12 +148,8 @@ _TRAIN_IMAGES = 9469
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False, source="folder", epochs=0,
-                         model="ipc")
-  c = common.base_config()
-  c.input.name = "imagenette"
-  if arg.source == "tfds":
-    common.set_tfds_source(c, tfds_name="imagenette/320px-v2")
+  arg, c = common.image_dataset_config(arg, "imagenette",
+                                       tfds_name="imagenette/320px-v2")
   common.set_model(c, arg, ff_sigma=128.0)
   c.train.coord_jitter = True
   original = arg.model_args.get("recipe") == "original"

@@ -316,6 +316,18 @@ def set_optim_and_loop(c: ml_collections.ConfigDict, eval_steps: int):
   c.checkpoint_dir = ""        # "": WORKDIR/checkpoints; gs://... for pods
 
 
+def image_dataset_config(arg: str | None, name: str, **tfds_kwargs):
+  """(arg, base config) of a folder dataset's config file that TFDS can
+  serve too (ImageNette, CelebA): the arguments tiny, source (folder or
+  tfds: `tfds_kwargs`, `set_tfds_source`'s), epochs and model."""
+  arg = parse_arg(arg, tiny=False, source="folder", epochs=0, model="ipc")
+  c = base_config()
+  c.input.name = name
+  if arg.source == "tfds":
+    set_tfds_source(c, **tfds_kwargs)
+  return arg, c
+
+
 def set_tfds_source(c: ml_collections.ConfigDict, **kwargs):
   """Reads the images from a prepared TFDS dataset in TFDS's default
   data_dir; kwargs: `datasets/images.py`'s `make_tfds`'s (tfds_name ...)."""

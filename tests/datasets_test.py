@@ -29,29 +29,20 @@ class TestImagenette:
 
   def test_files_sorted_by_class_then_name(self, imagenette_dir):
     data_dir, _ = imagenette_dir
-    source, _ = datasets.make(
-        "imagenette", split="train", train=True, image_size=32,
-        data_dir=data_dir,
-    )
+    source, _ = image_files.make_imagenette(data_dir)
     names = [os.path.relpath(p, data_dir) for p in source]
     assert names == [
         "imagenette2-320/train/n01/a.JPEG",
         "imagenette2-320/train/n01/c.JPEG",
         "imagenette2-320/train/n02/b.JPEG",
     ]
-    test, _ = datasets.make(
-        "imagenette", split="test", train=False, image_size=32,
-        data_dir=data_dir,
-    )
+    test, _ = image_files.make_imagenette(data_dir, split="test", train=False)
     assert [os.path.basename(p) for p in test] == ["d.JPEG", "e.JPEG"]
 
   def test_missing_folder_error(self, tmp_path):
     data_dir = str(tmp_path / "nowhere")
     with pytest.raises(datasets.DatasetNotFoundError) as info:
-      datasets.make(
-          "imagenette", split="train", train=True, image_size=32,
-          data_dir=data_dir,
-      )
+      image_files.make_imagenette(data_dir)
     message = str(info.value)
     assert os.path.join(data_dir, "imagenette2-320", "train") in message
     assert "python -m ginr_jax.cli.prepare imagenette" in message
@@ -61,10 +52,7 @@ class TestImagenette:
   def test_folder_without_images_error(self, tmp_path):
     (tmp_path / "imagenette2-320" / "val" / "n01").mkdir(parents=True)
     with pytest.raises(datasets.DatasetNotFoundError, match="no images"):
-      datasets.make(
-          "imagenette", split="test", train=False, image_size=32,
-          data_dir=str(tmp_path),
-      )
+      image_files.make_imagenette(str(tmp_path), split="test", train=False)
 
 
 # ----------------------------------------------------------------------------
@@ -96,15 +84,6 @@ class TestCeleba:
           "celeba", split="test", train=False, image_size=8,
           data_dir=str(tmp_path),
       )
-    assert "ginr_jax.cli.prepare celeba" in str(info.value)
-
-  def test_missing_folder_error(self, tmp_path):
-    with pytest.raises(datasets.DatasetNotFoundError) as info:
-      datasets.make(
-          "celeba", split="test", train=False, image_size=8,
-          data_dir=str(tmp_path),
-      )
-    assert str(tmp_path / "img_align_celeba") in str(info.value)
     assert "ginr_jax.cli.prepare celeba" in str(info.value)
 
   def test_unknown_split(self, celeba_dir):
@@ -150,15 +129,20 @@ class TestFfhq:
           data_dir=ffhq_dir, test_list=str(test_list),
       )
 
-  def test_malformed_folder_error(self, tmp_path):
-    image_files.write_image(str(tmp_path / "ffhq" / "face.png"), 8, 8)
-    with pytest.raises(datasets.DatasetNotFoundError) as info:
-      datasets.make(
-          "ffhq", split="train", train=False, image_size=8,
-          data_dir=str(tmp_path),
-      )
-    assert str(tmp_path / "ffhq") in str(info.value)
-    assert "ginr_jax.cli.prepare ffhq" in str(info.value)
+
+@pytest.mark.parametrize("name, folder, split, stray_file", [
+    ("celeba", "img_align_celeba", "test", None),     # no folder
+    ("ffhq", "ffhq", "train", "face.png"),            # no <index>.png in it
+])
+def test_missing_or_malformed_folder_names_it_and_the_command(
+    name, folder, split, stray_file, tmp_path):
+  if stray_file:
+    image_files.write_image(str(tmp_path / folder / stray_file), 8, 8)
+  with pytest.raises(datasets.DatasetNotFoundError) as info:
+    datasets.make(name, split=split, train=False, image_size=8,
+                  data_dir=str(tmp_path))
+  assert str(tmp_path / folder) in str(info.value)
+  assert f"ginr_jax.cli.prepare {name}" in str(info.value)
 
 
 # ----------------------------------------------------------------------------
@@ -308,10 +292,7 @@ def test_random_map_is_seeded_and_varies_per_epoch(imagenette_dir):
   data_dir, _ = imagenette_dir
 
   def pipeline():
-    source, transform = datasets.make(
-        "imagenette", split="train", train=True, image_size=16,
-        data_dir=data_dir,
-    )
+    source, transform = image_files.make_imagenette(data_dir, image_size=16)
     # Crops of the same file in two epochs (repeat, then augment).
     ds = source.repeat(2).random_map(transform, seed=3)
     return np.stack([ds[i]["image"] for i in (0, len(source))])

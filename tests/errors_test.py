@@ -122,38 +122,37 @@ def command_results():
   write_images(os.path.join(data, "train", "n01"), 8, bad=3)
   write_images(os.path.join(data, "val", "n01"), 8)
   main = "ginr_jax.cli.main"
+
+  def tiny_main(*args):
+    """`main` on the tiny demo config, with `args`."""
+    return main, [*tiny, *args]
+
   cases = {
       "typo_in_config_argument": (main, [
           "--config=configs/demo.py:tinyy", wd("w")]),
       "unknown_model": (main, ["--config=configs/demo.py:model=nope",
                                wd("w")]),
-      "unknown_key_far_from_any": (main, [*tiny, "--config.nope=1",
-                                          wd("w")]),
-      "unknown_nested_key": (main, [*tiny, "--config.input.nme=x",
-                                    wd("w")]),
-      "wrong_value_type": (main, [*tiny, "--config.total_steps=abc",
-                                  wd("w")]),
+      "unknown_key_far_from_any": tiny_main("--config.nope=1", wd("w")),
+      "unknown_nested_key": tiny_main("--config.input.nme=x", wd("w")),
+      "wrong_value_type": tiny_main("--config.total_steps=abc", wd("w")),
       "missing_config_file": (main, ["--config=configs/nope.py", wd("w")]),
       "diffusion_config_to_main": (main, [
           "--config=configs/diffusion_demo.py:tiny", wd("w")]),
       "stage1_config_to_diffusion": ("ginr_jax.cli.diffusion",
                                      [*tiny, wd("w")]),
-      "negative_total_steps": (main, [*tiny, "--config.total_steps=-5",
-                                      wd("w")]),
-      "zero_batch_size": (main, [*tiny, "--config.input.batch_size=0",
-                                 wd("w")]),
-      "batch_not_divisible": (main, [*tiny, "--config.input.batch_size=6",
-                                     wd("w")]),
-      "wrong_patch_size": (main, [*tiny, "--config.input.image_size=15",
-                                  wd("w")]),
-      "workdir_is_a_file": (main, [*tiny, wd("a_file")]),
+      "negative_total_steps": tiny_main("--config.total_steps=-5", wd("w")),
+      "zero_batch_size": tiny_main("--config.input.batch_size=0", wd("w")),
+      "batch_not_divisible": tiny_main("--config.input.batch_size=6",
+                                       wd("w")),
+      "wrong_patch_size": tiny_main("--config.input.image_size=15", wd("w")),
+      "workdir_is_a_file": tiny_main(wd("a_file")),
       "missing_dataset": (main, [
           "--config=configs/imagenette.py", wd("w"),
           f"--config.input.data_dir={os.path.join(root, 'nodata')}"]),
-      "eval_on_empty_workdir": (main, [*tiny, "--mode=eval", wd("empty")]),
+      "eval_on_empty_workdir": tiny_main("--mode=eval", wd("empty")),
       "eval_without_config_or_workdir": (main, ["--mode=eval", wd("w")]),
-      "resume_with_other_model": (main, [
-          *tiny, "--config.model.hyponet.hidden_dim=48", wd("trained")]),
+      "resume_with_other_model": tiny_main(
+          "--config.model.hyponet.hidden_dim=48", wd("trained")),
       "eval_with_other_config": (main, [
           "--config=configs/demo.py:tiny,model=la_ginr", "--mode=eval",
           wd("trained")]),
@@ -164,10 +163,9 @@ def command_results():
           "--config=configs/imagenette.py:tiny", wd("bad"),
           "--config.input.name=imagenette",
           f"--config.input.data_dir={os.path.join(root, 'data')}"]),
-      "nan_loss": (main, [*tiny, "--config.optim.lr=1e30",
-                          "--config.num_devices=1",
-                          "--config.total_steps=3", "--config.ckpt_steps=1",
-                          "--config.eval_steps=100", wd("nan")]),
+      "nan_loss": tiny_main("--config.optim.lr=1e30", "--config.num_devices=1",
+                            "--config.total_steps=3", "--config.ckpt_steps=1",
+                            "--config.eval_steps=100", wd("nan")),
   }
   names = sorted(cases)
   return root, cases, dict(zip(names, run_commands([cases[n]

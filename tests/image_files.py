@@ -6,6 +6,8 @@ import os
 import numpy as np
 from PIL import Image
 
+from ginr_jax import datasets
+
 
 def write_image(path, height, width, mode="RGB", seed=0):
   """Writes a random image file and returns it decoded as uint8 RGB."""
@@ -18,6 +20,12 @@ def write_image(path, height, width, mode="RGB", seed=0):
       path
   )
   return np.asarray(Image.open(path).convert("RGB"))
+
+
+def make_imagenette(data_dir, split="train", train=True, image_size=32):
+  """`datasets.make("imagenette", ...)` of the folder under `data_dir`."""
+  return datasets.make("imagenette", split=split, train=train,
+                       image_size=image_size, data_dir=data_dir)
 
 
 def run(transform, element, seed=0):

@@ -14,10 +14,7 @@ class TestImagenette:
 
   def test_train_crop_is_window_of_unresized_image(self, imagenette_dir):
     data_dir, originals = imagenette_dir
-    source, transform = datasets.make(
-        "imagenette", split="train", train=True, image_size=32,
-        data_dir=data_dir,
-    )
+    source, transform = image_files.make_imagenette(data_dir)
     path = source[2]  # 40 x 56: crops are windows of the full-size image.
     full = originals[path]
     flips = []
@@ -36,10 +33,7 @@ class TestImagenette:
 
   def test_grayscale_becomes_rgb(self, imagenette_dir):
     data_dir, _ = imagenette_dir
-    source, transform = datasets.make(
-        "imagenette", split="train", train=True, image_size=32,
-        data_dir=data_dir,
-    )
+    source, transform = image_files.make_imagenette(data_dir)
     image = image_files.run(transform, source[0])  # The "L" JPEG.
     image_files.check_image(image, 32)
     np.testing.assert_array_equal(image[..., 0], image[..., 1])
@@ -47,10 +41,7 @@ class TestImagenette:
 
   def test_small_image_is_zero_padded(self, imagenette_dir):
     data_dir, originals = imagenette_dir
-    source, transform = datasets.make(
-        "imagenette", split="train", train=True, image_size=32,
-        data_dir=data_dir,
-    )
+    source, transform = image_files.make_imagenette(data_dir)
     path = source[1]  # 20 x 30 < 32: padded 6/6 rows and 1/1 columns.
     padded = np.zeros((32, 32, 3), np.uint8)
     padded[6:26, 1:31] = originals[path]
@@ -62,10 +53,8 @@ class TestImagenette:
 
   def test_eval_is_resize_and_center_crop(self, imagenette_dir):
     data_dir, originals = imagenette_dir
-    source, transform = datasets.make(
-        "imagenette", split="test", train=False, image_size=32,
-        data_dir=data_dir,
-    )
+    source, transform = image_files.make_imagenette(data_dir, split="test",
+                                                    train=False)
     for path in source:
       image = image_files.run(transform, path, seed=0)
       image_files.check_image(image, 32)

@@ -32,6 +32,10 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGENETTE_FOLDER = "imagenette2-320"
 # The tgz names its held-out split `val`; the papers report on it.
 IMAGENETTE_SPLITS = {"train": "train", "test": "val"}
+IMAGENETTE_LAYOUT = (
+    "DATA_DIR/imagenette2-320/{train,val}/<class>/*.JPEG "
+    "(imagenette2-320.tgz extracted)"
+)
 
 CELEBA_FOLDER = "img_align_celeba"
 # Official index ranges (inclusive); `test` is what the papers evaluate on.
@@ -40,10 +44,17 @@ CELEBA_SPLITS = {
     "val": (162_771, 182_637),
     "test": (182_638, 202_599),
 }
+CELEBA_LAYOUT = (
+    "DATA_DIR/img_align_celeba/000001.jpg ... 202599.jpg "
+    "(the aligned 178x218 CelebA JPEGs, flat)"
+)
 
 FFHQ_FOLDER = "ffhq"
 FFHQ_NUM_TRAIN = 60_000
 FFHQ_SPLITS = ("train", "test")
+FFHQ_LAYOUT = (
+    "DATA_DIR/ffhq/00000.png ... 69999.png (the 1024x1024 FFHQ PNGs, flat)"
+)
 
 
 class DatasetNotFoundError(cli.NotFoundError):
@@ -61,6 +72,13 @@ def _not_found(name, problem, folder, layout, data_dir):
       f"  to prepare it, run: python -m ginr_jax.cli.prepare {name} "
       f"--data_dir={data_dir}"
   )
+
+
+def _existing(name, folder, layout, data_dir):
+  """`folder`, or the error that names the layout and the prepare command."""
+  if not os.path.isdir(folder):
+    raise _not_found(name, "no such folder", folder, layout, data_dir)
+  return folder
 
 
 def _check_split(name, split, valid):
@@ -94,12 +112,6 @@ def _indexed_files(folder, extension):
   return indexed
 
 
-IMAGENETTE_LAYOUT = (
-    "DATA_DIR/imagenette2-320/{train,val}/<class>/*.JPEG "
-    "(imagenette2-320.tgz extracted)"
-)
-
-
 def imagenette_files(data_dir: str, split: str) -> list[str]:
   """Image paths of an ImageNette split, sorted by class then file name.
 
@@ -114,11 +126,10 @@ def imagenette_files(data_dir: str, split: str) -> list[str]:
     DatasetNotFoundError: the split folder is missing or has no images.
   """
   _check_split("imagenette", split, tuple(IMAGENETTE_SPLITS))
-  folder = os.path.join(data_dir, IMAGENETTE_FOLDER, IMAGENETTE_SPLITS[split])
-  if not os.path.isdir(folder):
-    raise _not_found(
-        "imagenette", "no such folder", folder, IMAGENETTE_LAYOUT, data_dir
-    )
+  folder = _existing(
+      "imagenette",
+      os.path.join(data_dir, IMAGENETTE_FOLDER, IMAGENETTE_SPLITS[split]),
+      IMAGENETTE_LAYOUT, data_dir)
   files = []
   for class_name in sorted(os.listdir(folder)):
     class_folder = os.path.join(folder, class_name)
@@ -135,12 +146,6 @@ def imagenette_files(data_dir: str, split: str) -> list[str]:
         data_dir,
     )
   return files
-
-
-CELEBA_LAYOUT = (
-    "DATA_DIR/img_align_celeba/000001.jpg ... 202599.jpg "
-    "(the aligned 178x218 CelebA JPEGs, flat)"
-)
 
 
 def celeba_files(data_dir: str, split: str) -> list[str]:
@@ -160,11 +165,8 @@ def celeba_files(data_dir: str, split: str) -> list[str]:
       files, or has none in the split's range.
   """
   _check_split("celeba", split, tuple(CELEBA_SPLITS))
-  folder = os.path.join(data_dir, CELEBA_FOLDER)
-  if not os.path.isdir(folder):
-    raise _not_found(
-        "celeba", "no such folder", folder, CELEBA_LAYOUT, data_dir
-    )
+  folder = _existing("celeba", os.path.join(data_dir, CELEBA_FOLDER),
+                     CELEBA_LAYOUT, data_dir)
   indexed = _indexed_files(folder, ".jpg")
   if not indexed:
     raise _not_found(
@@ -181,11 +183,6 @@ def celeba_files(data_dir: str, split: str) -> list[str]:
         data_dir,
     )
   return files
-
-
-FFHQ_LAYOUT = (
-    "DATA_DIR/ffhq/00000.png ... 69999.png (the 1024x1024 FFHQ PNGs, flat)"
-)
 
 
 def _read_list(list_file):
@@ -223,9 +220,8 @@ def ffhq_files(
       empty, or a listed file is missing.
   """
   _check_split("ffhq", split, FFHQ_SPLITS)
-  folder = os.path.join(data_dir, FFHQ_FOLDER)
-  if not os.path.isdir(folder):
-    raise _not_found("ffhq", "no such folder", folder, FFHQ_LAYOUT, data_dir)
+  folder = _existing("ffhq", os.path.join(data_dir, FFHQ_FOLDER), FFHQ_LAYOUT,
+                     data_dir)
   list_file = train_list if split == "train" else test_list
   if list_file:
     names = _read_list(list_file)
