@@ -1,8 +1,8 @@
 r"""LibriSpeech 1 s and 3 s: IPC, TransINR and LA-GINR (IPC §4.1, App. A.1).
 
-  python -m ginr_jax.main --config=configs/audio.py:1,official_trim=true \
+  python -m ginr_jax.cli.main --config=configs/audio.py:1,official_trim=true \
       --workdir=workdirs/audio1_ipc
-  python -m ginr_jax.main \
+  python -m ginr_jax.cli.main \
       --config=configs/audio.py:3,model=transinr,official_trim=true \
       --workdir=workdirs/audio3_transinr
 
@@ -24,7 +24,7 @@ bias 0. IPC: r = 256 tokens on layer 2; TransINR: 64 groups, 257 tokens.
 PSNR is the official one: peak 1 on the [-1, 1] waveform.
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   1,official_trim=true            IPC Table 1, LibriSpeech 1 s: 40.11 dB
   1,model=transinr,official_trim=true
                                   IPC Table 1, LibriSpeech 1 s: 39.22 dB
@@ -93,7 +93,5 @@ def get_config(arg=None):
   audio_model(c, arg.secs)
   if arg.secs == 3:
     c.train.coord_subsample = 0.25
-  c.total_steps = (arg.epochs or 1000) * _TRAIN_CLIPS // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 100_000
+  common.set_length(c, arg.epochs or 1000, _TRAIN_CLIPS, eval_steps=100_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -1,8 +1,8 @@
 r"""The audio demo: IPC, TransINR or LA-GINR on generated chirps, on a CPU.
 
-  python -m ginr_jax.main --config=configs/audio_demo.py \
+  python -m ginr_jax.cli.main --config=configs/audio_demo.py \
       --workdir=workdirs/audio_demo_ipc
-  python -m ginr_jax.main --config=configs/audio_demo.py:model=transinr \
+  python -m ginr_jax.cli.main --config=configs/audio_demo.py:model=transinr \
       --workdir=workdirs/audio_demo_transinr
 
 Data: 1/8-second clips at 16 kHz (2,000 samples) of gliding tones with
@@ -19,7 +19,7 @@ of targets and reconstructions and a waveform plot to WORKDIR/images/.
 Target (IPC Table 1): IPC above TransINR at equal steps.
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   (none)          IPC Table 1, generated chirps: IPC above TransINR at equal
                   steps (no paper number here)
   model=transinr  IPC Table 1, generated chirps: IPC above TransINR at equal

@@ -1,10 +1,11 @@
 r"""CelebA 178x178: IPC, TransINR and LA-GINR.
 
   # aligned JPEGs in data/img_align_celeba/ (see README "Data")
-  python -m ginr_jax.main --config=configs/celeba.py --workdir=workdirs/celeba
+  python -m ginr_jax.cli.main --config=configs/celeba.py \
+      --workdir=workdirs/celeba
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   (none)                          IPC Table 2, CelebA 178: 35.93 dB
   model=transinr                  IPC Table 2, CelebA 178: 33.33 dB
   model=transinr,recipe=original  CelebA 178: TransINR's own recipe (sigma
@@ -48,19 +49,12 @@ _TRAIN_IMAGES = 162_770
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False, source="folder", epochs=0,
-                         model="ipc")
-  c = common.base_config()
-  c.input.name = "celeba"
+  arg, c = common.image_dataset_config(arg, "celeba", tfds_name="celeb_a",
+                                       tfds_test_split="test")
   if arg.source == "tfds":
-    c.input.name = "tfds"
-    c.input.data_dir = ""    # TFDS's default data_dir
     c.input.augment = False  # resize + centre crop only, as the folder path
-    c.input.kwargs = dict(tfds_name="celeb_a", tfds_test_split="test")
   common.set_model(c, arg, ff_sigma=64.0)
   original = arg.model_args.get("recipe") == "original"
   epochs = arg.epochs or (30 if original else 300)
-  c.total_steps = epochs * _TRAIN_IMAGES // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 50_000
+  common.set_length(c, epochs, _TRAIN_IMAGES, eval_steps=50_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -1,7 +1,7 @@
 r"""The embedded demo: IPC, TransINR or LA-GINR on crops of real photographs.
 
-  python -m ginr_jax.main --config=configs/demo.py --workdir=workdirs/demo
-  python -m ginr_jax.main --config=configs/demo.py:model=la_ginr \
+  python -m ginr_jax.cli.main --config=configs/demo.py --workdir=workdirs/demo
+  python -m ginr_jax.cli.main --config=configs/demo.py:model=la_ginr \
       --workdir=workdirs/demo_la_ginr
 
 Data: 32x32 crops of colour photographs bundled with scikit-image (public
@@ -68,19 +68,11 @@ def get_config(arg=None):
   common.set_model(c, arg, ff_sigma=32.0, sigmas=(32.0, 8.0), sigma_q=4.0)
   # TransINR: 16 x 4 + 3 = 67 weight tokens.
   common.demo_model(c, groups=16)
-  m = c.model
-  if "hyponet" in m:
-    m.hyponet.ff_dim = 64
-  if "patch_size" in m:
-    m.patch_size, m.patch_padding = 8, 0
+  common.image_demo_recipe(c)
+  if "patch_size" in c.model:
+    c.model.patch_size, c.model.patch_padding = 8, 0
   if arg.model in _INNER_LR:
     c.meta.update(inner_steps=2, inner_lr=_INNER_LR[arg.model])
-  c.optim.lr = 1e-3
-  c.total_steps = 3000
-  c.log_steps = 100
-  c.ckpt_steps = 1000
-  c.eval_steps = 1000
-  c.num_images = 16
   c = common.shrink_for_tiny(c) if arg.tiny else c
   if arg.model == "meta_ipc":    # V as wide as the MLP, r = d, at :tiny too
     c.model.rank = c.model.hyponet.hidden_dim

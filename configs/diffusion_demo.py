@@ -1,14 +1,14 @@
 r"""Generating INRs on the embedded demo: a small denoiser of LA-GINR latents.
 
   # 1. the stage-1 LA-GINR demo (configs/demo.py):
-  python -m ginr_jax.main --config=configs/demo.py:model=la_ginr \
+  python -m ginr_jax.cli.main --config=configs/demo.py:model=la_ginr \
       --workdir=workdirs/demo_la_ginr
   # 2. its latents: 256 grid crops per photo of both splits
-  python -m ginr_jax.diffusion.export --workdir=workdirs/demo_la_ginr \
+  python -m ginr_jax.cli.export_latents --workdir=workdirs/demo_la_ginr \
       --out=workdirs/demo_latents \
       --input_kwargs='{"test_crops_per_photo": 256}'
   # 3. the denoiser, sampling grids at the end:
-  python -m ginr_jax.diffusion.main --config=configs/diffusion_demo.py \
+  python -m ginr_jax.cli.diffusion --config=configs/diffusion_demo.py \
       --workdir=workdirs/demo_diffusion
 
 Target: LA-GINR §4.4 (Fig. 6 / 11) in miniature. The classes are the seven

@@ -2,15 +2,15 @@ r"""Class-conditional ImageNet 256 by generating LA-GINR latents (LA-GINR
 §4.4, App. A.3, Table 5: FID 9.3 with guidance 2.5).
 
   # 1. LA-GINR on ImageNet 256 (configs/imagenet.py), then its latents:
-  python -m ginr_jax.diffusion.export --workdir=workdirs/imagenet_la_ginr \
+  python -m ginr_jax.cli.export_latents --workdir=workdirs/imagenet_la_ginr \
       --out=workdirs/imagenet_latents --splits=train
   # 2. the denoiser (8 devices: batch 32 per device):
-  python -m ginr_jax.diffusion.main --config=configs/diffusion_imagenet.py \
+  python -m ginr_jax.cli.diffusion --config=configs/diffusion_imagenet.py \
       --workdir=workdirs/imagenet_diffusion \
       --config.eval.inception_path=fid_inception.npz
   # memory of the training step from shapes only (no data, no devices):
   XLA_FLAGS=--xla_force_host_platform_device_count=8 JAX_PLATFORMS=cpu \
-  python -m ginr_jax.diffusion.main --config=configs/diffusion_imagenet.py \
+  python -m ginr_jax.cli.diffusion --config=configs/diffusion_imagenet.py \
       --workdir=/tmp/unused --mode=compile
 
 Recipe (App. A.3): 256 latent tokens x 256 channels (Table 5), standardised

@@ -1,12 +1,13 @@
 r"""FFHQ at 178, 256, 512 or 1024 pixels: IPC, TransINR and LA-GINR.
 
-  python -m ginr_jax.main --config=configs/ffhq.py:512,d=1024,r=1024 \
+  python -m ginr_jax.cli.main --config=configs/ffhq.py:512,d=1024,r=1024 \
       --workdir=workdirs/ffhq512_d1024_r1024
-  python -m ginr_jax.main --config=configs/ffhq.py:256,model=la_ginr,levels=3 \
+  python -m ginr_jax.cli.main \
+      --config=configs/ffhq.py:256,model=la_ginr,levels=3 \
       --workdir=workdirs/ffhq256_la_ginr_l3
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   178                             IPC Table 2, FFHQ 178: 37.18 dB
   178,model=transinr              IPC Table 2, FFHQ 178: 33.66 dB
   178,model=la_ginr               LA-GINR Table 1, FFHQ 178: 43.32 dB
@@ -231,7 +232,5 @@ def get_config(arg=None):
       sigma_q=16.0 * scale)
   c.model.patch_size, c.model.patch_padding = patch, padding
   c.train.coord_subsample = subsample
-  c.total_steps = (arg.epochs or epochs) * _TRAIN_IMAGES // batch
-  c.ckpt_steps = 10_000
-  c.eval_steps = 50_000
+  common.set_length(c, arg.epochs or epochs, _TRAIN_IMAGES, eval_steps=50_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

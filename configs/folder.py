@@ -1,6 +1,6 @@
 r"""Your own images: IPC, TransINR or LA-GINR on any folder of images.
 
-  python -m ginr_jax.main --config=configs/folder.py:size=64 \
+  python -m ginr_jax.cli.main --config=configs/folder.py:size=64 \
       --config.input.data_dir=PATH --workdir=workdirs/my_images
 
 Data (`ginr_jax/datasets/folder.py`): every .jpg, .jpeg, .png and .webp
@@ -23,7 +23,7 @@ LA-GINR (sigma_1, sigma_2, sigma_q) = (1, 1/4, 1/8) x size. Adam 1e-3,
 
 Target: test PSNR at least 3 dB above the mean-colour baseline. Measured
 (README, Your own images) on the 2,000 photo crops that `python -m
-ginr_jax.datasets.prepare photos --data_dir=data/photos` writes, tested on
+ginr_jax.cli.prepare photos --data_dir=data/photos` writes, tested on
 two photos it never trains on: 20.73 dB against a baseline of 16.22 dB
 after 3,000 steps, 40 min 35 s on a 2-core CPU shared with other jobs.
 
@@ -53,18 +53,10 @@ def get_config(arg=None):
                    sigmas=(float(arg.size), arg.size / 4),
                    sigma_q=arg.size / 8)
   common.demo_model(c, groups=16)
-  m = c.model
-  if "hyponet" in m:
-    m.hyponet.ff_dim = 64
-  m.patch_size, m.patch_padding = arg.size // 4, 0
+  common.image_demo_recipe(c)
+  c.model.patch_size, c.model.patch_padding = arg.size // 4, 0
   # A random quarter of each image's pixels per step (the official FFHQ
   # 512 / 1024 configs take 10%): a quarter of the MLP's work, which
   # dominates the step at 64 px. Evaluation decodes every pixel.
   c.train.coord_subsample = 0.25
-  c.optim.lr = 1e-3
-  c.total_steps = 3000
-  c.log_steps = 100
-  c.ckpt_steps = 1000
-  c.eval_steps = 1000
-  c.num_images = 16
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -2,11 +2,11 @@ r"""LA-GINR on ImageNet 256x256 (LA-GINR App. A.1, Table 5).
 
   # ImageNet prepared as a TFDS array_record data source (README "Data"):
   #   tfds build imagenet2012 --manual_dir=... --file_format=array_record
-  python -m ginr_jax.main --config=configs/imagenet.py \
+  python -m ginr_jax.cli.main --config=configs/imagenet.py \
       --workdir=workdirs/imagenet_la_ginr
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   (none)  LA-GINR Table 5, ImageNet 256: 37.7 dB; "Ours": the PSNR of the
           latents that the diffusion model learns to generate (FID 9.3)
 
@@ -41,15 +41,11 @@ _TRAIN_IMAGES = 1_281_167
 def get_config(arg=None):
   arg = common.parse_arg(arg, epochs=20, tiny=False, model="la_ginr")
   c = common.base_config()
-  c.input.name = "tfds"
-  c.input.data_dir = ""      # TFDS's default data_dir
+  common.set_tfds_source(c, tfds_name="imagenet2012",
+                         tfds_test_split="validation")
   c.input.augment = False    # resize + centre crop
-  c.input.kwargs = dict(tfds_name="imagenet2012",
-                        tfds_test_split="validation")
   c.input.image_size = 256
   common.set_model(c, arg, ff_sigma=128.0, heads=8)
   c.model.patch_size, c.model.patch_padding = 16, 0
-  c.total_steps = arg.epochs * _TRAIN_IMAGES // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 50_000
+  common.set_length(c, arg.epochs, _TRAIN_IMAGES, eval_steps=50_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

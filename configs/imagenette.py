@@ -1,7 +1,7 @@
 r"""ImageNette 178x178: IPC, TransINR and LA-GINR, and their ablations.
 
-  python -m ginr_jax.datasets.prepare imagenette --data_dir=data
-  python -m ginr_jax.main --config=configs/imagenette.py:model=la_ginr \
+  python -m ginr_jax.cli.prepare imagenette --data_dir=data
+  python -m ginr_jax.cli.main --config=configs/imagenette.py:model=la_ginr \
       --workdir=workdirs/imagenette_la_ginr
 
 Official recipe (`docs/faithfulness.md#recipes`): 400 tokens of 9x9 patches
@@ -13,7 +13,7 @@ sigma=128 Fourier features; LA-GINR with its decoder of App. A.1 (d = d_F =
 256, 2 heads, (sigma_1, sigma_2, sigma_q) = (128, 32, 16), R = 256).
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   (none)                          IPC Table 2, ImageNette 178: 38.46 dB
   model=transinr                  IPC Table 2, ImageNette 178: 29.77 dB
   model=transinr,recipe=original  ImageNette 178: TransINR with its own
@@ -148,19 +148,11 @@ _TRAIN_IMAGES = 9469
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, tiny=False, source="folder", epochs=0,
-                         model="ipc")
-  c = common.base_config()
-  c.input.name = "imagenette"
-  if arg.source == "tfds":
-    c.input.name = "tfds"
-    c.input.data_dir = ""    # TFDS's default data_dir
-    c.input.kwargs = dict(tfds_name="imagenette/320px-v2")
+  arg, c = common.image_dataset_config(arg, "imagenette",
+                                       tfds_name="imagenette/320px-v2")
   common.set_model(c, arg, ff_sigma=128.0)
   c.train.coord_jitter = True
   original = arg.model_args.get("recipe") == "original"
   epochs = arg.epochs or (400 if original else 4000)
-  c.total_steps = epochs * _TRAIN_IMAGES // c.input.batch_size
-  c.ckpt_steps = 10_000
-  c.eval_steps = 100_000
+  common.set_length(c, epochs, _TRAIN_IMAGES, eval_steps=100_000)
   return common.shrink_for_tiny(c) if arg.tiny else c

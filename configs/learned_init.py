@@ -1,10 +1,10 @@
 r"""Learned Init / MAML: all MLP weights meta-learned (IPC §4.4 baseline).
 
-  python -m ginr_jax.main --config=configs/learned_init.py:ffhq256 \
+  python -m ginr_jax.cli.main --config=configs/learned_init.py:ffhq256 \
       --workdir=workdirs/learned_init_ffhq256
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   ffhq256             FFHQ 256: the official learned_init config (200 epochs)
   ffhq256,epochs=100  IPC §4.4, FFHQ 256: 32.84 dB; "MAML" in the paper, the
                       official learned_init; Meta-IPC: 33.74 dB

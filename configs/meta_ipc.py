@@ -1,10 +1,10 @@
 r"""Meta-IPC: IPC meta-learned with a norm-scaled inner loop (IPC §3.3).
 
-  python -m ginr_jax.main --config=configs/meta_ipc.py:imagenette \
+  python -m ginr_jax.cli.main --config=configs/meta_ipc.py:imagenette \
       --workdir=workdirs/meta_ipc_imagenette
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   imagenette          ImageNette 178: the official config; no number in the
                       paper
   ffhq256             FFHQ 256: the official config (200 epochs); the paper's
@@ -27,7 +27,7 @@ train/psnr_inner_k, the PSNR before inner step k (k = 0: V_0 itself).
 
 Measured: no full run here (CPU-only machine); `:tiny` trains 3 steps.
 Memory of the ffhq256 training step at batch 16, from XLA's analysis of the
-compiled step (`python -m ginr_jax.benchmark --config=configs/meta_ipc.py
+compiled step (`python -m ginr_jax.cli.benchmark --config=configs/meta_ipc.py
 --compile_only --variant=ffhq256 --variant=ffhq256,remat ...`, CPU; per
 device, nearly all activations): second-order 25.1 GB; remat 12.1 GB (1.22x
 the FLOPs); inner_subsample=0.25 12.5 GB (0.52x the FLOPs); both 7.8 GB;

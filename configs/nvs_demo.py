@@ -1,11 +1,12 @@
 r"""The NVS demo: IPC, TransINR or LA-GINR on generated objects, on a CPU.
 
-  python -m ginr_jax.main --config=configs/nvs_demo.py:views=1,model=la_ginr \
+  python -m ginr_jax.cli.main \
+      --config=configs/nvs_demo.py:views=1,model=la_ginr \
       --workdir=workdirs/nvs_lf_1
-  python -m ginr_jax.support_check --workdir=workdirs/nvs_lf_1   # swap test
-  python -m ginr_jax.tto --workdir=workdirs/nvs_lf_1 --what=latents \
+  python -m ginr_jax.cli.support_check --workdir=workdirs/nvs_lf_1   # swap test
+  python -m ginr_jax.cli.tto --workdir=workdirs/nvs_lf_1 --what=latents \
       --steps=100 --lr=1e-3 --num_images=32       # and --what=all --lr=1e-4
-  python -m ginr_jax.orbit --workdir=workdirs/nvs_lf_1           # orbit GIF
+  python -m ginr_jax.cli.orbit --workdir=workdirs/nvs_lf_1           # orbit GIF
 
 Data: generated objects of one category (datasets/scenes.py, "figure"): a
 box body split into two differently coloured halves, a sphere head on it and
@@ -39,7 +40,7 @@ another object's support views), better with more support views, and
 better after test-time optimisation on the support views.
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   views=1                 IPC Fig. 5, generated objects: the rise with support
                           views, small (no paper number here)
   views=2                 IPC Fig. 5, generated objects: the rise with support
@@ -57,7 +58,7 @@ written here by `python -m ginr_jax.paper_rows`):
 
 Measured at seed 0 on a 2-core CPU (README, Results), test PSNR of the
 novel view at 3,000 steps (mean-colour baseline 10.38 dB), from another
-object's support views (`ginr_jax.support_check`), and after 100 steps of
+object's support views (`ginr_jax.cli.support_check`), and after 100 steps of
 test-time optimisation of the latents (Adam 1e-3) / all weights (1e-4):
   views=1                   16.97 dB, other 14.64
   views=3                   16.89 dB, other 14.55

@@ -2,12 +2,12 @@ r"""ShapeNet novel view synthesis with 1-5 support views: IPC and TransINR
 with volume rendering (IPC §4.3, App. A.3), LA-GINR with light fields
 (LA-GINR §4.2, App. A.2).
 
-  python -m ginr_jax.main --config=configs/shapenet.py:lamps,views=2 \
+  python -m ginr_jax.cli.main --config=configs/shapenet.py:lamps,views=2 \
       --workdir=workdirs/lamps2_ipc
-  python -m ginr_jax.main --config=configs/shapenet.py:cars,model=la_ginr \
+  python -m ginr_jax.cli.main --config=configs/shapenet.py:cars,model=la_ginr \
       --workdir=workdirs/cars1_la_ginr
   # IPC Table 5, test-time optimisation (100 steps) of V or all weights:
-  python -m ginr_jax.tto --workdir=workdirs/lamps2_ipc --what=latents \
+  python -m ginr_jax.cli.tto --workdir=workdirs/lamps2_ipc --what=latents \
       --what=all --steps=100 --lr=1e-4
 
 Data: learnit's ShapeNet renders (README, Data), 128x128 views composited
@@ -37,7 +37,7 @@ object with the same adaptive sampling as IPC, RGB before the Plücker
 channels.
 
 Paper rows (argument: the paper's table, data: its test PSNR; from PAPER_ROWS,
-written here by `python -m ginr_jax.paper_rows`):
+written here by `python -m ginr_jax.cli.paper_rows`):
   cars,views=1                   IPC Table 4, ShapeNet Cars: 24.18 dB
   cars,views=1,model=transinr    IPC Table 4, ShapeNet Cars: 24.18 dB
   cars,views=1,model=la_ginr     LA-GINR Fig. 4a, ShapeNet Cars: curve only
@@ -71,66 +71,66 @@ written here by `python -m ginr_jax.paper_rows`):
   lamps,views=1                  IPC Table 4, ShapeNet Lamps: 23.41 dB
   lamps,views=1                  IPC Table 5, ShapeNet Lamps: 23.40 dB
   lamps,views=1                  IPC Table 5, ShapeNet Lamps: 25.47 dB; after
-                                 TTO of V: ginr_jax.tto --what=latents
+                                 TTO of V: ginr_jax.cli.tto --what=latents
                                  --steps=100
   lamps,views=1                  IPC Table 5, ShapeNet Lamps: 25.40 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=1,model=transinr   IPC Table 4, ShapeNet Lamps: 22.89 dB
   lamps,views=1,model=transinr   IPC Table 5, ShapeNet Lamps: 22.99 dB
   lamps,views=1,model=transinr   IPC Table 5, ShapeNet Lamps: 25.13 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=1,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
   lamps,views=2                  IPC Table 5, ShapeNet Lamps: 24.33 dB
   lamps,views=2                  IPC Table 5, ShapeNet Lamps: 27.53 dB; after
-                                 TTO of V: ginr_jax.tto --what=latents
+                                 TTO of V: ginr_jax.cli.tto --what=latents
                                  --steps=100
   lamps,views=2                  IPC Table 5, ShapeNet Lamps: 27.57 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=2                  IPC Table 6, ShapeNet Lamps: 24.44 dB; W = U
                                  V(n)
   lamps,views=2,model=transinr   IPC Table 5, ShapeNet Lamps: 24.06 dB
   lamps,views=2,model=transinr   IPC Table 5, ShapeNet Lamps: 27.28 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=2,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
   lamps,views=3                  IPC Table 5, ShapeNet Lamps: 24.62 dB
   lamps,views=3                  IPC Table 5, ShapeNet Lamps: 28.34 dB; after
-                                 TTO of V: ginr_jax.tto --what=latents
+                                 TTO of V: ginr_jax.cli.tto --what=latents
                                  --steps=100
   lamps,views=3                  IPC Table 5, ShapeNet Lamps: 28.40 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=3,model=transinr   IPC Table 5, ShapeNet Lamps: 24.41 dB
   lamps,views=3,model=transinr   IPC Table 5, ShapeNet Lamps: 28.09 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=3,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
   lamps,views=4                  IPC Table 5, ShapeNet Lamps: 26.05 dB
   lamps,views=4                  IPC Table 5, ShapeNet Lamps: 29.52 dB; after
-                                 TTO of V: ginr_jax.tto --what=latents
+                                 TTO of V: ginr_jax.cli.tto --what=latents
                                  --steps=100
   lamps,views=4                  IPC Table 5, ShapeNet Lamps: 29.43 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=4,model=transinr   IPC Table 5, ShapeNet Lamps: 24.77 dB
   lamps,views=4,model=transinr   IPC Table 5, ShapeNet Lamps: 28.56 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=4,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
   lamps,views=5                  IPC Table 5, ShapeNet Lamps: 26.79 dB
   lamps,views=5                  IPC Table 5, ShapeNet Lamps: 30.19 dB; after
-                                 TTO of V: ginr_jax.tto --what=latents
+                                 TTO of V: ginr_jax.cli.tto --what=latents
                                  --steps=100
   lamps,views=5                  IPC Table 5, ShapeNet Lamps: 30.07 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=5,model=transinr   IPC Table 5, ShapeNet Lamps: 25.16 dB
   lamps,views=5,model=transinr   IPC Table 5, ShapeNet Lamps: 28.93 dB; after
-                                 TTO of all weights: ginr_jax.tto --what=all
-                                 --steps=100
+                                 TTO of all weights: ginr_jax.cli.tto
+                                 --what=all --steps=100
   lamps,views=5,model=la_ginr    LA-GINR Fig. 4a, ShapeNet Lamps: curve only
   lamps,views=2,form=direct      IPC Table 6, ShapeNet Lamps: 24.69 dB; W =
                                  V(n)
@@ -158,8 +158,8 @@ CATEGORIES = ("cars", "chairs", "lamps")
 # Views 2-5 of cars and chairs, and LA-GINR's views, are curves only.
 _CURVE = "curve only"
 # Table 5's TTO numbers need the command after training (above).
-_TTO_V = "after TTO of V: ginr_jax.tto --what=latents --steps=100"
-_TTO_ALL = "after TTO of all weights: ginr_jax.tto --what=all --steps=100"
+_TTO_V = "after TTO of V: ginr_jax.cli.tto --what=latents --steps=100"
+_TTO_ALL = "after TTO of all weights: ginr_jax.cli.tto --what=all --steps=100"
 PAPER_ROWS = paper_rows.rows(
     ("cars,views=1", "IPC", "Table 4", "ShapeNet Cars", "24.18"),
     ("cars,views=1,model=transinr", "IPC", "Table 4", "ShapeNet Cars", "24.18"),

@@ -9,12 +9,12 @@
   psnr, seconds = model.tto(photo, what="latents", steps=100)
 
 `load` reads a training workdir (its config.json and latest or given
-checkpoint) or a file of `python -m ginr_jax.export` (`portable.py`). The
+checkpoint) or a file of `python -m ginr_jax.cli.export` (`portable.py`). The
 handle runs on one device (the first accelerator, else the CPU) and keeps
 its jitted functions, so each input shape compiles once.
 
 Images are resized (short side) and centre-cropped to the model's input
-size as its test split is (`datasets/images.py`); float images of exactly
+size as its test split is (`datasets/preprocess.py`); float images of exactly
 that size are used as they are, others are quantised to 8 bits first.
 Audio clips are resampled to 16 kHz if `rate` says otherwise and cut to the
 model's clip length as LibriSpeech's test split is (the first samples, zero
@@ -39,8 +39,8 @@ from ginr_jax import rendering
 from ginr_jax import run_loop
 from ginr_jax import train
 from ginr_jax import tto as tto_lib
-from ginr_jax.datasets import images as images_lib
 from ginr_jax.datasets import librispeech
+from ginr_jax.datasets import preprocess
 from ginr_jax.datasets import scenes
 from ginr_jax.tasks import views
 
@@ -71,7 +71,7 @@ def load(path: str, step: int | None = None) -> "Model":
   if not os.path.isfile(path):
     raise cli.NotFoundError(
         f"{path}: no such workdir or file; pass a training workdir or a "
-        "model file of python -m ginr_jax.export.")
+        "model file of python -m ginr_jax.cli.export.")
   if step is not None:
     raise cli.UserError(f"{path} holds one step; step= applies to "
                         "workdirs.")
@@ -83,7 +83,7 @@ def load(path: str, step: int | None = None) -> "Model":
                                          jax.tree.leaves(expected))):
     raise cli.UserError(f"{path}: its parameters do not fit its config; "
                         "export the workdir again with python -m "
-                        "ginr_jax.export.")
+                        "ginr_jax.cli.export.")
   params = jax.device_put(params, setup.state_sharding["params"])
   return Model(config, setup, params, saved_step, path)
 
@@ -159,7 +159,7 @@ class Model:
       if images.shape[1:3] == (h, w):
         return images
       images = evaluators.to_uint8(images)
-    return np.stack([images_lib.eval_preprocess(images_lib.to_pil(x), h)
+    return np.stack([preprocess.eval_preprocess(preprocess.to_pil(x), h)
                      for x in images])
 
   def _clips(self, clips, rate: int | None) -> np.ndarray:

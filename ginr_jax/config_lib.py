@@ -207,6 +207,19 @@ def demo_model(c: ml_collections.ConfigDict, groups: int):
     m.dropout = 0.0
 
 
+def image_demo_recipe(c: ml_collections.ConfigDict):
+  """The image demos' run (configs/demo.py, folder.py): 64 Fourier
+  projections, Adam at 1e-3 for 3,000 steps, 16 images in the grids."""
+  if "hyponet" in c.model:
+    c.model.hyponet.ff_dim = 64
+  c.optim.lr = 1e-3
+  c.total_steps = 3000
+  c.log_steps = 100
+  c.ckpt_steps = 1000
+  c.eval_steps = 1000
+  c.num_images = 16
+
+
 # data: (Fourier sigma, training images) of the official meta-learning configs.
 _META_DATA = {"imagenette": (128.0, 9469), "ffhq256": (64.0, 60_000)}
 
@@ -279,21 +292,57 @@ def base_config() -> ml_collections.ConfigDict:
   # (1.0, the official: all of them); evaluation always adapts on all.
   c.meta = dict(inner_steps=0, inner_lr=0.0, norm_scaled=True,
                 first_order=False, remat=False, inner_subsample=1.0)
-  # Adam 1e-4, constant: the official recipe. Other schedules: optim.py.
+  set_optim_and_loop(c, eval_steps=20_000)
+  c.eval_max_examples = 0      # 0: the whole test split
+  c.eval_coord_chunk = 65536
+  c.num_images = 8
+  c.render_upsample = (1, 2, 3)
+  return c
+
+
+def set_optim_and_loop(c: ml_collections.ConfigDict, eval_steps: int):
+  """The optimizer and the training loop's lengths of both stages (the
+  diffusion stage's too, diffusion/defaults.py)."""
+  # Adam (0.9, 0.999) at 1e-4, constant, no warm-up, no weight decay: the
+  # official recipe. Other schedules: optim.py.
   c.optim = dict(name="adam", lr=1e-4, b1=0.9, b2=0.999, weight_decay=0.0,
                  schedule="constant", warmup_steps=0, min_lr=0.0,
                  decay_factor=0.1, decay_at=(0.8,), grad_clip_norm=0.0)
   c.total_steps = 100_000
   c.log_steps = 100
   c.ckpt_steps = 5_000
-  c.eval_steps = 20_000
+  c.eval_steps = eval_steps
   c.keep_checkpoints = 2
   c.checkpoint_dir = ""        # "": WORKDIR/checkpoints; gs://... for pods
-  c.eval_max_examples = 0      # 0: the whole test split
-  c.eval_coord_chunk = 65536
-  c.num_images = 8
-  c.render_upsample = (1, 2, 3)
-  return c
+
+
+def image_dataset_config(arg: str | None, name: str, **tfds_kwargs):
+  """(arg, base config) of a folder dataset's config file that TFDS can
+  serve too (ImageNette, CelebA): the arguments tiny, source (folder or
+  tfds: `tfds_kwargs`, `set_tfds_source`'s), epochs and model."""
+  arg = parse_arg(arg, tiny=False, source="folder", epochs=0, model="ipc")
+  c = base_config()
+  c.input.name = name
+  if arg.source == "tfds":
+    set_tfds_source(c, **tfds_kwargs)
+  return arg, c
+
+
+def set_tfds_source(c: ml_collections.ConfigDict, **kwargs):
+  """Reads the images from a prepared TFDS dataset in TFDS's default
+  data_dir; kwargs: `datasets/images.py`'s `make_tfds`'s (tfds_name ...)."""
+  c.input.name = "tfds"
+  c.input.data_dir = ""
+  c.input.kwargs = kwargs
+
+
+def set_length(c: ml_collections.ConfigDict, epochs: int,
+               train_examples: int, eval_steps: int):
+  """`epochs` passes over `train_examples` at the config's batch size,
+  a checkpoint every 10,000 steps and an evaluation every `eval_steps`."""
+  c.total_steps = epochs * train_examples // c.input.batch_size
+  c.ckpt_steps = 10_000
+  c.eval_steps = eval_steps
 
 
 def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:

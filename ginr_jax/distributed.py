@@ -3,7 +3,7 @@
 `initialize` calls `jax.distributed.initialize` when the run is one of
 several processes:
   * explicitly: a coordinator address with the number of processes and this
-    process's id (flags of `ginr_jax.main`; `launch/local.py` passes them);
+    process's id (flags of `ginr_jax.cli.main`; `launch/local.py` passes them);
   * detected: SLURM with more than one task (`srun`), a multi-host Cloud TPU
     VM (TPU_WORKER_HOSTNAMES lists several hosts) or Open MPI with more than
     one rank; JAX then finds the coordinator and ids itself;

@@ -60,8 +60,9 @@ def tuned(environ=os.environ) -> bool:
 def restart_with_malloc_tuning() -> None:
   """Replaces this process by the same command with TUNABLES set.
 
-  Call it first thing under `if __name__ == "__main__"`, before any
-  accelerator starts. Does nothing where `wanted()` is False.
+  A program calls it under `if __name__ == "__main__"` before its other
+  imports, so that the first process does not import JAX only to be
+  replaced. Does nothing where `wanted()` is False.
   """
   if not wanted():
     return

@@ -1,40 +1,24 @@
-r"""Novel views of a test object along an orbit, as PNG frames and a GIF.
+"""Novel views of a test object along an orbit, as PNG frames and a GIF
+(the command: `python -m ginr_jax.cli.orbit`).
 
-  python -m ginr_jax.orbit --workdir=workdirs/nvs_demo_2 [--object=0]
-      [--frames=24] [--elevation=30]
-
-Restores a trained NVS run (configs/shapenet.py, configs/nvs_demo.py),
-encodes one test object's support views and renders it from `frames`
-cameras evenly spaced in azimuth on a circle of radius 4 around the origin
-(the generated scenes' and ShapeNet renders' camera distance), looking at
-the origin. Writes WORKDIR/orbit/orbit_<object>.gif and a PNG strip with
-the support views in front of the frames.
+A trained NVS run (configs/shapenet.py, configs/nvs_demo.py) encodes one
+test object's support views and renders it from `frames` cameras evenly
+spaced in azimuth on a circle of radius 4 around the origin (the generated
+scenes' and ShapeNet renders' camera distance), looking at the origin.
+`write_orbit` writes the GIF and a PNG strip with the support views in
+front of the frames.
 """
 
 import os
 
-from absl import flags
 import jax.numpy as jnp
 import numpy as np
 from PIL import Image
 
 from ginr_jax import cli
 from ginr_jax import evaluators
-from ginr_jax import host_memory
-from ginr_jax import input_pipeline
-from ginr_jax import train
 from ginr_jax.datasets import scenes
 from ginr_jax.tasks import views
-
-def define_flags():
-  """The command's flags (defined on use: analysis.py shares some names)."""
-  flags.DEFINE_string("workdir", None, "An NVS training workdir.",
-                      required=True)
-  flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
-  flags.DEFINE_integer("object", 0, "Which of the test sample's objects "
-                       "(config.num_images of them).")
-  flags.DEFINE_integer("frames", 24, "Views along the orbit.")
-  flags.DEFINE_float("elevation", 30.0, "Camera elevation, deg.")
 
 
 def orbit_poses(frames: int, elevation_deg: float,
@@ -80,26 +64,3 @@ def write_orbit(out_dir: str, name: str, support: np.ndarray,
   png = os.path.join(out_dir, f"{name}.png")
   evaluators.save_grid(png, [np.concatenate([support, frames])])
   return gif, png
-
-
-def main(argv):
-  del argv
-  f = flags.FLAGS
-  config, setup, params = train.load_workdir(f.workdir, step=f.step)
-  sample = input_pipeline.eval_sample(config.input, config.num_images)
-  index = f.object
-  if not 0 <= index < len(sample["support_image"]):
-    raise cli.ConfigError(f"--object={index}: the sample has "
-                          f"{len(sample['support_image'])} objects.")
-  example = {k: v[index] for k, v in sample.items()}
-  frames = render_orbit(setup, params, example,
-                        orbit_poses(f.frames, f.elevation))
-  gif, png = write_orbit(os.path.join(f.workdir, "orbit"),
-                         f"orbit_{index}", example["support_image"], frames)
-  print(f"wrote {gif} and {png}")
-
-
-if __name__ == "__main__":
-  host_memory.restart_with_malloc_tuning()
-  define_flags()
-  cli.run(main)

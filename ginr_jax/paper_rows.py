@@ -6,20 +6,17 @@ of them verbatim, and the README's "Paper rows" section `summary` of every
 config's; tests/configs_test.py checks both. After editing PAPER_ROWS,
 rewrite the two from the repository root:
 
-  python -m ginr_jax.paper_rows
+  python -m ginr_jax.cli.paper_rows
 """
 
 import dataclasses
-import glob
-import importlib.util
-import os
 import re
 import textwrap
 
 HEADER = ("Paper rows (argument: the paper's table, data: its test PSNR; "
           "from PAPER_ROWS,\nwritten here by `python -m "
-          "ginr_jax.paper_rows`):")
-README_START = "<!-- paper rows: python -m ginr_jax.paper_rows -->"
+          "ginr_jax.cli.paper_rows`):")
+README_START = "<!-- paper rows: python -m ginr_jax.cli.paper_rows -->"
 README_END = "<!-- /paper rows -->"
 _WIDTH = 78        # a table line's columns at most
 _ARG_COLUMN = 30   # longer arguments take a line of their own
@@ -150,36 +147,3 @@ def with_summary(text: str, paper_rows_by_config: dict[str, tuple]) -> str:
   if not block.search(text):
     raise ValueError(f"No list to rewrite: it starts {README_START!r}.")
   return block.sub(lambda _: summary(paper_rows_by_config), text, count=1)
-
-
-def load(config_dir: str) -> dict[str, tuple]:
-  """{config name: its PAPER_ROWS} of the configs in `config_dir` that
-  have them, by name."""
-  found = {}
-  for path in sorted(glob.glob(os.path.join(config_dir, "*.py"))):
-    name = os.path.basename(path)[:-3]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if hasattr(module, "PAPER_ROWS"):
-      found[name] = module.PAPER_ROWS
-  return found
-
-
-def main():
-  found = load("configs")
-  paths = {os.path.join("configs", f"{name}.py"): (with_table, paper_rows)
-           for name, paper_rows in found.items()}
-  paths["README.md"] = (with_summary, found)
-  for path, (rewrite, data) in paths.items():
-    with open(path) as f:
-      text = f.read()
-    new = rewrite(text, data)
-    if new != text:
-      with open(path, "w") as f:
-        f.write(new)
-      print(f"rewrote {path}")
-
-
-if __name__ == "__main__":
-  main()

@@ -8,7 +8,7 @@
   step                          the training step of the checkpoint
   format                        FORMAT, to recognise the file
 
-Written by `python -m ginr_jax.export`, read by `api.load`:
+Written by `python -m ginr_jax.cli.export`, read by `api.load`:
 
   with np.load("models/demo_ipc.npz") as f:
     config = json.loads(str(f["config"]))
@@ -57,12 +57,12 @@ def read(path: str) -> tuple[ml_collections.ConfigDict, dict, int]:
       if "format" not in f or str(f["format"]) != FORMAT:
         raise cli.UserError(
             f"{path} is not a ginr_jax model file; make one with python -m "
-            "ginr_jax.export --workdir=W --out=m.npz.")
+            "ginr_jax.cli.export --workdir=W --out=m.npz.")
       flat = {name[len(PARAMS) + 1:]: f[name] for name in f.files
               if name.startswith(PARAMS + "/")}
       config = ml_collections.ConfigDict(json.loads(str(f["config"])))
       step = int(f["step"])
   except (OSError, ValueError) as e:   # not a zip, or a damaged one
     raise cli.UserError(f"cannot read {path} as a model file ({e}); make "
-                        "one with python -m ginr_jax.export.") from e
+                        "one with python -m ginr_jax.cli.export.") from e
   return config, traverse_util.unflatten_dict(flat, sep="/"), step

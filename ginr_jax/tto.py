@@ -1,17 +1,5 @@
-r"""Test-time optimisation (TTO) of trained models, and per-sample training.
-
-  # one model, its latents only:
-  python -m ginr_jax.tto --workdir=workdirs/demo_ipc --what=latents \
-      --steps=100 --lr=1e-3
-  # IPC Fig. 9 / LA-GINR Fig. 7: several models, both kinds of TTO and
-  # per-sample FFNets on the same test images, PSNR against seconds:
-  python -m ginr_jax.tto --workdir=workdirs/demo_ipc \
-      --workdir=workdirs/demo_la_ginr --what=latents --what=all --scratch \
-      --steps=100 --lr=1e-3 --plot=docs/tto_demo.png
-
-  # IPC Table 5: NVS, fitting the support views, PSNR of the novel view:
-  python -m ginr_jax.tto --workdir=workdirs/nvs_demo_2 --what=latents \
-      --what=all --steps=100 --lr=1e-3 --rays=1024
+"""Test-time optimisation (TTO) of trained models, and per-sample training
+(the command: `python -m ginr_jax.cli.tto`).
 
 IPC Table 5 / Fig. 9, LA-GINR Fig. 7: starting from the model's prediction
 for each test instance (after the inner loop for meta-learned models),
@@ -49,7 +37,6 @@ import json
 import os
 import time
 
-from absl import flags
 import jax
 import jax.numpy as jnp
 import matplotlib
@@ -61,7 +48,6 @@ import optax
 from ginr_jax import cli
 from ginr_jax import coords as coords_lib
 from ginr_jax import evaluators
-from ginr_jax import host_memory
 from ginr_jax import input_pipeline
 from ginr_jax import losses
 from ginr_jax import models
@@ -245,26 +231,6 @@ def plot(curves: list[dict], out: str):
   plt.close(fig)
 
 
-def define_flags():
-  """The command's flags (defined on use: analysis.py shares some names)."""
-  flags.DEFINE_multi_string("workdir", None, "Training workdirs (repeat the "
-                            "flag to compare models).", required=True)
-  flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
-  flags.DEFINE_multi_enum("what", ["latents"], ["latents", "all"],
-                          "What to optimise per instance (repeatable).")
-  flags.DEFINE_integer("steps", 100, "Optimisation steps.")
-  flags.DEFINE_float("lr", 1e-4, "Learning rate of TTO.")
-  flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"], "Optimiser.")
-  flags.DEFINE_integer("num_images", 10, "Test images (views: objects) to "
-                       "fit.")
-  flags.DEFINE_integer("rays", 1024, "Views: support rays per step.")
-  flags.DEFINE_bool("scratch", False, "Also train a randomly initialised "
-                    "FFNet per image (the per-sample baseline).")
-  flags.DEFINE_float("scratch_lr", 1e-3, "Learning rate of the FFNets.")
-  flags.DEFINE_string("plot", None, "Write every run's PSNR-vs-seconds curve "
-                      "to this PNG (and its numbers to the same path .json).")
-
-
 def _record(label: str, psnrs, seconds, **info) -> dict:
   return {"label": label, **info, "num_images": psnrs.shape[1],
           "seconds": seconds.tolist(), "psnr": psnrs.mean(axis=1).tolist()}
@@ -318,25 +284,3 @@ def compare(workdirs: list[str], *, whats=("latents",), steps: int = 100,
     with open(os.path.splitext(plot_path)[0] + ".json", "w") as fp:
       json.dump(curves, fp)
   return curves
-
-
-def main(argv):
-  del argv
-  f = flags.FLAGS
-  curves = compare(f.workdir, whats=f.what, steps=f.steps, lr=f.lr,
-                   optimizer=f.optimizer, num_images=f.num_images,
-                   rays=f.rays,
-                   scratch=f.scratch, scratch_lr=f.scratch_lr,
-                   plot_path=f.plot, step=f.step)
-  for c in curves:
-    print(json.dumps({"run": c["label"], "psnr_before": c["psnr"][0],
-                      "psnr_after": c["psnr"][-1],
-                      "seconds": c["seconds"][-1]}))
-  if f.plot:
-    print(f"wrote {f.plot}")
-
-
-if __name__ == "__main__":
-  host_memory.restart_with_malloc_tuning()
-  define_flags()
-  cli.run(main)

@@ -1,9 +1,9 @@
-r"""Starts N processes of `ginr_jax.main` on this machine, as N hosts would.
+r"""Starts N processes of `ginr_jax.cli.main` on this machine, as N hosts would.
 
   python launch/local.py --num_processes=2 --devices_per_process=1 -- \
       --config=configs/demo.py:tiny --workdir=workdirs/two_process
 
-Everything after `--` goes to `python -m ginr_jax.main`. Each process gets
+Everything after `--` goes to `python -m ginr_jax.cli.main`. Each process gets
 `--coordinator_address=127.0.0.1:<free port> --num_processes=N
 --process_id=i`; on CPU (the default `--platform=cpu`) each also sees
 `--devices_per_process` simulated devices. Process 0 prints to this terminal,
@@ -60,7 +60,7 @@ def launch(num_processes: int, main_args: list[str], *,
     if i:
       logs.append(open(os.path.join(log_dir, f"process_{i}.log"), "w"))
       out = logs[-1]
-    cmd = [sys.executable, "-m", "ginr_jax.main", *main_args,
+    cmd = [sys.executable, "-m", "ginr_jax.cli.main", *main_args,
            f"--coordinator_address={address}",
            f"--num_processes={num_processes}", f"--process_id={i}"]
     procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
@@ -106,7 +106,7 @@ def main():
                       help="cpu: force JAX onto simulated CPU devices; "
                       "native: leave the platform to JAX")
   parser.add_argument("main_args", nargs=argparse.REMAINDER,
-                      help="-- then the arguments of ginr_jax.main")
+                      help="-- then the arguments of ginr_jax.cli.main")
   args = parser.parse_args()
   main_args = args.main_args[1:] if args.main_args[:1] == ["--"] else (
       args.main_args)

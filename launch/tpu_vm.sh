@@ -41,7 +41,7 @@ ARGS=$(printf ' %q' "$@")
 "${TPU[@]}" ssh "$NAME" --zone "$ZONE" --worker=all --command "
   set -e; mkdir -p ginr_jax && tar -xzf ginr_jax.tgz -C ginr_jax && cd ginr_jax
   python3 -m pip install -q -e . 'jax[tpu]'
-  python3 -m ginr_jax.main$ARGS"
+  python3 -m ginr_jax.cli.main$ARGS"
 
 mkdir -p "$(dirname "$WORKDIR")"
 "${TPU[@]}" scp --recurse "$NAME":ginr_jax/"$WORKDIR" "$(dirname "$WORKDIR")" \

@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 
 from ginr_jax import analysis
-from ginr_jax import compare
 from ginr_jax import train
+from ginr_jax.cli import compare
 from configs import demo
 
 

@@ -22,9 +22,9 @@ import errors_test
 import ginr_jax
 from ginr_jax import api
 from ginr_jax import cli
-from ginr_jax import export
 from ginr_jax import portable
 from ginr_jax import train
+from ginr_jax.cli import export
 from configs import audio_demo
 from configs import nvs_demo
 
@@ -228,7 +228,7 @@ def command_results():
     return f"--out={os.path.join(root, name)}"
 
   def render(*argv):
-    return ("ginr_jax.render", list(argv))
+    return ("ginr_jax.cli.render", list(argv))
 
   cases = {
       "workdir_x4": render(f"--workdir={workdir}", f"--image={image}",
@@ -237,7 +237,7 @@ def command_results():
                          "--scale=4", out("model_x4.png")),
       "audio_32k": render(f"--model={audio_model}", f"--audio={clip}",
                           "--rate=32000", out("clip_32k.wav")),
-      "export": ("ginr_jax.export", [f"--workdir={workdir}",
+      "export": ("ginr_jax.cli.export", [f"--workdir={workdir}",
                                      out("again.npz")]),
       "no_model": render(f"--image={image}", out("x.png")),
       "missing_image": render(f"--model={model}", "--image=nope.jpg",
@@ -251,7 +251,7 @@ def command_results():
                                  out("x.png")),
       "audio_to_image_model": render(f"--model={model}",
                                      f"--audio={image}", out("x.wav")),
-      "export_missing_workdir": ("ginr_jax.export", [
+      "export_missing_workdir": ("ginr_jax.cli.export", [
           f"--workdir={os.path.join(root, 'nope')}", out("x.npz")]),
   }
   results = errors_test.run_commands(list(cases.values()))

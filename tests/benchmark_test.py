@@ -14,7 +14,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 def run_benchmark(test, *args):
   """The command's JSON lines."""
   env = dict(os.environ, JAX_PLATFORMS="cpu")
-  proc = subprocess.run([sys.executable, "-m", "ginr_jax.benchmark", *args],
+  proc = subprocess.run([sys.executable, "-m", "ginr_jax.cli.benchmark", *args],
                         cwd=ROOT, env=env, capture_output=True, text=True,
                         timeout=300)
   test.assertEqual(proc.returncode, 0, proc.stderr[-2000:])

@@ -183,7 +183,7 @@ class ConfigsTest(parameterized.TestCase):
     self.assertFalse(hasattr(mod, "ROWS"), "make ROWS PAPER_ROWS")
     if hasattr(mod, "PAPER_ROWS"):
       self.assertIn(paper_rows.table(mod.PAPER_ROWS), mod.__doc__,
-                    "rewrite it: python -m ginr_jax.paper_rows")
+                    "rewrite it: python -m ginr_jax.cli.paper_rows")
 
   def test_readme_lists_the_paper_rows(self):
     with open(os.path.join(ROOT, "README.md")) as f:
@@ -191,7 +191,7 @@ class ConfigsTest(parameterized.TestCase):
     listed = {name: module(name).PAPER_ROWS for name in NAMES
               if hasattr(module(name), "PAPER_ROWS")}
     self.assertIn(paper_rows.summary(listed), readme,
-                  "rewrite it: python -m ginr_jax.paper_rows")
+                  "rewrite it: python -m ginr_jax.cli.paper_rows")
 
   def test_official_sizes(self):
     self.assertEqual(param_count(load("imagenette", "")), 43_680_771)

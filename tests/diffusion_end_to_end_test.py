@@ -102,7 +102,7 @@ class MissingInputsTest(absltest.TestCase):
     config = diffusion_demo.get_config("tiny")
     config.latents_dir = os.path.join(root, "nowhere")
     with self.assertRaisesRegex(FileNotFoundError,
-                                "python -m ginr_jax.diffusion.export"):
+                                "python -m ginr_jax.cli.export_latents"):
       train.train_and_evaluate(config, os.path.join(root, "c"))
     self.assertFalse(os.path.exists(os.path.join(root, "c")))
 

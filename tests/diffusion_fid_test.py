@@ -110,7 +110,7 @@ class StandardiseTest(absltest.TestCase):
 
   def test_missing_dir_names_the_command(self):
     with self.assertRaisesRegex(FileNotFoundError,
-                                "python -m ginr_jax.diffusion.export"):
+                                "python -m ginr_jax.cli.export_latents"):
       latents.read_meta(self.create_tempdir().full_path)
 
 

@@ -24,11 +24,12 @@ from PIL import Image
 
 from ginr_jax import checks
 from ginr_jax import cli
-from ginr_jax import compare
 from ginr_jax import config_lib
 from ginr_jax import train
 from ginr_jax import utils
+from ginr_jax.cli import compare
 from ginr_jax.datasets import images
+from ginr_jax.datasets import preprocess
 from configs import demo
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -120,53 +121,51 @@ def command_results():
   data = os.path.join(root, "data", "imagenette2-320")
   write_images(os.path.join(data, "train", "n01"), 8, bad=3)
   write_images(os.path.join(data, "val", "n01"), 8)
-  main = "ginr_jax.main"
+  main = "ginr_jax.cli.main"
+
+  def tiny_main(*args):
+    """`main` on the tiny demo config, with `args`."""
+    return main, [*tiny, *args]
+
   cases = {
       "typo_in_config_argument": (main, [
           "--config=configs/demo.py:tinyy", wd("w")]),
       "unknown_model": (main, ["--config=configs/demo.py:model=nope",
                                wd("w")]),
-      "unknown_key_far_from_any": (main, [*tiny, "--config.nope=1",
-                                          wd("w")]),
-      "unknown_nested_key": (main, [*tiny, "--config.input.nme=x",
-                                    wd("w")]),
-      "wrong_value_type": (main, [*tiny, "--config.total_steps=abc",
-                                  wd("w")]),
+      "unknown_key_far_from_any": tiny_main("--config.nope=1", wd("w")),
+      "unknown_nested_key": tiny_main("--config.input.nme=x", wd("w")),
+      "wrong_value_type": tiny_main("--config.total_steps=abc", wd("w")),
       "missing_config_file": (main, ["--config=configs/nope.py", wd("w")]),
       "diffusion_config_to_main": (main, [
           "--config=configs/diffusion_demo.py:tiny", wd("w")]),
-      "stage1_config_to_diffusion": ("ginr_jax.diffusion.main",
+      "stage1_config_to_diffusion": ("ginr_jax.cli.diffusion",
                                      [*tiny, wd("w")]),
-      "negative_total_steps": (main, [*tiny, "--config.total_steps=-5",
-                                      wd("w")]),
-      "zero_batch_size": (main, [*tiny, "--config.input.batch_size=0",
-                                 wd("w")]),
-      "batch_not_divisible": (main, [*tiny, "--config.input.batch_size=6",
-                                     wd("w")]),
-      "wrong_patch_size": (main, [*tiny, "--config.input.image_size=15",
-                                  wd("w")]),
-      "workdir_is_a_file": (main, [*tiny, wd("a_file")]),
+      "negative_total_steps": tiny_main("--config.total_steps=-5", wd("w")),
+      "zero_batch_size": tiny_main("--config.input.batch_size=0", wd("w")),
+      "batch_not_divisible": tiny_main("--config.input.batch_size=6",
+                                       wd("w")),
+      "wrong_patch_size": tiny_main("--config.input.image_size=15", wd("w")),
+      "workdir_is_a_file": tiny_main(wd("a_file")),
       "missing_dataset": (main, [
           "--config=configs/imagenette.py", wd("w"),
           f"--config.input.data_dir={os.path.join(root, 'nodata')}"]),
-      "eval_on_empty_workdir": (main, [*tiny, "--mode=eval", wd("empty")]),
+      "eval_on_empty_workdir": tiny_main("--mode=eval", wd("empty")),
       "eval_without_config_or_workdir": (main, ["--mode=eval", wd("w")]),
-      "resume_with_other_model": (main, [
-          *tiny, "--config.model.hyponet.hidden_dim=48", wd("trained")]),
+      "resume_with_other_model": tiny_main(
+          "--config.model.hyponet.hidden_dim=48", wd("trained")),
       "eval_with_other_config": (main, [
           "--config=configs/demo.py:tiny,model=la_ginr", "--mode=eval",
           wd("trained")]),
-      "tto_without_checkpoint": ("ginr_jax.tto", [wd("no_ckpt")]),
-      "compare_without_metrics": ("ginr_jax.compare", [
+      "tto_without_checkpoint": ("ginr_jax.cli.tto", [wd("no_ckpt")]),
+      "compare_without_metrics": ("ginr_jax.cli.compare", [
           os.path.join(root, "empty")]),
       "unreadable_image": (main, [
           "--config=configs/imagenette.py:tiny", wd("bad"),
           "--config.input.name=imagenette",
           f"--config.input.data_dir={os.path.join(root, 'data')}"]),
-      "nan_loss": (main, [*tiny, "--config.optim.lr=1e30",
-                          "--config.num_devices=1",
-                          "--config.total_steps=3", "--config.ckpt_steps=1",
-                          "--config.eval_steps=100", wd("nan")]),
+      "nan_loss": tiny_main("--config.optim.lr=1e30", "--config.num_devices=1",
+                            "--config.total_steps=3", "--config.ckpt_steps=1",
+                            "--config.eval_steps=100", wd("nan")),
   }
   names = sorted(cases)
   return root, cases, dict(zip(names, run_commands([cases[n]
@@ -218,10 +217,11 @@ class CommandLineTest(absltest.TestCase):
 
   def test_each_stage_points_to_the_others_command(self):
     self.assert_error("diffusion_config_to_main",
-                      "python -m ginr_jax.diffusion.main --config=configs/"
+                      "python -m ginr_jax.cli.diffusion --config=configs/"
                       "diffusion_demo.py:tiny")
     self.assert_error("stage1_config_to_diffusion",
-                      "python -m ginr_jax.main --config=configs/demo.py:tiny")
+                      "python -m ginr_jax.cli.main "
+                      "--config=configs/demo.py:tiny")
 
   def test_non_positive_steps_and_batch_fail_before_running(self):
     self.assert_error("negative_total_steps", "config.total_steps=-5: it "
@@ -242,7 +242,7 @@ class CommandLineTest(absltest.TestCase):
 
   def test_missing_dataset_names_prepare_command(self):
     self.assert_error("missing_dataset",
-                      "python -m ginr_jax.datasets.prepare imagenette",
+                      "python -m ginr_jax.cli.prepare imagenette",
                       os.path.join(self.root, "nodata"))
     self.assertFalse(os.path.exists(os.path.join(self.root, "w")))
 
@@ -286,7 +286,7 @@ class UnreadableFileTest(absltest.TestCase):
     with self.assertLogs(level="WARNING") as logs:
       image = images.read_file(files[1], files, skip_bad_files=True)
     self.assertEqual(np.asarray(image).tolist(),
-                     np.asarray(images.load_image(files[2])).tolist())
+                     np.asarray(preprocess.load_image(files[2])).tolist())
     self.assertIn("1 skipped so far", logs.output[0])
 
 

@@ -20,9 +20,9 @@ from ginr_jax import cli
 from ginr_jax import datasets
 from ginr_jax import train
 from ginr_jax import utils
+from ginr_jax.cli import prepare
 from ginr_jax.datasets import folder
-from ginr_jax.datasets import images
-from ginr_jax.datasets import prepare
+from ginr_jax.datasets import preprocess
 import errors_test
 import tensorboard_test
 
@@ -139,7 +139,7 @@ class ConversionTest(absltest.TestCase):
   def test_rgba_drops_alpha(self):
     rgba = noise((12, 10, 4))
     path = single(self.create_tempdir().full_path, rgba)
-    expected = images.eval_preprocess(Image.fromarray(rgba[..., :3]), 8)
+    expected = preprocess.eval_preprocess(Image.fromarray(rgba[..., :3]), 8)
     np.testing.assert_array_equal(eval_image(path), expected)
 
   def test_grey_and_palette_become_rgb(self):
@@ -151,7 +151,7 @@ class ConversionTest(absltest.TestCase):
     palette = Image.fromarray(noise((12, 10, 3))).quantize(16)
     path = single(self.create_tempdir("palette").full_path, palette)
     np.testing.assert_array_equal(
-        eval_image(path), images.eval_preprocess(palette.convert("RGB"), 8))
+        eval_image(path), preprocess.eval_preprocess(palette.convert("RGB"), 8))
 
   def test_exif_orientation_turns_photos_upright(self):
     pixels = noise((10, 16, 3))
@@ -161,7 +161,7 @@ class ConversionTest(absltest.TestCase):
                   lossless=True, exif=exif)
     upright = Image.fromarray(pixels).transpose(Image.Transpose.ROTATE_270)
     np.testing.assert_array_equal(eval_image(path),
-                                  images.eval_preprocess(upright, 8))
+                                  preprocess.eval_preprocess(upright, 8))
 
   def test_small_images_are_upscaled_and_counted(self):
     root = self.create_tempdir().full_path
@@ -170,7 +170,7 @@ class ConversionTest(absltest.TestCase):
     with self.assertLogs(level="WARNING") as logs:
       image = eval_image(small)
     np.testing.assert_array_equal(
-        image, images.eval_preprocess(Image.open(small).convert("RGB"), 8))
+        image, preprocess.eval_preprocess(Image.open(small).convert("RGB"), 8))
     self.assertIn("1 of the 4 images are smaller than 8 px", logs.output[0])
     self.assertIn(f"the smallest: {small} (5 px)", logs.output[0])
 
@@ -264,7 +264,7 @@ class RunTest(absltest.TestCase):
     bad = write_folder(os.path.join(root, "bad"))
     truncate(os.path.join(bad, "a", "p01.JPG"))
     os.makedirs(os.path.join(root, "empty"))
-    command = lambda arg, *flags: ("ginr_jax.main", [
+    command = lambda arg, *flags: ("ginr_jax.cli.main", [
         f"--config=configs/folder.py:{arg}", "--config.input.name=folder",
         f"--workdir={os.path.join(root, 'w')}", *flags])
     data = lambda name: f"--config.input.data_dir={os.path.join(root, name)}"

@@ -1,5 +1,6 @@
 """The entry points' restart with glibc malloc tunables."""
 
+import json
 import os
 import platform
 import subprocess
@@ -31,6 +32,27 @@ print(os.environ.get("GLIBC_TUNABLES"), sys.argv[1:],
       after.ru_minflt - before.ru_minflt)
 """
 GLIBC_LINUX = sys.platform == "linux" and platform.libc_ver()[0] == "glibc"
+# The programs that restart, each run as `python -m` runs it, stopped at its
+# restart; prints the heavy modules already imported then, per program.
+RESTARTING = ("main", "tto", "orbit", "support_check", "benchmark",
+              "diffusion")
+IMPORTS_AT_RESTART = """
+import json, runpy, sys
+from ginr_jax import host_memory
+class Restarted(Exception):
+  pass
+def restart():
+  raise Restarted
+host_memory.restart_with_malloc_tuning = restart
+heavy = {}
+for program in sys.argv[1:]:
+  try:
+    runpy.run_module(f"ginr_jax.cli.{program}", run_name="__main__")
+  except Restarted:
+    heavy[program] = sorted(m for m in ("jax", "flax", "numpy")
+                            if m in sys.modules)
+print(json.dumps(heavy))
+"""
 
 
 def run_child(**env):
@@ -46,6 +68,13 @@ def run_child(**env):
 
 
 class WantedTest(absltest.TestCase):
+
+  def test_programs_restart_before_importing_jax(self):
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORTS_AT_RESTART, *RESTARTING], cwd=ROOT,
+        capture_output=True, text=True, check=True).stdout
+    self.assertEqual(json.loads(out),
+                     {program: [] for program in RESTARTING})
 
   def test_not_wanted_when_set_opted_out_or_on_an_accelerator(self):
     self.assertFalse(host_memory.wanted(

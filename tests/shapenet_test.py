@@ -9,8 +9,8 @@ from PIL import Image
 import pytest
 
 from ginr_jax import rendering
+from ginr_jax.cli import prepare
 from ginr_jax.datasets import images
-from ginr_jax.datasets import prepare
 from ginr_jax.datasets import scenes
 from ginr_jax.datasets import shapenet
 

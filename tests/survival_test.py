@@ -1,6 +1,6 @@
 """Runs survive SIGKILL, SIGTERM, damaged checkpoints and failed saves.
 
-The kill tests run `python -m ginr_jax.main` as a subprocess, kill it at
+The kill tests run `python -m ginr_jax.cli.main` as a subprocess, kill it at
 seeded random moments (GINR_JAX_KILL_SEED picks another sequence), resume it
 with the same command and compare metrics.jsonl with an uninterrupted run.
 """
@@ -234,7 +234,7 @@ if __name__ == "__main__":
 # ------------------------------------------------------- kills and SIGTERM
 
 def command(workdir: str, total_steps: int) -> list[str]:
-  return [sys.executable, "-m", "ginr_jax.main",
+  return [sys.executable, "-m", "ginr_jax.cli.main",
           "--config=configs/demo.py:tiny", f"--workdir={workdir}",
           f"--config.total_steps={total_steps}", "--config.ckpt_steps=1",
           "--config.log_steps=1", "--config.render_upsample=(1,)"]
@@ -254,7 +254,7 @@ def environment() -> dict[str, str]:
 
 
 class Run:
-  """One `python -m ginr_jax.main` process, its stderr in a file."""
+  """One `python -m ginr_jax.cli.main` process, its stderr in a file."""
 
   def __init__(self, workdir: str, total_steps: int, env: dict[str, str]):
     self.workdir = workdir

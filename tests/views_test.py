@@ -71,19 +71,19 @@ class RaySamplingTest(absltest.TestCase):
     for row in np.asarray(idx):
       self.assertLen(set(row), 40)
 
+  def adaptive_halves(self, seed: int, foreground: int):
+    """The foreground-weighted halves of 40 adaptive rays per instance."""
+    idx = views.sample_rays(jax.random.key(seed), self.colours(foreground),
+                            40, True)
+    return np.asarray(idx)[:, :20]
+
   def test_adaptive_half_is_foreground_without_replacement(self):
-    idx = np.asarray(views.sample_rays(jax.random.key(0), self.colours(30),
-                                       40, True))
-    for row in idx:
-      first = row[:20]
+    for first in self.adaptive_halves(0, foreground=30):
       self.assertTrue(np.all((first >= 10) & (first < 40)))
       self.assertLen(set(first), 20)
 
   def test_too_little_foreground_is_duplicated(self):
-    idx = np.asarray(views.sample_rays(jax.random.key(1), self.colours(3),
-                                       40, True))
-    for row in idx:
-      first = row[:20]
+    for first in self.adaptive_halves(1, foreground=3):
       self.assertTrue(np.all((first >= 10) & (first < 13)), first)
       self.assertEqual(set(first), {10, 11, 12})
 

@@ -6,7 +6,7 @@ object") ran this. It trains the model and step of configs/nvs_demo.py
 are traced once (8 support / query draws per object, so 3,000 light-field
 steps cost a few CPU minutes), and every `--every` steps predicts the
 novel views of training and test objects from their own and from another
-object's support views (the swap test of `ginr_jax.support_check`):
+object's support views (the swap test of `ginr_jax.cli.support_check`):
 
   PYTHONPATH=. python tools/nvs_diagnosis.py --arg=views=1,model=la_ginr \
       --objects=400 --steps=3000 --every=1000 [--rays=256] [--same] \

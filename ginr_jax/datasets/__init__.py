@@ -22,7 +22,7 @@ Usage with grain, augmenting after shuffle/repeat so every epoch differs:
                                     image_size=178, data_dir="data")
   ds = source.shuffle(seed=0).repeat().random_map(transform, seed=1)
 
-Folder datasets are prepared with `python -m ginr_jax.datasets.prepare`.
+Folder datasets are prepared with `python -m ginr_jax.cli.prepare`.
 """
 
 from ginr_jax import cli

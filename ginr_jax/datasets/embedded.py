@@ -26,7 +26,7 @@ import grain
 import numpy as np
 from skimage import data
 
-from ginr_jax.datasets import images
+from ginr_jax.datasets import preprocess
 
 _LOADERS = {
     "astronaut": data.astronaut,
@@ -64,7 +64,8 @@ def photo(name: str, short_side: int) -> np.ndarray:
   Returns:
     Read-only uint8 array (H, W, 3), min(H, W) == short_side.
   """
-  img = images.resize_short_side(images.to_pil(_LOADERS[name]()), short_side)
+  img = preprocess.resize_short_side(preprocess.to_pil(_LOADERS[name]()),
+                                     short_side)
   array = np.asarray(img)
   array.setflags(write=False)  # Shared by every caller through the cache.
   return array
@@ -109,10 +110,11 @@ def _random_crop(index, rng, *, names, image_size, photo_short_side,
       np.float64,
   )
   chosen = photos[rng.choice(len(photos), p=positions / positions.sum())]
-  crop = images.random_flip(images.random_crop(chosen, image_size, rng), rng)
+  crop = preprocess.random_flip(
+      preprocess.random_crop(chosen, image_size, rng), rng)
   if permute_channels:
     crop = crop[..., rng.permutation(3)]
-  return {"image": images.to_unit_float(crop)}
+  return {"image": preprocess.to_unit_float(crop)}
 
 
 def _grid_crop(element, rng, *, image_size, photo_short_side):
@@ -120,7 +122,7 @@ def _grid_crop(element, rng, *, image_size, photo_short_side):
   name, top, left = element
   image = photo(name, photo_short_side)
   crop = image[top : top + image_size, left : left + image_size]
-  return {"image": images.to_unit_float(crop)}
+  return {"image": preprocess.to_unit_float(crop)}
 
 
 def make(

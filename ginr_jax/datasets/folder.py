@@ -34,6 +34,7 @@ from PIL import ImageOps
 
 from ginr_jax import cli
 from ginr_jax.datasets import images
+from ginr_jax.datasets import preprocess
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 TRAIN_FOLDER = "train"
@@ -214,8 +215,8 @@ def readable_splits(data_dir: str, test_fraction: float, image_size: int,
 def _transform(path, rng, *, files, image_size, augment, skip_bad_files):
   img = ImageOps.exif_transpose(
       images.read_file(path, files, skip_bad_files))
-  image = images.eval_preprocess(img, image_size)
-  return {"image": images.random_flip(image, rng) if augment else image}
+  image = preprocess.eval_preprocess(img, image_size)
+  return {"image": preprocess.random_flip(image, rng) if augment else image}
 
 
 def make(*, split, train, image_size, data_dir=None, skip_bad_files=False,

@@ -4,12 +4,8 @@ This file owns
   * the on-disk layouts of the three folder datasets, their splits, and the
     checks that fail early (`DatasetNotFoundError`) when a layout is missing
     or malformed;
-  * the numpy/PIL preprocessing ops, written to match the official ginr-ipc
-    PyTorch pipelines (`src/datasets/{mydatasets,transforms}.py`, which use
-    torchvision `Resize`, `CenterCrop`, `RandomCrop`, `RandomHorizontalFlip`
-    and `ToTensor` on PIL images);
   * `make_*` functions returning `(source, transform)` as described in
-    `ginr_jax.datasets.make`.
+    `ginr_jax.datasets.make`, their transforms made of `preprocess.py`'s ops.
 
 Every transform returns `{"image": float32 (R, R, 3) in [0, 1]}`: RGB with no
 mean/std normalisation, as `ToTensor()` gives in the official code.
@@ -22,11 +18,10 @@ import threading
 
 from absl import logging
 import grain
-import numpy as np
-from PIL import Image
 import tensorflow_datasets as tfds
 
 from ginr_jax import cli
+from ginr_jax.datasets import preprocess
 
 # Root of the folder datasets when `data_dir` is None. ginr-ipc keeps its data
 # in `data/` beside the code; ours is relative to the working directory.
@@ -37,6 +32,10 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGENETTE_FOLDER = "imagenette2-320"
 # The tgz names its held-out split `val`; the papers report on it.
 IMAGENETTE_SPLITS = {"train": "train", "test": "val"}
+IMAGENETTE_LAYOUT = (
+    "DATA_DIR/imagenette2-320/{train,val}/<class>/*.JPEG "
+    "(imagenette2-320.tgz extracted)"
+)
 
 CELEBA_FOLDER = "img_align_celeba"
 # Official index ranges (inclusive); `test` is what the papers evaluate on.
@@ -45,10 +44,17 @@ CELEBA_SPLITS = {
     "val": (162_771, 182_637),
     "test": (182_638, 202_599),
 }
+CELEBA_LAYOUT = (
+    "DATA_DIR/img_align_celeba/000001.jpg ... 202599.jpg "
+    "(the aligned 178x218 CelebA JPEGs, flat)"
+)
 
 FFHQ_FOLDER = "ffhq"
 FFHQ_NUM_TRAIN = 60_000
 FFHQ_SPLITS = ("train", "test")
+FFHQ_LAYOUT = (
+    "DATA_DIR/ffhq/00000.png ... 69999.png (the 1024x1024 FFHQ PNGs, flat)"
+)
 
 
 class DatasetNotFoundError(cli.NotFoundError):
@@ -63,9 +69,16 @@ def _not_found(name, problem, folder, layout, data_dir):
   return DatasetNotFoundError(
       f"{name}: {problem}: {os.path.abspath(folder)}\n"
       f"  expected layout: {layout}\n"
-      f"  to prepare it, run: python -m ginr_jax.datasets.prepare {name} "
+      f"  to prepare it, run: python -m ginr_jax.cli.prepare {name} "
       f"--data_dir={data_dir}"
   )
+
+
+def _existing(name, folder, layout, data_dir):
+  """`folder`, or the error that names the layout and the prepare command."""
+  if not os.path.isdir(folder):
+    raise _not_found(name, "no such folder", folder, layout, data_dir)
+  return folder
 
 
 def _check_split(name, split, valid):
@@ -73,152 +86,6 @@ def _check_split(name, split, valid):
     raise cli.ConfigError(
         f"{name}: unknown split {split!r}; valid splits: {', '.join(valid)}."
     )
-
-
-# ----------------------------------------------------------------------------
-# Preprocessing ops. Images are PIL images or uint8 arrays (H, W, 3).
-
-
-def load_image(path: str) -> Image.Image:
-  """Decodes an image file as 8-bit RGB.
-
-  Grey, palette and CMYK images are converted; RGBA drops its alpha channel
-  (torchvision's `default_loader` does the same).
-
-  Args:
-    path: an image file PIL can read.
-
-  Returns:
-    An RGB PIL image.
-  """
-  with Image.open(path) as img:
-    return img.convert("RGB")
-
-
-def to_pil(image: np.ndarray) -> Image.Image:
-  """Converts a uint8 array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) to RGB."""
-  if image.ndim == 3 and image.shape[-1] == 1:
-    image = image[..., 0]
-  return Image.fromarray(image).convert("RGB")
-
-
-def resize_short_side(img: Image.Image, size: int) -> Image.Image:
-  """Resizes so the short side is `size`, like torchvision `Resize(size)`.
-
-  PIL's bilinear filter widens its support when it downscales, so this is the
-  antialiased resize torchvision applies to PIL images. The long side is
-  truncated to an int, as torchvision computes it.
-
-  Args:
-    img: a PIL image of size (W, H).
-    size: the new short side.
-
-  Returns:
-    The resized PIL image.
-  """
-  w, h = img.size
-  if w <= h:
-    new_size = (size, int(size * h / w))
-  else:
-    new_size = (int(size * w / h), size)
-  return img.resize(new_size, Image.Resampling.BILINEAR)
-
-
-def center_crop(image: np.ndarray, size: int) -> np.ndarray:
-  """Crops the centre `size` x `size` window, like torchvision `CenterCrop`.
-
-  Args:
-    image: array (H, W, C) with H, W >= size.
-    size: side of the crop.
-
-  Returns:
-    Array (size, size, C). Offsets are round((H - size) / 2) with Python's
-    round-half-to-even, which is what torchvision uses.
-  """
-  h, w = image.shape[:2]
-  top = round((h - size) / 2)
-  left = round((w - size) / 2)
-  return image[top : top + size, left : left + size]
-
-
-def pad_to_size(image: np.ndarray, size: int) -> np.ndarray:
-  """Zero-pads (H, W, C) evenly on both sides so that H, W >= size."""
-  h, w = image.shape[:2]
-  pad_h, pad_w = max(size - h, 0), max(size - w, 0)
-  if not pad_h and not pad_w:
-    return image
-  return np.pad(
-      image,
-      (
-          (pad_h // 2, pad_h - pad_h // 2),
-          (pad_w // 2, pad_w - pad_w // 2),
-          (0, 0),
-      ),
-  )
-
-
-def random_crop(
-    image: np.ndarray, size: int, rng: np.random.Generator
-) -> np.ndarray:
-  """A uniformly placed `size` x `size` window, like torchvision `RandomCrop`.
-
-  torchvision raises when the image is smaller than the crop; we zero-pad it
-  (black borders, centred) first instead.
-
-  Args:
-    image: array (H, W, C).
-    size: side of the crop.
-    rng: numpy random generator.
-
-  Returns:
-    Array (size, size, C).
-  """
-  image = pad_to_size(image, size)
-  h, w = image.shape[:2]
-  top = rng.integers(h - size + 1)
-  left = rng.integers(w - size + 1)
-  return image[top : top + size, left : left + size]
-
-
-def random_flip(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-  """Mirrors (H, W, C) left-right with probability 0.5."""
-  return image[:, ::-1] if rng.random() < 0.5 else image
-
-
-def to_unit_float(image: np.ndarray) -> np.ndarray:
-  """uint8 (H, W, C) -> float32 in [0, 1], like torchvision `ToTensor`."""
-  return np.asarray(image, np.float32) / np.float32(255)
-
-
-def eval_preprocess(img: Image.Image, size: int) -> np.ndarray:
-  """`Resize(size)` + `CenterCrop(size)` + `ToTensor`.
-
-  Args:
-    img: an RGB PIL image.
-    size: side of the output.
-
-  Returns:
-    float32 (size, size, 3) in [0, 1].
-  """
-  resized = np.asarray(resize_short_side(img, size))
-  return to_unit_float(center_crop(resized, size))
-
-
-def crop_flip_preprocess(
-    img: Image.Image, size: int, rng: np.random.Generator
-) -> np.ndarray:
-  """Full-resolution `RandomCrop(size)` + `RandomHorizontalFlip` + `ToTensor`.
-
-  Args:
-    img: an RGB PIL image.
-    size: side of the crop.
-    rng: numpy random generator.
-
-  Returns:
-    float32 (size, size, 3) in [0, 1].
-  """
-  crop = random_crop(np.asarray(img), size, rng)
-  return to_unit_float(random_flip(crop, rng))
 
 
 # ----------------------------------------------------------------------------
@@ -245,12 +112,6 @@ def _indexed_files(folder, extension):
   return indexed
 
 
-IMAGENETTE_LAYOUT = (
-    "DATA_DIR/imagenette2-320/{train,val}/<class>/*.JPEG "
-    "(imagenette2-320.tgz extracted)"
-)
-
-
 def imagenette_files(data_dir: str, split: str) -> list[str]:
   """Image paths of an ImageNette split, sorted by class then file name.
 
@@ -265,11 +126,10 @@ def imagenette_files(data_dir: str, split: str) -> list[str]:
     DatasetNotFoundError: the split folder is missing or has no images.
   """
   _check_split("imagenette", split, tuple(IMAGENETTE_SPLITS))
-  folder = os.path.join(data_dir, IMAGENETTE_FOLDER, IMAGENETTE_SPLITS[split])
-  if not os.path.isdir(folder):
-    raise _not_found(
-        "imagenette", "no such folder", folder, IMAGENETTE_LAYOUT, data_dir
-    )
+  folder = _existing(
+      "imagenette",
+      os.path.join(data_dir, IMAGENETTE_FOLDER, IMAGENETTE_SPLITS[split]),
+      IMAGENETTE_LAYOUT, data_dir)
   files = []
   for class_name in sorted(os.listdir(folder)):
     class_folder = os.path.join(folder, class_name)
@@ -286,12 +146,6 @@ def imagenette_files(data_dir: str, split: str) -> list[str]:
         data_dir,
     )
   return files
-
-
-CELEBA_LAYOUT = (
-    "DATA_DIR/img_align_celeba/000001.jpg ... 202599.jpg "
-    "(the aligned 178x218 CelebA JPEGs, flat)"
-)
 
 
 def celeba_files(data_dir: str, split: str) -> list[str]:
@@ -311,11 +165,8 @@ def celeba_files(data_dir: str, split: str) -> list[str]:
       files, or has none in the split's range.
   """
   _check_split("celeba", split, tuple(CELEBA_SPLITS))
-  folder = os.path.join(data_dir, CELEBA_FOLDER)
-  if not os.path.isdir(folder):
-    raise _not_found(
-        "celeba", "no such folder", folder, CELEBA_LAYOUT, data_dir
-    )
+  folder = _existing("celeba", os.path.join(data_dir, CELEBA_FOLDER),
+                     CELEBA_LAYOUT, data_dir)
   indexed = _indexed_files(folder, ".jpg")
   if not indexed:
     raise _not_found(
@@ -332,11 +183,6 @@ def celeba_files(data_dir: str, split: str) -> list[str]:
         data_dir,
     )
   return files
-
-
-FFHQ_LAYOUT = (
-    "DATA_DIR/ffhq/00000.png ... 69999.png (the 1024x1024 FFHQ PNGs, flat)"
-)
 
 
 def _read_list(list_file):
@@ -374,9 +220,8 @@ def ffhq_files(
       empty, or a listed file is missing.
   """
   _check_split("ffhq", split, FFHQ_SPLITS)
-  folder = os.path.join(data_dir, FFHQ_FOLDER)
-  if not os.path.isdir(folder):
-    raise _not_found("ffhq", "no such folder", folder, FFHQ_LAYOUT, data_dir)
+  folder = _existing("ffhq", os.path.join(data_dir, FFHQ_FOLDER), FFHQ_LAYOUT,
+                     data_dir)
   list_file = train_list if split == "train" else test_list
   if list_file:
     names = _read_list(list_file)
@@ -431,7 +276,8 @@ def _skip(path, error):
 
 
 def read_file(path, files, skip_bad_files=False):
-  """`load_image(path)` that names an unreadable file of the list `files`.
+  """`preprocess.load_image(path)` that names an unreadable file of the
+  list `files`.
 
   Args:
     path: one of `files`.
@@ -446,7 +292,7 @@ def read_file(path, files, skip_bad_files=False):
   index = None
   for _ in range(len(files)):
     try:
-      return load_image(path)
+      return preprocess.load_image(path)
     # PIL's errors for a damaged file: OSError ("image file is truncated",
     # UnidentifiedImageError), SyntaxError and ValueError from its parsers.
     except (OSError, SyntaxError, ValueError) as e:
@@ -469,8 +315,8 @@ def _transform_file(path, rng, *, files, image_size, augment,
                     skip_bad_files):
   img = read_file(path, files, skip_bad_files)
   if augment:
-    return {"image": crop_flip_preprocess(img, image_size, rng)}
-  return {"image": eval_preprocess(img, image_size)}
+    return {"image": preprocess.crop_flip_preprocess(img, image_size, rng)}
+  return {"image": preprocess.eval_preprocess(img, image_size)}
 
 
 def _make_folder(files, image_size, augment, skip_bad_files):
@@ -551,13 +397,14 @@ def make_ffhq(
 
 
 def _transform_tfds(example, rng, *, image_key, image_size, augment):
-  img = to_pil(example[image_key])
+  img = preprocess.to_pil(example[image_key])
   if not augment:
-    return {"image": eval_preprocess(img, image_size)}
+    return {"image": preprocess.eval_preprocess(img, image_size)}
   if min(img.size) >= image_size:
-    return {"image": crop_flip_preprocess(img, image_size, rng)}
+    return {"image": preprocess.crop_flip_preprocess(img, image_size, rng)}
   # Too small for a full-resolution crop: take the whole (resized) image.
-  return {"image": random_flip(eval_preprocess(img, image_size), rng)}
+  return {"image": preprocess.random_flip(
+      preprocess.eval_preprocess(img, image_size), rng)}
 
 
 def make_tfds(

@@ -11,7 +11,7 @@ demo) see exactly what the real data looks like:
   DATA_DIR/learnit_shapenet/<category>/<object>/transforms.json, r_<i>.png
   DATA_DIR/learnit_shapenet/<singular>_splits.json   {"train": [...], ...}
 
-  python -m ginr_jax.datasets.prepare scenes --data_dir=data
+  python -m ginr_jax.cli.prepare scenes --data_dir=data
 
 `make` serves the same objects without files, traced when an example is
 read (the dataset "scenes": `:tiny` NVS configs, tests and the NVS demo);

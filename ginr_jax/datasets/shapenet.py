@@ -15,7 +15,7 @@
   in training from the first 25 views only, at test from all of them.
 
 The real renders come with learnit (github.com/tancik/learnit, the ShapeNet
-data linked from its README); `python -m ginr_jax.datasets.prepare scenes`
+data linked from its README); `python -m ginr_jax.cli.prepare scenes`
 writes generated objects in the same layout (`scenes.py`).
 """
 
@@ -48,7 +48,7 @@ def _missing(problem: str, path: str, data_dir: str):
       f"  expected layout: {_LAYOUT}\n"
       "  get learnit's ShapeNet renders (github.com/tancik/learnit, data "
       f"linked from its README) into {os.path.join(data_dir, FOLDER)}, or "
-      "generate scenes in this layout: python -m ginr_jax.datasets.prepare "
+      "generate scenes in this layout: python -m ginr_jax.cli.prepare "
       f"scenes --data_dir={data_dir}")
 
 

@@ -8,5 +8,7 @@
   train.py     the diffusion trainer (its loop: ginr_jax/run_loop.py)
   sample.py    DDIM sampling from the EMA parameters, decoding, PNG grids
   fid.py       Frechet distance and the FID Inception network
-  main.py      `python -m ginr_jax.diffusion.main --config=... --workdir=...`
+
+Its commands: `python -m ginr_jax.cli.export_latents` (a stage-1 model's
+latents to disk) and `python -m ginr_jax.cli.diffusion` (train, sample).
 """

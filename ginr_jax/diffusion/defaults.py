@@ -3,6 +3,8 @@
 
 import ml_collections
 
+from ginr_jax import config_lib
+
 
 def base_config() -> ml_collections.ConfigDict:
   """App. A.3's recipe around a denoiser of the given latents."""
@@ -10,7 +12,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.num_devices = 0            # devices on the "data" mesh axis; 0: all
   c.sharding = dict(strategy="data_parallel", min_size=2**14, rules=())
-  # The exported latents (python -m ginr_jax.diffusion.export).
+  # The exported latents (python -m ginr_jax.cli.export_latents).
   c.latents_dir = ""
   # The latents' shape and classes (checked against the export) and the
   # transformer (denoiser.py).
@@ -22,16 +24,7 @@ def base_config() -> ml_collections.ConfigDict:
   # dropped for classifier-free guidance; EMA of the parameters.
   c.diffusion = dict(num_steps=1000, beta_start=1e-4, beta_end=0.02,
                      label_drop=0.1, ema_decay=0.9999)
-  # Adam (0.9, 0.999) at 1e-4, constant, no warm-up, no weight decay.
-  c.optim = dict(name="adam", lr=1e-4, b1=0.9, b2=0.999, weight_decay=0.0,
-                 schedule="constant", warmup_steps=0, min_lr=0.0,
-                 decay_factor=0.1, decay_at=(0.8,), grad_clip_norm=0.0)
-  c.total_steps = 100_000
-  c.log_steps = 100
-  c.ckpt_steps = 5_000
-  c.eval_steps = 50_000
-  c.keep_checkpoints = 2
-  c.checkpoint_dir = ""
+  config_lib.set_optim_and_loop(c, eval_steps=50_000)
   # Sampling (sample.py) from the EMA parameters: DDIM steps, guidance scale
   # (1: the conditional model); grids of per_class samples of the first
   # max_classes classes at each upsampling factor; metrics over num_samples

@@ -1,6 +1,6 @@
 r"""Latent export (stage 1 -> stage 2), the latent dataset and standardisation.
 
-  python -m ginr_jax.diffusion.export --workdir=workdirs/demo_la_ginr \
+  python -m ginr_jax.cli.export_latents --workdir=workdirs/demo_la_ginr \
       --out=workdirs/demo_latents [--splits=train,test] \
       [--input_kwargs='{"test_crops_per_photo": 256}']
 
@@ -48,7 +48,7 @@ STD_FLOOR = 1e-6     # a constant channel would divide by zero
 
 def export_command(workdir: str = "STAGE1_WORKDIR",
                    out: str = "LATENT_DIR") -> str:
-  return (f"python -m ginr_jax.diffusion.export --workdir={workdir} "
+  return (f"python -m ginr_jax.cli.export_latents --workdir={workdir} "
           f"--out={out}")
 
 

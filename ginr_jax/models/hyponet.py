@@ -102,6 +102,12 @@ class HypoNet:
     return fourier_features(coords, self.frequencies(),
                             scale=1.0 if self.fourier == "nerf" else np.pi)
 
+  def modulated_param(self, module, modulated_layer: int) -> Params:
+    """`module`'s parameter "hyponet": this MLP's weights and biases but the
+    modulated layer's weight, which `with_weight` supplies per instance."""
+    return module.param("hyponet", lambda rng: self.init(
+        rng, skip_weights=(modulated_layer,)))
+
   def init(self, rng: jax.Array, skip_weights: tuple[int, ...] = ()) -> Params:
     """Official initialisation: weights U(+-1/sqrt(fan_out)), biases zero.
 
@@ -193,6 +199,14 @@ class HypoNet:
               f"{(fan_in, fan_out) if key == 'w' else (fan_out,)} with an "
               "optional leading instance axis.")
     return axes
+
+
+def with_weight(shared: Params, layer: int, w: jax.Array) -> Params:
+  """The `shared` parameters with layer `layer`'s weight `w` (which may carry
+  a leading instance axis)."""
+  params = {name: dict(p) for name, p in shared.items()}
+  params[layer_name(layer)]["w"] = w
+  return params
 
 
 def normalize_weight(w: jax.Array, eps: float = 1e-12) -> jax.Array:

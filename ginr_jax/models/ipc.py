@@ -36,47 +36,27 @@ import numpy as np
 from ginr_jax import cli
 from ginr_jax.models import hypernet
 from ginr_jax.models import hyponet as hyponet_lib
-from ginr_jax.models import tokenizers
 from ginr_jax.models import transformer
 
 COMPOSER_FORMS = ("shared_u", "direct", "instance_u", "hadamard")
 
 
-class Model(nn.Module):
-  """Images [B, H, W, C] -> per-instance hyponet weights -> predictions.
+class Model(hypernet.HypernetModel):
+  """Images [B, H, W, C] -> per-instance hyponet weights -> predictions;
+  the encoder's fields are `hypernet.HypernetModel`'s.
 
   Attributes:
     hyponet: the coordinate MLP's shape.
-    patch_size: side of the non-overlapping square patches.
-    patch_padding: zero padding on each image side before patching.
-    patch_rank: spatial axes of a signal; 0: all between batch and channels.
-      2 for NVS, whose [B, views, H, W, C] support views give their tokens
-      one view after another.
     rank: r, the number of weight tokens and of columns of V.
     modulated_layer: index of the hyponet layer modulated by V (0-based; the
       paper's "second layer" is 1).
     composer_form: one of COMPOSER_FORMS (IPC Table 6).
-    width: transformer width (= token embedding size).
-    depth: number of transformer blocks.
-    num_heads: attention heads.
-    mlp_dim: hidden size of the transformer MLPs.
-    dropout: residual dropout rate of the transformer.
-    dtype: the transformer's compute dtype ("bfloat16": mixed precision).
   """
 
   hyponet: hyponet_lib.HypoNet
-  patch_size: int = 9
-  patch_padding: int = 1
-  patch_rank: int = 0
   rank: int = 256
   modulated_layer: int = 1
   composer_form: str = "shared_u"
-  width: int = 768
-  depth: int = 6
-  num_heads: int = 12
-  mlp_dim: int = 3072
-  dropout: float = 0.1
-  dtype: str = "float32"
 
   def setup(self):
     n_layers = self.hyponet.n_layers
@@ -92,9 +72,7 @@ class Model(nn.Module):
           f"composer_form={self.composer_form!r} predicts the whole "
           f"[{fan_in}, {fan_out}] weight: set rank={fan_out} (= fan_out of "
           f"layer {self.modulated_layer}), not {self.rank}.")
-    self.encoder = hypernet.WeightTokenEncoder(
-        self.rank, self.width, self.depth, self.num_heads, self.mlp_dim,
-        self.dropout, self.dtype)
+    self.encoder = self.make_encoder(self.rank)
     self.composer_norm = transformer.layer_norm()
     self.composer_head = transformer.Linear(fan_in)
     if self.composer_form == "shared_u":
@@ -108,9 +86,7 @@ class Model(nn.Module):
       self.composer_u = self.param(
           "composer_u", lambda rng: self.hyponet.init(rng)[
               hyponet_lib.layer_name(self.modulated_layer)]["w"])
-    self.shared = self.param(
-        "hyponet", lambda rng: self.hyponet.init(
-            rng, skip_weights=(self.modulated_layer,)))
+    self.shared = self.hyponet.modulated_param(self, self.modulated_layer)
 
   def __call__(self, images: jax.Array, coords: jax.Array,
                train: bool = False) -> jax.Array:
@@ -122,9 +98,8 @@ class Model(nn.Module):
 
     `train` enables dropout (needs a "dropout" rng).
     """
-    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding,
-                                  self.patch_rank)
-    y = self.composer_norm(self.encoder(patches, train))     # [B, r, width]
+    y = self.composer_norm(
+        self.weight_token_outputs(images, train))            # [B, r, width]
     v = self.composer_head(y)                                # [B, r, fan_in]
     if self.composer_form == "instance_u":
       v = jnp.concatenate([v, self.composer_u_head(y)], axis=-1)
@@ -148,9 +123,7 @@ class Model(nn.Module):
       w = v @ latents[..., fan_in:]
     else:
       w = self.composer_u * v
-    params = {name: dict(layer) for name, layer in self.shared.items()}
-    params[hyponet_lib.layer_name(self.modulated_layer)]["w"] = w
-    return params
+    return hyponet_lib.with_weight(self.shared, self.modulated_layer, w)
 
 
 NAME = "IPC"

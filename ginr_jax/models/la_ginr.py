@@ -46,7 +46,6 @@ import numpy as np
 from ginr_jax import cli
 from ginr_jax.models import hypernet
 from ginr_jax.models import hyponet as hyponet_lib
-from ginr_jax.models import tokenizers
 from ginr_jax.models import transformer
 
 TOKEN_AGGREGATIONS = ("attention", "weight")
@@ -241,39 +240,18 @@ class Decoder(nn.Module):
     return (out, hidden) if return_activations else out
 
 
-class Model(nn.Module):
-  """Images [B, H, W, C] -> R latent tokens -> locality-aware decoder.
+class Model(hypernet.HypernetModel):
+  """Images [B, H, W, C] -> R latent tokens -> locality-aware decoder; the
+  encoder's fields are `hypernet.HypernetModel`'s.
 
   Attributes:
     decoder: the INR decoder (its num_latents is R).
-    patch_size: side of the non-overlapping square patches.
-    patch_padding: zero padding on each image side before patching.
-    patch_rank: spatial axes of a signal; 0: all between batch and channels.
-      2 for NVS, whose [B, views, H, W, C] support views give their tokens
-      one view after another.
-    width: transformer width (= token embedding size).
-    depth: number of transformer blocks.
-    num_heads: self-attention heads of the encoder.
-    mlp_dim: hidden size of the transformer MLPs.
-    dropout: residual dropout rate of the transformer.
-    dtype: the transformer's compute dtype ("bfloat16": mixed precision).
   """
 
   decoder: Decoder
-  patch_size: int = 9
-  patch_padding: int = 1
-  patch_rank: int = 0
-  width: int = 768
-  depth: int = 6
-  num_heads: int = 12
-  mlp_dim: int = 3072
-  dropout: float = 0.1
-  dtype: str = "float32"
 
   def setup(self):
-    self.encoder = hypernet.WeightTokenEncoder(
-        self.decoder.num_latents, self.width, self.depth, self.num_heads,
-        self.mlp_dim, self.dropout, self.dtype)
+    self.encoder = self.make_encoder(self.decoder.num_latents)
     self.latent_norm = transformer.layer_norm()
     self.latent_head = transformer.Linear(self.decoder.hidden_dim)
 
@@ -284,9 +262,8 @@ class Model(nn.Module):
 
   def encode(self, images: jax.Array, train: bool = False) -> jax.Array:
     """Latent tokens [B, R, d] of images in [0, 1]."""
-    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding,
-                                  self.patch_rank)
-    return self.latent_head(self.latent_norm(self.encoder(patches, train)))
+    return self.latent_head(
+        self.latent_norm(self.weight_token_outputs(images, train)))
 
   def decode(self, latents: jax.Array, coords: jax.Array,
              return_activations: bool = False):

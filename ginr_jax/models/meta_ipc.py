@@ -44,9 +44,7 @@ class Model(nn.Module):
     self.composer_u = self.param(
         "composer_u", nn.initializers.normal(1.0 / np.sqrt(r * fan_in)),
         (r, fan_out))
-    self.shared = self.param(
-        "hyponet", lambda rng: self.hyponet.init(
-            rng, skip_weights=(self.modulated_layer,)))
+    self.shared = self.hyponet.modulated_param(self, self.modulated_layer)
 
   def __call__(self, images: jax.Array, coords: jax.Array,
                train: bool = False) -> jax.Array:
@@ -66,10 +64,9 @@ class Model(nn.Module):
 
   def hypo_params(self, latents: jax.Array):
     """Hyponet weights with W = V @ U from latents [B, r, fan_in]."""
-    params = {name: dict(layer) for name, layer in self.shared.items()}
-    params[hyponet_lib.layer_name(self.modulated_layer)]["w"] = (
+    return hyponet_lib.with_weight(
+        self.shared, self.modulated_layer,
         jnp.swapaxes(latents, -1, -2) @ self.composer_u)
-    return params
 
 
 NAME = "Meta-IPC"

@@ -14,14 +14,12 @@ plus the shared bias. The latents (`encode`) are {layer_name: [B, g_l,
 fan_in_l]}, one group vector per weight token.
 """
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from ginr_jax import cli
 from ginr_jax.models import hypernet
 from ginr_jax.models import hyponet as hyponet_lib
-from ginr_jax.models import tokenizers
 from ginr_jax.models import transformer
 
 
@@ -37,42 +35,21 @@ def group_counts(hyponet: hyponet_lib.HypoNet, groups: int) -> list[int]:
   return counts
 
 
-class Model(nn.Module):
-  """Images [B, H, W, C] -> weight-group modulated hyponets -> predictions.
+class Model(hypernet.HypernetModel):
+  """Images [B, H, W, C] -> weight-group modulated hyponets -> predictions;
+  the encoder's fields are `hypernet.HypernetModel`'s.
 
   Attributes:
     hyponet: the coordinate MLP's shape.
-    patch_size: side of the non-overlapping square patches.
-    patch_padding: zero padding on each image side before patching.
-    patch_rank: spatial axes of a signal; 0: all between batch and channels.
-      2 for NVS, whose [B, views, H, W, C] support views give their tokens
-      one view after another.
     groups: weight groups per layer (capped at the layer's fan_out).
-    width: transformer width (= token embedding size).
-    depth: number of transformer blocks.
-    num_heads: attention heads.
-    mlp_dim: hidden size of the transformer MLPs.
-    dropout: residual dropout rate of the transformer.
-    dtype: the transformer's compute dtype ("bfloat16": mixed precision).
   """
 
   hyponet: hyponet_lib.HypoNet
-  patch_size: int = 9
-  patch_padding: int = 1
-  patch_rank: int = 0
   groups: int = 64
-  width: int = 768
-  depth: int = 6
-  num_heads: int = 12
-  mlp_dim: int = 3072
-  dropout: float = 0.1
-  dtype: str = "float32"
 
   def setup(self):
     self.counts = group_counts(self.hyponet, self.groups)
-    self.encoder = hypernet.WeightTokenEncoder(
-        sum(self.counts), self.width, self.depth, self.num_heads, self.mlp_dim,
-        self.dropout, self.dtype)
+    self.encoder = self.make_encoder(sum(self.counts))
     shapes = self.hyponet.layer_shapes
     self.group_norms = [transformer.layer_norm() for _ in shapes]
     self.group_heads = [transformer.Linear(fan_in) for fan_in, _ in shapes]
@@ -85,9 +62,7 @@ class Model(nn.Module):
 
   def encode(self, images: jax.Array, train: bool = False):
     """{layer_name: group vectors [B, g_l, fan_in_l]} of images in [0, 1]."""
-    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding,
-                                  self.patch_rank)
-    tokens = self.encoder(patches, train)
+    tokens = self.weight_token_outputs(images, train)
     latents, start = {}, 0
     for i, g in enumerate(self.counts):
       y = tokens[:, start:start + g]

@@ -1,6 +1,6 @@
 """Entry point of the diffusion stage:
 
-  python -m ginr_jax.diffusion.main --config=configs/diffusion_X.py[:arg] \
+  python -m ginr_jax.cli.diffusion --config=configs/diffusion_X.py[:arg] \
       --workdir=DIR [--mode=train|sample|compile]
 
 train: trains the denoiser on exported latents (resuming from the workdir's
@@ -11,6 +11,12 @@ config's). compile: compiles the training step from shapes only and prints
 its per-device memory (XLA's analysis) as JSON; nothing is allocated.
 """
 
+from ginr_jax import host_memory
+
+if __name__ == "__main__":      # glibc reads its tunables at start only
+  host_memory.restart_with_malloc_tuning()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 import json
 
 from absl import app
@@ -22,7 +28,6 @@ from ml_collections import config_flags
 from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax import distributed
-from ginr_jax import host_memory
 from ginr_jax import run_loop
 from ginr_jax import utils
 from ginr_jax.diffusion import latents
@@ -38,7 +43,7 @@ _STEP = flags.DEFINE_integer("step", None, "Checkpoint step for --mode=sample"
                              " (default: the latest).")
 _DISTRIBUTED = flags.DEFINE_enum(
     "distributed", "auto", list(distributed.MODES),
-    "Start JAX's multi-process runtime (as ginr_jax.main).")
+    "Start JAX's multi-process runtime (as ginr_jax.cli.main).")
 _MODE = flags.DEFINE_enum("mode", "train", ["train", "sample", "compile"],
                           "train, sample a checkpoint, or compile only.")
 _SAMPLE_STEPS = flags.DEFINE_integer("sample_steps", None,
@@ -83,7 +88,7 @@ def main(argv):
     path = config_flags.get_config_filename(flags.FLAGS["config"])
     raise cli.ConfigError(
         f"{path} configures stage 1 (an INR model); run it with python -m "
-        f"ginr_jax.main --config={path} --workdir=...")
+        f"ginr_jax.cli.main --config={path} --workdir=...")
   checkpoint.quiet_orbax()
   distributed.initialize(_DISTRIBUTED.value)
   if jax.process_index() > 0:     # process 0 speaks for the run
@@ -98,5 +103,4 @@ def main(argv):
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["config", "workdir"])
-  host_memory.restart_with_malloc_tuning()
   cli.run(main)

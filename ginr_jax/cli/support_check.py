@@ -1,6 +1,6 @@
 r"""Does an NVS model read its support views? The swap test.
 
-  python -m ginr_jax.support_check --workdir=workdirs/nvs_demo_1 [--step=N]
+  python -m ginr_jax.cli.support_check --workdir=workdirs/nvs_demo_1 [--step=N]
 
 Evaluates the test split twice: each object's novel view predicted from its
 own support views, then from another object's (the support views of the
@@ -9,6 +9,12 @@ views loses PSNR on the second pass; one that predicts an average object
 does not. Prints one JSON line and writes it to WORKDIR/support_check.json.
 """
 
+from ginr_jax import host_memory
+
+if __name__ == "__main__":      # glibc reads its tunables at start only
+  host_memory.restart_with_malloc_tuning()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 import json
 import os
 
@@ -17,7 +23,6 @@ import jax
 
 from ginr_jax import cli
 from ginr_jax import evaluators
-from ginr_jax import host_memory
 from ginr_jax import input_pipeline
 from ginr_jax import train
 from ginr_jax.tasks import views
@@ -65,5 +70,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  host_memory.restart_with_malloc_tuning()
   cli.run(main)

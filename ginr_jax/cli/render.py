@@ -1,10 +1,10 @@
 r"""Reconstruct your own images (or audio) with a trained model, at any size.
 
-  python -m ginr_jax.render --model=models/demo_ipc.npz --image=photo.jpg \
+  python -m ginr_jax.cli.render --model=models/demo_ipc.npz --image=photo.jpg \
       --scale=4 --out=photo_x4.png
-  python -m ginr_jax.render --workdir=workdirs/demo --images=photos/ \
+  python -m ginr_jax.cli.render --workdir=workdirs/demo --images=photos/ \
       --size=256x256 --out_dir=renders/
-  python -m ginr_jax.render --workdir=workdirs/audio_demo_ipc \
+  python -m ginr_jax.cli.render --workdir=workdirs/audio_demo_ipc \
       --audio=clip.wav --rate=48000 --out=clip_48k.wav
 
 Each image is resized and centre-cropped to the model's input size as its
@@ -29,13 +29,13 @@ from ginr_jax import api
 from ginr_jax import cli
 from ginr_jax import evaluators
 from ginr_jax.datasets import folder
-from ginr_jax.datasets import images as images_lib
+from ginr_jax.datasets import preprocess
 
 def define_flags():
   """The command's flags (defined on use: other modules' share names)."""
   flags.DEFINE_string("workdir", None, "A training workdir.")
   flags.DEFINE_string("model", None, "A model file of python -m "
-                      "ginr_jax.export (instead of --workdir).")
+                      "ginr_jax.cli.export (instead of --workdir).")
   flags.DEFINE_integer("step", None, "--workdir's checkpoint step; default "
                        "latest.")
   flags.DEFINE_multi_string("image", [], "An image file (repeat the flag "
@@ -94,7 +94,8 @@ def check_kind(f, kind: str):
   """Fails on inputs of another kind than the model's."""
   if kind == "views":
     raise cli.ConfigError("this is a novel view synthesis model; render its "
-                          "views with python -m ginr_jax.orbit --workdir=W.")
+                          "views with python -m ginr_jax.cli.orbit "
+                          "--workdir=W.")
   if kind == "audio" and (f.image or f.images):
     raise cli.ConfigError("this is an audio model: pass --audio=FILE.wav, "
                           "not images.")
@@ -105,7 +106,7 @@ def check_kind(f, kind: str):
 
 def read_image(path: str) -> np.ndarray:
   try:
-    return np.asarray(images_lib.load_image(path))
+    return np.asarray(preprocess.load_image(path))
   except (OSError, SyntaxError, ValueError) as e:
     raise cli.UserError(f"cannot read image {path}: {e}; pass a JPEG or "
                         "PNG file.") from e
@@ -136,7 +137,7 @@ def main(argv):
   f = flags.FLAGS
   if bool(f.workdir) == bool(f.model):
     raise cli.ConfigError("pass one of --workdir=W (a training run) or "
-                          "--model=m.npz (python -m ginr_jax.export).")
+                          "--model=m.npz (python -m ginr_jax.cli.export).")
   if f.scale is not None and f.size:
     raise cli.ConfigError("pass one of --scale and --size.")
   scale = 1 if f.scale is None else f.scale

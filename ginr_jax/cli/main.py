@@ -1,4 +1,4 @@
-"""Entry point: `python -m ginr_jax.main --config=configs/X.py[:arg]
+"""Entry point: `python -m ginr_jax.cli.main --config=configs/X.py[:arg]
 --workdir=DIR [--mode=train|eval]`.
 
 Training resumes from the workdir's latest checkpoint (SIGTERM saves one and
@@ -7,10 +7,17 @@ stops cleanly) if the workdir's config.json matches --config
 full test split without training, with the workdir's own config unless
 --config is given, and writes WORKDIR/eval_metrics.jsonl. Override any
 config value with `--config.a.b=value`; unknown keys and wrongly typed
-values fail before anything runs. A user error prints one line (`cli.py`). Several processes
-(hosts): see `ginr_jax/distributed.py` and `launch/README.md`.
+values fail before anything runs. A user error prints one line
+(`cli/__init__.py`). Several processes (hosts): see
+`ginr_jax/distributed.py` and `launch/README.md`.
 """
 
+from ginr_jax import host_memory
+
+if __name__ == "__main__":      # glibc reads its tunables at start only
+  host_memory.restart_with_malloc_tuning()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 from absl import logging
@@ -20,7 +27,6 @@ from ml_collections import config_flags
 from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax import distributed
-from ginr_jax import host_memory
 from ginr_jax import train
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -52,7 +58,7 @@ def check_stage(config):
     path = config_flags.get_config_filename(flags.FLAGS["config"])
     raise cli.ConfigError(
         f"{path} configures the diffusion stage; run it with python -m "
-        f"ginr_jax.diffusion.main --config={path} --workdir=...")
+        f"ginr_jax.cli.diffusion --config={path} --workdir=...")
 
 
 def main(argv):
@@ -80,5 +86,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  host_memory.restart_with_malloc_tuning()
   cli.run(main)

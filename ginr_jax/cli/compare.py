@@ -1,7 +1,7 @@
 r"""Compares training runs: a markdown table of test PSNR and a PNG of the
 learning curves (test PSNR and smoothed training PSNR against steps).
 
-  python -m ginr_jax.compare --out=docs/demo_curves.png \
+  python -m ginr_jax.cli.compare --out=docs/demo_curves.png \
       workdirs/demo_transinr workdirs/demo_ipc workdirs/demo_la_ginr
 """
 

@@ -1,11 +1,11 @@
 r"""One portable model file from a training workdir.
 
-  python -m ginr_jax.export --workdir=workdirs/demo --out=models/demo.npz \
+  python -m ginr_jax.cli.export --workdir=workdirs/demo --out=models/demo.npz \
       [--step=N]
 
 Writes the checkpoint's parameters (named by their paths), the resolved
 config and the step into one .npz (`portable.py`) that `numpy.load` reads
-alone and `ginr_jax.load` / `python -m ginr_jax.render --model=` load
+alone and `ginr_jax.load` / `python -m ginr_jax.cli.render --model=` load
 without the workdir. The optimizer state and data iterator stay behind.
 """
 

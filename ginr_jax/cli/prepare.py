@@ -3,11 +3,11 @@ writes generated scenes and the embedded photos as files.
 
 This program owns getting the folder datasets onto disk:
 
-  python -m ginr_jax.datasets.prepare imagenette --data_dir=DATA
-  python -m ginr_jax.datasets.prepare celeba --data_dir=DATA
-  python -m ginr_jax.datasets.prepare ffhq --data_dir=DATA
-  python -m ginr_jax.datasets.prepare scenes --data_dir=DATA
-  python -m ginr_jax.datasets.prepare photos --data_dir=DATA
+  python -m ginr_jax.cli.prepare imagenette --data_dir=DATA
+  python -m ginr_jax.cli.prepare celeba --data_dir=DATA
+  python -m ginr_jax.cli.prepare ffhq --data_dir=DATA
+  python -m ginr_jax.cli.prepare scenes --data_dir=DATA
+  python -m ginr_jax.cli.prepare photos --data_dir=DATA
 
 `scenes` writes generated objects (`scenes.py`) in learnit's ShapeNet layout
 for cars, chairs and lamps, refusing to touch a category that exists.
@@ -228,7 +228,7 @@ _GENERATED = ("scenes", "photos")
 def main(argv):
   if len(argv) != 2 or argv[1] not in (*SPLITS, *_GENERATED):
     raise app.UsageError(
-        "usage: python -m ginr_jax.datasets.prepare "
+        "usage: python -m ginr_jax.cli.prepare "
         f"{{{','.join((*SPLITS, *_GENERATED))}}} --data_dir=DIR"
     )
   name, data_dir = argv[1], _DATA_DIR.value

@@ -1,9 +1,9 @@
 """Times the training step of a config after compilation.
 
-  python -m ginr_jax.benchmark --config=configs/imagenette.py \
+  python -m ginr_jax.cli.benchmark --config=configs/imagenette.py \
       --config.input.batch_size=2 --steps=5
   # several models of one config file, timed in one process, interleaved:
-  python -m ginr_jax.benchmark --config=configs/imagenette.py \
+  python -m ginr_jax.cli.benchmark --config=configs/imagenette.py \
       --config.input.batch_size=2 --variant=model=ipc --variant=model=la_ginr
 
 Feeds random images of the config's shape (the input pipeline is not timed),
@@ -19,7 +19,7 @@ With --compile_only the step is compiled from shapes alone (nothing is
 allocated or run), which reports the compiled memory of configs too big for
 this machine, e.g. the second-order Meta-IPC inner loop with and without
 rematerialisation or inner-loop coordinate subsampling:
-  python -m ginr_jax.benchmark --config=configs/meta_ipc.py:ffhq256 \
+  python -m ginr_jax.cli.benchmark --config=configs/meta_ipc.py:ffhq256 \
       --compile_only --variant=ffhq256 --variant=ffhq256,remat \
       --variant=ffhq256,inner_subsample=0.25
 and, with --batch_sizes=1,2,4,8, how the memory grows with the batch (the
@@ -38,6 +38,12 @@ malloc settings of `host_memory` (recorded as glibc_tunables in the result);
 GINR_JAX_MALLOC_TUNING=0 times it with glibc's defaults instead.
 """
 
+from ginr_jax import host_memory
+
+if __name__ == "__main__":      # glibc reads its tunables at start only
+  host_memory.restart_with_malloc_tuning()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 import importlib.util
 import json
 import os
@@ -52,7 +58,6 @@ from ml_collections import config_flags
 
 from ginr_jax import checkpoint
 from ginr_jax import cli
-from ginr_jax import host_memory
 from ginr_jax import run_loop
 from ginr_jax import sharding
 from ginr_jax import train
@@ -204,5 +209,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  host_memory.restart_with_malloc_tuning()
   cli.run(main)

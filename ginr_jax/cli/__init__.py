@@ -1,6 +1,10 @@
-"""Command-line entry points: one line for the errors a user can fix.
+"""The command-line programs, one module each (`python -m ginr_jax.cli.X`),
+and one line for the errors a user can fix.
 
-Every `python -m ginr_jax.X` ends with `cli.run(main)` instead of absl's
+A program holds its flags, `main` and what only it uses; what the API or
+the notebook use too lives in the library modules. The programs that train
+or evaluate restart first with `host_memory`'s malloc tuning, before they
+import JAX. Every program ends with `cli.run(main)` instead of absl's
 `app.run(main)`. An expected error -- a bad flag, config file, config
 argument or override, bad data, a bad workdir, a missing checkpoint --
 prints `error: <what is wrong and what to do>` as one line on stderr and

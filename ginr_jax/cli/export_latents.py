@@ -1,8 +1,10 @@
-r"""Latent export: `python -m ginr_jax.diffusion.export --workdir=STAGE1_DIR
---out=LATENT_DIR [--splits=train,test] [--input_kwargs=JSON]`.
+r"""Latent export for the diffusion stage:
+
+  python -m ginr_jax.cli.export_latents --workdir=STAGE1_DIR \
+      --out=LATENT_DIR [--splits=train,test] [--input_kwargs=JSON]
 
 Encodes every image of each split with the stage-1 checkpoint of --workdir
-and writes the latent dataset (format: `latents.py`).
+and writes the latent dataset (format: `diffusion/latents.py`).
 """
 
 import json
