@@ -55,6 +55,7 @@ from ginr_jax import config_lib as common
 from ginr_jax import paper_rows
 
 # The paper's numbers were made with the official trim: every row has it.
+# fmt: off
 PAPER_ROWS = paper_rows.rows(
     ("1,official_trim=true", "IPC", "Table 1", "LibriSpeech 1 s", "40.11"),
     ("1,model=transinr,official_trim=true", "IPC", "Table 1",
@@ -67,13 +68,13 @@ PAPER_ROWS = paper_rows.rows(
     ("3,model=la_ginr,official_trim=true", "", "", "LibriSpeech 3 s", None,
      "LA-GINR on audio, our extension: no published number"),
 )
-_TRAIN_CLIPS = 28_539        # train-clean-100 utterances
+# fmt: on
+_TRAIN_CLIPS = 28_539  # train-clean-100 utterances
 
 
 def audio_model(c, seconds: int):
   """The official audio coordinate network on the model `set_model` set."""
-  common.set_signal(c, input_dim=1, output_dim=1, output_bias=0.0,
-                    ff_dim=2048)
+  common.set_signal(c, input_dim=1, output_dim=1, output_bias=0.0, ff_dim=2048)
   c.model.patch_size, c.model.patch_padding = 200, 0
   c.task = dict(name="signal", key="audio", coord_range=float(seconds))
   c.render_upsample = (1,)
@@ -81,15 +82,17 @@ def audio_model(c, seconds: int):
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, secs=1, tiny=False, official_trim=False,
-                         epochs=0, model="ipc")
+  arg = common.parse_arg(
+    arg, secs=1, tiny=False, official_trim=False, epochs=0, model="ipc"
+  )
   if arg.secs not in (1, 3):
     raise ValueError(f"{arg.secs} s: IPC Table 1 has clips of 1 or 3 s.")
   c = common.base_config()
   c.input.name = "librispeech"
   c.input.kwargs = dict(seconds=arg.secs, official_trim=arg.official_trim)
-  common.set_model(c, arg, ff_sigma=1024.0, sigmas=(1024.0, 256.0),
-                   sigma_q=128.0)
+  common.set_model(
+    c, arg, ff_sigma=1024.0, sigmas=(1024.0, 256.0), sigma_q=128.0
+  )
   audio_model(c, arg.secs)
   if arg.secs == 3:
     c.train.coord_subsample = 0.25

@@ -41,12 +41,14 @@ from configs import audio
 
 # The demo's target is IPC Table 1's ordering, not its numbers.
 _TARGET = "IPC above TransINR at equal steps (no paper number here)"
+# fmt: off
 PAPER_ROWS = paper_rows.rows(
     ("", "IPC", "Table 1", "generated chirps", None, _TARGET),
     ("model=transinr", "IPC", "Table 1", "generated chirps", None, _TARGET),
     ("model=la_ginr", "", "", "generated chirps", None,
      "LA-GINR on audio, our extension"),
 )
+# fmt: on
 
 
 def get_config(arg=None):
@@ -54,8 +56,7 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "synthetic_audio"
   c.input.kwargs = dict(seconds=0.125, train_examples=512, test_examples=64)
-  common.set_model(c, arg, ff_sigma=256.0, sigmas=(256.0, 64.0),
-                   sigma_q=32.0)
+  common.set_model(c, arg, ff_sigma=256.0, sigmas=(256.0, 64.0), sigma_q=32.0)
   audio.audio_model(c, 1)
   # TransINR: 16 x 4 + 1 = 65 weight tokens.
   common.demo_model(c, groups=16)

@@ -37,6 +37,7 @@ official partition; prepared with `tfds build celeb_a
 from ginr_jax import config_lib as common
 from ginr_jax import paper_rows
 
+# fmt: off
 PAPER_ROWS = paper_rows.rows(
     ("", "IPC", "Table 2", "CelebA 178", "35.93"),
     ("model=transinr", "IPC", "Table 2", "CelebA 178", "33.33"),
@@ -45,12 +46,14 @@ PAPER_ROWS = paper_rows.rows(
      "after 80%); no number in either paper"),
     ("model=la_ginr", "LA-GINR", "Table 1", "CelebA 178", "50.74"),
 )
+# fmt: on
 _TRAIN_IMAGES = 162_770
 
 
 def get_config(arg=None):
-  arg, c = common.image_dataset_config(arg, "celeba", tfds_name="celeb_a",
-                                       tfds_test_split="test")
+  arg, c = common.image_dataset_config(
+    arg, "celeba", tfds_name="celeb_a", tfds_test_split="test"
+  )
   if arg.source == "tfds":
     c.input.augment = False  # resize + centre crop only, as the folder path
   common.set_model(c, arg, ff_sigma=64.0)

@@ -59,8 +59,9 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "embedded"
   c.input.image_size = 32
-  c.input.kwargs = dict(photo_short_side=96, test_crops_per_photo=64,
-                        permute_channels=True)
+  c.input.kwargs = dict(
+    photo_short_side=96, test_crops_per_photo=64, permute_channels=True
+  )
   c.input.batch_size = 16
   c.input.eval_batch_size = 64
   # Every paper size divided by 4: MLP / decoder width 64, 64 tokens,
@@ -74,6 +75,6 @@ def get_config(arg=None):
   if arg.model in _INNER_LR:
     c.meta.update(inner_steps=2, inner_lr=_INNER_LR[arg.model])
   c = common.shrink_for_tiny(c) if arg.tiny else c
-  if arg.model == "meta_ipc":    # V as wide as the MLP, r = d, at :tiny too
+  if arg.model == "meta_ipc":  # V as wide as the MLP, r = d, at :tiny too
     c.model.rank = c.model.hyponet.hidden_dim
   return c

@@ -30,20 +30,23 @@ here la_ginr by default; `precision`; the family's ARGS in
 from ginr_jax import config_lib as common
 from ginr_jax import paper_rows
 
+# fmt: off
 PAPER_ROWS = paper_rows.rows(
     ("", "LA-GINR", "Table 5", "ImageNet 256", "37.7",
      '"Ours": the PSNR of the latents that the diffusion model learns to '
      "generate (FID 9.3)"),
 )
+# fmt: on
 _TRAIN_IMAGES = 1_281_167
 
 
 def get_config(arg=None):
   arg = common.parse_arg(arg, epochs=20, tiny=False, model="la_ginr")
   c = common.base_config()
-  common.set_tfds_source(c, tfds_name="imagenet2012",
-                         tfds_test_split="validation")
-  c.input.augment = False    # resize + centre crop
+  common.set_tfds_source(
+    c, tfds_name="imagenet2012", tfds_test_split="validation"
+  )
+  c.input.augment = False  # resize + centre crop
   c.input.image_size = 256
   common.set_model(c, arg, ff_sigma=128.0, heads=8)
   c.model.patch_size, c.model.patch_padding = 16, 0

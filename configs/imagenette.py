@@ -99,6 +99,7 @@ from ginr_jax import paper_rows
 # IPC Tables 6 and 7 trained shorter than Table 2; the paper says not how
 # long, so these rows cannot reproduce the length.
 _SHORTER = "trained shorter, length unknown: 4000 epochs here"
+# fmt: off
 PAPER_ROWS = paper_rows.rows(
     ("", "IPC", "Table 2", "ImageNette 178", "38.46"),
     ("model=transinr", "IPC", "Table 2", "ImageNette 178", "29.77"),
@@ -144,12 +145,14 @@ PAPER_ROWS = paper_rows.rows(
      "LA-GINR", "Table 7", "ImageNette 178", "31.57",
      "w/o Linear in Eq (6) and Eq (7)"),
 )
+# fmt: on
 _TRAIN_IMAGES = 9469
 
 
 def get_config(arg=None):
-  arg, c = common.image_dataset_config(arg, "imagenette",
-                                       tfds_name="imagenette/320px-v2")
+  arg, c = common.image_dataset_config(
+    arg, "imagenette", tfds_name="imagenette/320px-v2"
+  )
   common.set_model(c, arg, ff_sigma=128.0)
   c.train.coord_jitter = True
   original = arg.model_args.get("recipe") == "original"

@@ -44,6 +44,7 @@ training; 1.0, the official, all; evaluation adapts on all), `tiny`.
 from ginr_jax import config_lib as common
 from ginr_jax import paper_rows
 
+# fmt: off
 PAPER_ROWS = paper_rows.rows(
     ("imagenette", "", "", "ImageNette 178", None,
      "the official config; no number in the paper"),
@@ -52,14 +53,24 @@ PAPER_ROWS = paper_rows.rows(
     ("ffhq256,epochs=100", "IPC", "§4.4", "FFHQ 256", "33.74",
      "MAML on the same data: 32.84 dB, configs/learned_init.py"),
 )
+# fmt: on
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(arg, data="imagenette", epochs=0, first_order=False,
-                         remat=False, inner_subsample=1.0,
-                         tiny=False)
+  arg = common.parse_arg(
+    arg,
+    data="imagenette",
+    epochs=0,
+    first_order=False,
+    remat=False,
+    inner_subsample=1.0,
+    tiny=False,
+  )
   c = common.meta_learning_config(
-      arg, model="meta_ipc", inner_lr={"imagenette": 0.003, "ffhq256": 0.01},
-      outer_lr={"imagenette": 1e-4, "ffhq256": 1e-3},
-      epochs={"imagenette": 800, "ffhq256": 200})
+    arg,
+    model="meta_ipc",
+    inner_lr={"imagenette": 0.003, "ffhq256": 0.01},
+    outer_lr={"imagenette": 1e-4, "ffhq256": 1e-3},
+    epochs={"imagenette": 800, "ffhq256": 200},
+  )
   return common.shrink_for_tiny(c) if arg.tiny else c

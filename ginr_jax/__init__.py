@@ -10,5 +10,6 @@ __all__ = ["load", "Model"]
 def __getattr__(name: str):
   if name in __all__:
     from ginr_jax import api  # pylint: disable=g-import-not-at-top
+
     return getattr(api, name)
   raise AttributeError(f"module 'ginr_jax' has no attribute {name!r}")

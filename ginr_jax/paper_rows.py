@@ -13,13 +13,15 @@ import dataclasses
 import re
 import textwrap
 
-HEADER = ("Paper rows (argument: the paper's table, data: its test PSNR; "
-          "from PAPER_ROWS,\nwritten here by `python -m "
-          "ginr_jax.cli.paper_rows`):")
+HEADER = (
+  "Paper rows (argument: the paper's table, data: its test PSNR; "
+  "from PAPER_ROWS,\nwritten here by `python -m "
+  "ginr_jax.cli.paper_rows`):"
+)
 README_START = "<!-- paper rows: python -m ginr_jax.cli.paper_rows -->"
 README_END = "<!-- /paper rows -->"
-_WIDTH = 78        # a table line's columns at most
-_ARG_COLUMN = 30   # longer arguments take a line of their own
+_WIDTH = 78  # a table line's columns at most
+_ARG_COLUMN = 30  # longer arguments take a line of their own
 # Where a number is in a paper: "Table 3", "Fig. 4a", "§4.4" (and plurals).
 _KINDS = {"Table ": "Tables ", "Fig. ": "Figs. ", "§": "§§"}
 _WHERE = re.compile(r"(Table |Fig\. |§)(\d+[a-z]?(?:\.\d+)?)")
@@ -39,6 +41,7 @@ class PaperRow:
     note: what else the number needs or where the row departs from the
       paper's protocol; without a number, what the row is instead.
   """
+
   arg: str
   paper: str
   table: str
@@ -47,26 +50,36 @@ class PaperRow:
   note: str = ""
 
   def __post_init__(self):
-    if (bool(self.paper) != bool(self.table) or
-        self.table and not _WHERE.fullmatch(self.table)):
-      raise ValueError(f"Paper row {self.arg!r}: paper {self.paper!r}, "
-                       f"table {self.table!r}; give both (a table as "
-                       '"Table 3", "Fig. 4a" or "§4.4") or neither.')
+    if (
+      bool(self.paper) != bool(self.table)
+      or self.table
+      and not _WHERE.fullmatch(self.table)
+    ):
+      raise ValueError(
+        f"Paper row {self.arg!r}: paper {self.paper!r}, "
+        f"table {self.table!r}; give both (a table as "
+        '"Table 3", "Fig. 4a" or "§4.4") or neither.'
+      )
     if self.reported is None and not self.note:
-      raise ValueError(f"Paper row {self.arg!r} has no number: its note "
-                       "says what it is instead.")
-    if self.reported is not None and not re.fullmatch(r"\d+\.\d+",
-                                                       self.reported):
-      raise ValueError(f"Paper row {self.arg!r}: reported "
-                       f"{self.reported!r} is no PSNR in dB.")
+      raise ValueError(
+        f"Paper row {self.arg!r} has no number: its note "
+        "says what it is instead."
+      )
+    if self.reported is not None and not re.fullmatch(
+      r"\d+\.\d+", self.reported
+    ):
+      raise ValueError(
+        f"Paper row {self.arg!r}: reported {self.reported!r} is no PSNR in dB."
+      )
 
   def description(self) -> str:
     where = " ".join(filter(None, (self.paper, self.table)))
     text = f"{where}, {self.dataset}" if where else self.dataset
     if self.reported is None:
       return f"{text}: {self.note}"
-    return f"{text}: {self.reported} dB" + (f"; {self.note}" if self.note
-                                             else "")
+    return f"{text}: {self.reported} dB" + (
+      f"; {self.note}" if self.note else ""
+    )
 
 
 def rows(*entries: tuple) -> tuple[PaperRow, ...]:
@@ -82,14 +95,14 @@ def args(paper_rows) -> tuple[str, ...]:
 def table(paper_rows) -> str:
   """The docstring's table: HEADER, then each row's argument and what the
   paper reports for it, wrapped at _WIDTH columns."""
-  column = min(_ARG_COLUMN, max(len(row.arg or "(none)")
-                                for row in paper_rows))
+  column = min(_ARG_COLUMN, max(len(row.arg or "(none)") for row in paper_rows))
   lines = HEADER.splitlines()
   for row in paper_rows:
     arg = row.arg or "(none)"
     indent = " " * (column + 4)
-    text = textwrap.wrap(row.description(), _WIDTH - len(indent),
-                         break_on_hyphens=False)
+    text = textwrap.wrap(
+      row.description(), _WIDTH - len(indent), break_on_hyphens=False
+    )
     if len(arg) > column:
       lines.append(f"  {arg}")
     else:
@@ -100,20 +113,23 @@ def table(paper_rows) -> str:
 
 def _cited(paper_rows) -> str:
   """The tables `paper_rows` cite, e.g. "IPC Tables 2, 6; LA-GINR Fig. 1"."""
-  found = {}     # paper -> kind -> numbers
+  found = {}  # paper -> kind -> numbers
   for row in paper_rows:
     if row.paper:
       kind, number = _WHERE.fullmatch(row.table).groups()
       found.setdefault(row.paper, {}).setdefault(kind, set()).add(number)
 
-  def natural(number):      # 4a before 10, 4.4 before 4.10
+  def natural(number):  # 4a before 10, 4.4 before 4.10
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", number)]
 
   parts = []
   for paper, kinds in sorted(found.items()):
-    refs = [(_KINDS[kind] if len(kinds[kind]) > 1 else kind) +
-            ", ".join(sorted(kinds[kind], key=natural))
-            for kind in _KINDS if kind in kinds]
+    refs = [
+      (_KINDS[kind] if len(kinds[kind]) > 1 else kind)
+      + ", ".join(sorted(kinds[kind], key=natural))
+      for kind in _KINDS
+      if kind in kinds
+    ]
     parts.append(f"{paper} {', '.join(refs)}")
   return "; ".join(parts)
 
@@ -121,20 +137,26 @@ def _cited(paper_rows) -> str:
 def summary(paper_rows_by_config: dict[str, tuple]) -> str:
   """The README's list: each config's argument strings, the numbers the
   papers report for them, and where."""
-  lines = [README_START, "| Config | Rows | Numbers | From |",
-           "|---|---|---|---|"]
+  lines = [
+    README_START,
+    "| Config | Rows | Numbers | From |",
+    "|---|---|---|---|",
+  ]
   for name, paper_rows in paper_rows_by_config.items():
     numbers = sum(row.reported is not None for row in paper_rows)
-    lines.append(f"| `configs/{name}.py` | {len(args(paper_rows))} | "
-                 f"{numbers} | {_cited(paper_rows)} |")
+    lines.append(
+      f"| `configs/{name}.py` | {len(args(paper_rows))} | "
+      f"{numbers} | {_cited(paper_rows)} |"
+    )
   return "\n".join(lines + [README_END])
 
 
 def with_table(text: str, paper_rows) -> str:
   """A config file's `text` with its docstring's table made `table`."""
   # From HEADER to the next blank line, never past the docstring's end.
-  block = re.compile(re.escape(HEADER.splitlines()[0]) +
-                     r'(?:(?!""").)*?(?=\n\n)', re.S)
+  block = re.compile(
+    re.escape(HEADER.splitlines()[0]) + r'(?:(?!""").)*?(?=\n\n)', re.S
+  )
   if not block.search(text):
     raise ValueError(f"No table to rewrite: its first line is {HEADER!r}.")
   return block.sub(lambda _: table(paper_rows), text, count=1)
@@ -142,8 +164,9 @@ def with_table(text: str, paper_rows) -> str:
 
 def with_summary(text: str, paper_rows_by_config: dict[str, tuple]) -> str:
   """The README's `text` with its list made `summary`."""
-  block = re.compile(re.escape(README_START) + ".*?" +
-                     re.escape(README_END), re.S)
+  block = re.compile(
+    re.escape(README_START) + ".*?" + re.escape(README_END), re.S
+  )
   if not block.search(text):
     raise ValueError(f"No list to rewrite: it starts {README_START!r}.")
   return block.sub(lambda _: summary(paper_rows_by_config), text, count=1)

@@ -34,8 +34,7 @@ print(os.environ.get("GLIBC_TUNABLES"), sys.argv[1:],
 GLIBC_LINUX = sys.platform == "linux" and platform.libc_ver()[0] == "glibc"
 # The programs that restart, each run as `python -m` runs it, stopped at its
 # restart; prints the heavy modules already imported then, per program.
-RESTARTING = ("main", "tto", "orbit", "support_check", "benchmark",
-              "diffusion")
+RESTARTING = ("main", "tto", "orbit", "support_check", "benchmark", "diffusion")
 IMPORTS_AT_RESTART = """
 import json, runpy, sys
 from ginr_jax import host_memory
@@ -56,40 +55,51 @@ print(json.dumps(heavy))
 
 
 def run_child(**env):
-  environ = {k: v for k, v in os.environ.items()
-             if k not in ("GLIBC_TUNABLES", host_memory.OPT_OUT)}
+  environ = {
+    k: v
+    for k, v in os.environ.items()
+    if k not in ("GLIBC_TUNABLES", host_memory.OPT_OUT)
+  }
   out = subprocess.run(
-      [sys.executable, "-c", CHILD, "first", "--second=2"], cwd=ROOT,
-      env=dict(environ, JAX_PLATFORMS="cpu", **env), capture_output=True,
-      text=True, check=True).stdout.splitlines()
+    [sys.executable, "-c", CHILD, "first", "--second=2"],
+    cwd=ROOT,
+    env=dict(environ, JAX_PLATFORMS="cpu", **env),
+    capture_output=True,
+    text=True,
+    check=True,
+  ).stdout.splitlines()
   tunables, rest = out[-1].split(" ", 1)
   args, faults = rest.rsplit(" ", 1)
   return out[:-1], tunables, args, int(faults)
 
 
 class WantedTest(absltest.TestCase):
-
   def test_programs_restart_before_importing_jax(self):
     out = subprocess.run(
-        [sys.executable, "-c", IMPORTS_AT_RESTART, *RESTARTING], cwd=ROOT,
-        capture_output=True, text=True, check=True).stdout
-    self.assertEqual(json.loads(out),
-                     {program: [] for program in RESTARTING})
+      [sys.executable, "-c", IMPORTS_AT_RESTART, *RESTARTING],
+      cwd=ROOT,
+      capture_output=True,
+      text=True,
+      check=True,
+    ).stdout
+    self.assertEqual(json.loads(out), {program: [] for program in RESTARTING})
 
   def test_not_wanted_when_set_opted_out_or_on_an_accelerator(self):
-    self.assertFalse(host_memory.wanted(
-        {"GLIBC_TUNABLES": "glibc.malloc.arena_max=4", "JAX_PLATFORMS": "cpu"}))
-    self.assertFalse(host_memory.wanted(
-        {host_memory.OPT_OUT: "0", "JAX_PLATFORMS": "cpu"}))
+    self.assertFalse(
+      host_memory.wanted(
+        {"GLIBC_TUNABLES": "glibc.malloc.arena_max=4", "JAX_PLATFORMS": "cpu"}
+      )
+    )
+    self.assertFalse(
+      host_memory.wanted({host_memory.OPT_OUT: "0", "JAX_PLATFORMS": "cpu"})
+    )
     self.assertFalse(host_memory.cpu_only({"JAX_PLATFORMS": "cuda,cpu"}))
     self.assertTrue(host_memory.cpu_only({"JAX_PLATFORMS": "cpu"}))
-    self.assertEqual(host_memory.wanted({"JAX_PLATFORMS": "cpu"}),
-                     GLIBC_LINUX)
+    self.assertEqual(host_memory.wanted({"JAX_PLATFORMS": "cpu"}), GLIBC_LINUX)
 
 
 @unittest.skipUnless(GLIBC_LINUX, "glibc tunables exist on Linux only")
 class RestartTest(absltest.TestCase):
-
   def test_restarts_once_with_the_arguments_and_reuses_freed_memory(self):
     lines, tunables, args, faults = run_child()
     # Both processes print "started"; the restarted one does not restart.
@@ -104,7 +114,7 @@ class RestartTest(absltest.TestCase):
   def test_opt_out_keeps_the_process_and_glibc_defaults(self):
     lines, tunables, _, faults = run_child(**{host_memory.OPT_OUT: "0"})
     self.assertEqual((lines, tunables), (["started"], "None"))
-    self.assertGreater(faults, 10_000)    # mapped and faulted in afresh
+    self.assertGreater(faults, 10_000)  # mapped and faulted in afresh
 
 
 if __name__ == "__main__":

@@ -30,18 +30,21 @@ def read_events(folder: str) -> list[event_pb2.Event]:
       data = f.read()
     offset = 0
     while offset < len(data):
-      (length,) = struct.unpack("<Q", data[offset:offset + 8])
+      (length,) = struct.unpack("<Q", data[offset : offset + 8])
       offset += 12
-      events.append(event_pb2.Event.FromString(
-          data[offset:offset + length]))
+      events.append(event_pb2.Event.FromString(data[offset : offset + length]))
       offset += length + 4
   return events
 
 
 def summaries(folder: str, kind: str) -> dict[str, object]:
   """{tag: the last value's `kind` field ("image", "audio", ...)}."""
-  return {v.tag: getattr(v, kind) for e in read_events(folder)
-          for v in e.summary.value if v.HasField(kind)}
+  return {
+    v.tag: getattr(v, kind)
+    for e in read_events(folder)
+    for v in e.summary.value
+    if v.HasField(kind)
+  }
 
 
 def image_tags(folder: str) -> set[str]:
@@ -49,7 +52,6 @@ def image_tags(folder: str) -> set[str]:
 
 
 class TensorBoardTest(absltest.TestCase):
-
   def test_images_and_audio_read_back(self):
     workdir = self.create_tempdir().full_path
     writer = utils.MetricWriter(workdir)
@@ -62,19 +64,19 @@ class TensorBoardTest(absltest.TestCase):
     folder = os.path.join(workdir, "tensorboard")
     decoded = summaries(folder, "image")["images/grid"]
     np.testing.assert_array_equal(
-        np.asarray(Image.open(io.BytesIO(decoded.encoded_image_string))),
-        image)
+      np.asarray(Image.open(io.BytesIO(decoded.encoded_image_string))), image
+    )
     audio = summaries(folder, "audio")["audio/0/target"]
     self.assertEqual(audio.sample_rate, 16_000)
     with wave.open(io.BytesIO(audio.encoded_audio_string)) as f:
       samples = np.frombuffer(f.readframes(f.getnframes()), np.int16)
     np.testing.assert_allclose(samples / 32767, clip, atol=1e-3)
-    self.assertIn("eval/psnr", {v.tag for e in read_events(folder)
-                                for v in e.summary.value})
+    self.assertIn(
+      "eval/psnr", {v.tag for e in read_events(folder) for v in e.summary.value}
+    )
 
 
 class GridTest(absltest.TestCase):
-
   def test_labels_sit_left_of_their_rows(self):
     rows = [np.zeros((3, 4, 5, 3)), np.ones((3, 4, 5, 3))]
     plain = evaluators.grid_canvas(rows)
@@ -87,8 +89,10 @@ class GridTest(absltest.TestCase):
     self.assertLess(labelled[:, :margin].min(), 100)
 
   def test_views_grid_has_a_row_per_view(self):
-    sample = {"support_image": np.zeros((3, 2, 4, 4, 3)),
-              "query_image": np.zeros((3, 1, 4, 4, 3))}
+    sample = {
+      "support_image": np.zeros((3, 2, 4, 4, 3)),
+      "query_image": np.zeros((3, 1, 4, 4, 3)),
+    }
     grid = evaluators.views_grid(sample, np.ones((3, 1, 4, 4, 3)))
     # support 1, support 2, target, rendered; one column per object.
     self.assertEqual(grid.shape[0], 4 * 6 + 2)
@@ -96,10 +100,11 @@ class GridTest(absltest.TestCase):
 
 
 class ParameterTablesTest(absltest.TestCase):
-
   def test_one_table_per_module_from_shapes(self):
-    params = {"encoder": {"dense": {"kernel": jnp.ones((3, 4))}},
-              "composer_u": jnp.ones((2, 2))}
+    params = {
+      "encoder": {"dense": {"kernel": jnp.ones((3, 4))}},
+      "composer_u": jnp.ones((2, 2)),
+    }
     tables = utils.parameter_tables(jax.eval_shape(lambda: params))
     self.assertLen(tables, 2)
     self.assertTrue(tables[0].startswith("encoder:\n"))

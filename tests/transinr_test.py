@@ -11,15 +11,23 @@ from ginr_jax.models import transinr
 
 
 def tiny_model(groups=2, output_dim=4):
-  net = hyponet.HypoNet(hidden_dim=4, ff_dim=2, ff_sigma=4.0, n_layers=3,
-                        output_dim=output_dim)
-  return transinr.Model(hyponet=net, patch_size=8, patch_padding=0,
-                        groups=groups, width=16, depth=1, num_heads=2,
-                        mlp_dim=32, dropout=0.0)
+  net = hyponet.HypoNet(
+    hidden_dim=4, ff_dim=2, ff_sigma=4.0, n_layers=3, output_dim=output_dim
+  )
+  return transinr.Model(
+    hyponet=net,
+    patch_size=8,
+    patch_padding=0,
+    groups=groups,
+    width=16,
+    depth=1,
+    num_heads=2,
+    mlp_dim=32,
+    dropout=0.0,
+  )
 
 
 class TransINRTest(absltest.TestCase):
-
   def setUp(self):
     super().setUp()
     self.model = tiny_model()
@@ -51,15 +59,17 @@ class TransINRTest(absltest.TestCase):
 
   def test_predictions_are_the_modulated_hyponet(self):
     latents = self.model.apply(self.variables, self.images, method="encode")
-    self.assertEqual(latents["layer_0"].shape, (2, 2, 4))   # [B, g, fan_in]
+    self.assertEqual(latents["layer_0"].shape, (2, 2, 4))  # [B, g, fan_in]
     hypo = self.model.apply(self.variables, latents, method="hypo_params")
     pred = self.model.apply(self.variables, self.images, self.x)
     for b in range(2):
       single = jax.tree.map(
-          lambda leaf: leaf[b] if leaf.ndim == 3 else leaf, hypo)
+        lambda leaf: leaf[b] if leaf.ndim == 3 else leaf, hypo
+      )
       # The hyponet normalises W_base * tile(G) per unit, as the official.
       np.testing.assert_allclose(
-          pred[b], self.model.hyponet.apply(single, self.x), atol=1e-5)
+        pred[b], self.model.hyponet.apply(single, self.x), atol=1e-5
+      )
 
 
 if __name__ == "__main__":

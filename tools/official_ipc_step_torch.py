@@ -14,6 +14,7 @@ PyTorch threading. Not part of the package; in its own environment:
 
 prints each step's seconds and the median of the timed ones.
 """
+
 import math
 import sys
 import time
@@ -29,8 +30,9 @@ class Block(nn.Module):
     self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
     self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
     self.proj = nn.Linear(d, d)
-    self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(),
-                             nn.Linear(4 * d, d))
+    self.mlp = nn.Sequential(
+      nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d)
+    )
     self.drop1, self.drop2 = nn.Dropout(pdrop), nn.Dropout(pdrop)
     self.heads = heads
 
@@ -51,8 +53,18 @@ class Block(nn.Module):
 
 
 class IPC(nn.Module):
-  def __init__(self, size=178, p=9, pad=1, d=768, width=256, layers=5,
-               ff_dim=128, sigma=128.0, rank=256):
+  def __init__(
+    self,
+    size=178,
+    p=9,
+    pad=1,
+    d=768,
+    width=256,
+    layers=5,
+    ff_dim=128,
+    sigma=128.0,
+    rank=256,
+  ):
     super().__init__()
     self.unfold = nn.Unfold(p, padding=pad, stride=p)
     n = ((size + 2 * pad) // p) ** 2
@@ -69,8 +81,9 @@ class IPC(nn.Module):
       nn.init.kaiming_uniform_(w[:-1], a=math.sqrt(5))
       w[-1].zero_()
       self.wb.append(nn.Parameter(w))
-    self.register_buffer("freqs", torch.exp(torch.linspace(
-        0, math.log(sigma), ff_dim // 2)))
+    self.register_buffer(
+      "freqs", torch.exp(torch.linspace(0, math.log(sigma), ff_dim // 2))
+    )
     self.rank = rank
 
   def hyponet(self, coords, mod):
@@ -92,8 +105,8 @@ class IPC(nn.Module):
   def forward(self, images, coords):
     tokens = self.embed(self.unfold(images).transpose(1, 2)) + self.pos
     w = self.wtokens.unsqueeze(0).expand(images.shape[0], -1, -1)
-    x = self.blocks(torch.cat([tokens, w], 1))[:, -self.rank:]
-    v = self.post(x).transpose(1, 2)       # (B, fan_in, r)
+    x = self.blocks(torch.cat([tokens, w], 1))[:, -self.rank :]
+    v = self.post(x).transpose(1, 2)  # (B, fan_in, r)
     return self.hyponet(coords, torch.bmm(v, self.u.expand(v.shape[0], -1, -1)))
 
 

@@ -73,19 +73,21 @@ def parse_flags(argv: list[str]) -> list[str]:
     rest = flags.FLAGS(argv)
   except flags.Error as e:
     fail(_flag_error(str(e), argv))
-  except (AttributeError, KeyError):    # ml_collections: an unknown override
+  except (AttributeError, KeyError):  # ml_collections: an unknown override
     message = unknown_override(argv)
     if message is None:
       raise
     fail(message)
   if CONFIG_FLAG in flags.FLAGS:
     config = flags.FLAGS[CONFIG_FLAG].value
-    try:     # a config file that failed to load raises on first access
+    try:  # a config file that failed to load raises on first access
       getattr(config, "keys", None)
     except OSError:
       path = _config_arg(argv).split(":", 1)[0]
-      fail(f"--{CONFIG_FLAG}={path}: no such config file; pass one of "
-           "configs/*.py (with :arg where it takes one).")
+      fail(
+        f"--{CONFIG_FLAG}={path}: no such config file; pass one of "
+        "configs/*.py (with :arg where it takes one)."
+      )
   return rest
 
 
@@ -95,8 +97,9 @@ def _flag_error(message: str, argv: list[str]) -> str:
   if "Error whilst parsing config file" in message:
     # get_config raised: its traceback is in the message, the error last.
     last = [l for l in message.splitlines() if l.strip()][-1].strip()
-    return (f"--{CONFIG_FLAG}={_config_arg(argv)}: "
-            + re.sub(r"^[\w.]*(Error|Exception): ", "", last))
+    return f"--{CONFIG_FLAG}={_config_arg(argv)}: " + re.sub(
+      r"^[\w.]*(Error|Exception): ", "", last
+    )
   match = re.match(rf"--{CONFIG_FLAG}\.([\w.]+)=", message)
   config = _load_config(argv)
   if match and config is not None:
@@ -104,8 +107,10 @@ def _flag_error(message: str, argv: list[str]) -> str:
       default = _lookup(config, match.group(1).split("."))
     except KeyError:
       return message
-    return (f"{message.splitlines()[0]}; --{CONFIG_FLAG}.{match.group(1)} "
-            f"takes a value like its default, {default!r}.")
+    return (
+      f"{message.splitlines()[0]}; --{CONFIG_FLAG}.{match.group(1)} "
+      f"takes a value like its default, {default!r}."
+    )
   return message.splitlines()[0]
 
 
@@ -127,14 +132,15 @@ def _load_config(argv: list[str]) -> ml_collections.ConfigDict | None:
   try:
     return config_flags.ConfigFileFlagParser(CONFIG_FLAG).parse(arg)
   except Exception:  # pylint: disable=broad-except
-    return None       # parse_flags reports the error itself
+    return None  # parse_flags reports the error itself
 
 
 def _lookup(config, path: list[str]):
   node = config
   for part in path:
     if not isinstance(node, (dict, ml_collections.ConfigDict)) or (
-        part not in node):
+      part not in node
+    ):
       raise KeyError(part)
     node = node[part]
   return node
@@ -154,14 +160,16 @@ def unknown_override(argv: list[str]) -> str | None:
     for depth in range(len(path)):
       node = _lookup(config, path[:depth])
       if not isinstance(node, (dict, ml_collections.ConfigDict)):
-        return None     # an index into a value: ml_collections' own error
+        return None  # an index into a value: ml_collections' own error
       if path[depth] in node:
         continue
       parent = ".".join(path[:depth])
       keys = sorted(node.keys())
       close = difflib.get_close_matches(path[depth], keys, n=1)
       hint = f"did you mean {close[0]!r}? " if close else ""
-      return (f"unknown config key {'.'.join(path[:depth + 1])!r} in {arg}; "
-              f"{hint}valid keys of {parent or CONFIG_FLAG}: "
-              f"{', '.join(keys)}.")
+      return (
+        f"unknown config key {'.'.join(path[: depth + 1])!r} in {arg}; "
+        f"{hint}valid keys of {parent or CONFIG_FLAG}: "
+        f"{', '.join(keys)}."
+      )
   return None

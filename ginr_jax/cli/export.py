@@ -19,6 +19,7 @@ from ginr_jax import cli
 from ginr_jax import portable
 from ginr_jax import utils
 
+
 def define_flags():
   """The command's flags (defined on use: other modules' share names)."""
   flags.DEFINE_string("workdir", None, "A training workdir.", required=True)
@@ -33,8 +34,9 @@ def export(workdir: str, out: str, step: int | None = None) -> api.Model:
     cli.UserError: no such workdir or checkpoint.
   """
   if not os.path.isdir(workdir):
-    raise cli.NotFoundError(f"--workdir={workdir}: no such folder; pass a "
-                            "training workdir.")
+    raise cli.NotFoundError(
+      f"--workdir={workdir}: no such folder; pass a training workdir."
+    )
   model = api.load(workdir, step)
   portable.write(out, model.config, model.params, model.step)
   return model
@@ -42,12 +44,14 @@ def export(workdir: str, out: str, step: int | None = None) -> api.Model:
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.WARNING)    # orbax's restore logs at INFO
+  logging.set_verbosity(logging.WARNING)  # orbax's restore logs at INFO
   f = flags.FLAGS
   model = export(f.workdir, f.out, f.step)
-  print(f"wrote {f.out}: {model.config.model_name} at step {model.step}, "
-        f"{utils.count_params(model.params):,} parameters, "
-        f"{os.path.getsize(f.out) / 2**20:.1f} MiB")
+  print(
+    f"wrote {f.out}: {model.config.model_name} at step {model.step}, "
+    f"{utils.count_params(model.params):,} parameters, "
+    f"{os.path.getsize(f.out) / 2**20:.1f} MiB"
+  )
 
 
 if __name__ == "__main__":

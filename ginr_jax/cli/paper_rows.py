@@ -28,9 +28,13 @@ def load(config_dir: str) -> dict[str, tuple]:
 
 def main():
   found = load("configs")
-  paths = {os.path.join("configs", f"{name}.py"):
-           (paper_rows_lib.with_table, paper_rows)
-           for name, paper_rows in found.items()}
+  paths = {
+    os.path.join("configs", f"{name}.py"): (
+      paper_rows_lib.with_table,
+      paper_rows,
+    )
+    for name, paper_rows in found.items()
+  }
   paths["README.md"] = (paper_rows_lib.with_summary, found)
   for path, (rewrite, data) in paths.items():
     with open(path) as f:

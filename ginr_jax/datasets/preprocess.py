@@ -81,17 +81,17 @@ def pad_to_size(image: np.ndarray, size: int) -> np.ndarray:
   if not pad_h and not pad_w:
     return image
   return np.pad(
-      image,
-      (
-          (pad_h // 2, pad_h - pad_h // 2),
-          (pad_w // 2, pad_w - pad_w // 2),
-          (0, 0),
-      ),
+    image,
+    (
+      (pad_h // 2, pad_h - pad_h // 2),
+      (pad_w // 2, pad_w - pad_w // 2),
+      (0, 0),
+    ),
   )
 
 
 def random_crop(
-    image: np.ndarray, size: int, rng: np.random.Generator
+  image: np.ndarray, size: int, rng: np.random.Generator
 ) -> np.ndarray:
   """A uniformly placed `size` x `size` window, like torchvision `RandomCrop`.
 
@@ -138,7 +138,7 @@ def eval_preprocess(img: Image.Image, size: int) -> np.ndarray:
 
 
 def crop_flip_preprocess(
-    img: Image.Image, size: int, rng: np.random.Generator
+  img: Image.Image, size: int, rng: np.random.Generator
 ) -> np.ndarray:
   """Full-resolution `RandomCrop(size)` + `RandomHorizontalFlip` + `ToTensor`.
 

@@ -38,8 +38,9 @@ FAMILIES = ENCODERS + META_LEARNED
 def family(name: str):
   """The module of a model family."""
   if name not in FAMILIES:
-    raise cli.ConfigError(f"Unknown model_name {name!r}; use one of "
-                          f"{', '.join(FAMILIES)}.")
+    raise cli.ConfigError(
+      f"Unknown model_name {name!r}; use one of {', '.join(FAMILIES)}."
+    )
   return importlib.import_module(f"ginr_jax.models.{name}")
 
 

@@ -37,8 +37,9 @@ class Model(nn.Module):
       latents = {}
       rngs = jax.random.split(rng, self.hyponet.n_layers)
       for i, (fan_in, fan_out) in enumerate(self.hyponet.layer_shapes):
-        layer = {"w": jax.random.normal(rngs[i], (fan_in, fan_out))
-                      / np.sqrt(fan_in)}
+        layer = {
+          "w": jax.random.normal(rngs[i], (fan_in, fan_out)) / np.sqrt(fan_in)
+        }
         if self.adapt_biases:
           layer["b"] = jnp.zeros((fan_out,))
         latents[hyponet_lib.layer_name(i)] = layer
@@ -46,12 +47,19 @@ class Model(nn.Module):
 
     self.init_latents = self.param("init_latents", init_latents)
     if not self.adapt_biases:
-      self.biases = self.param("hyponet", lambda rng: {
-          name: {"b": layer["b"]} for name, layer in self.hyponet.init(
-              rng, skip_weights=tuple(range(self.hyponet.n_layers))).items()})
+      self.biases = self.param(
+        "hyponet",
+        lambda rng: {
+          name: {"b": layer["b"]}
+          for name, layer in self.hyponet.init(
+            rng, skip_weights=tuple(range(self.hyponet.n_layers))
+          ).items()
+        },
+      )
 
-  def __call__(self, images: jax.Array, coords: jax.Array,
-               train: bool = False) -> jax.Array:
+  def __call__(
+    self, images: jax.Array, coords: jax.Array, train: bool = False
+  ) -> jax.Array:
     """Predictions of the unadapted initialisation."""
     return self.decode(self.encode(images, train), coords)
 
@@ -60,14 +68,18 @@ class Model(nn.Module):
     del train
     b = images.shape[0]
     # setup() froze the dict; latents are plain dicts like hyponet weights.
-    return jax.tree.map(lambda x: jnp.broadcast_to(x, (b, *x.shape)),
-                        flax.core.unfreeze(self.init_latents))
+    return jax.tree.map(
+      lambda x: jnp.broadcast_to(x, (b, *x.shape)),
+      flax.core.unfreeze(self.init_latents),
+    )
 
-  def decode(self, latents, coords: jax.Array,
-             return_activations: bool = False):
-    params = {name: {**layer, **(
-        {} if self.adapt_biases else self.biases[name])}
-              for name, layer in latents.items()}
+  def decode(
+    self, latents, coords: jax.Array, return_activations: bool = False
+  ):
+    params = {
+      name: {**layer, **({} if self.adapt_biases else self.biases[name])}
+      for name, layer in latents.items()
+    }
     return self.hyponet.apply_batch(params, coords, return_activations)
 
 
@@ -83,7 +95,7 @@ def configure(c, args: dict, hyponet: dict):
 
 
 def tiny(model):
-  del model     # its sizes are the MLP's
+  del model  # its sizes are the MLP's
 
 
 def variant(model) -> tuple:

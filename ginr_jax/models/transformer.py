@@ -43,8 +43,9 @@ class Linear(nn.Module):
     return x @ kernel + bias
 
 
-def layer_norm(name: str | None = None, dtype: str | None = None
-               ) -> nn.LayerNorm:
+def layer_norm(
+  name: str | None = None, dtype: str | None = None
+) -> nn.LayerNorm:
   # torch's default epsilon; flax computes the statistics in float32.
   return nn.LayerNorm(epsilon=1e-5, dtype=dtype, name=name)
 
@@ -64,11 +65,12 @@ class SelfAttention(nn.Module):
     # [B, heads, T, h]: heads-major operands make both products plain batched
     # matmuls for XLA (about 10% faster attention on CPU than [B, T, heads, h]).
     split = lambda y: y.reshape(b, t, self.num_heads, h).transpose(0, 2, 1, 3)
-    q = split(Linear(d, self.dtype, name="query")(x) * (h ** -0.5))
+    q = split(Linear(d, self.dtype, name="query")(x) * (h**-0.5))
     k = split(Linear(d, self.dtype, name="key")(x))
     v = split(Linear(d, self.dtype, name="value")(x))
-    logits = jnp.einsum("bnth,bnsh->bnts", q, k,
-                        preferred_element_type=jnp.float32)
+    logits = jnp.einsum(
+      "bnth,bnsh->bnts", q, k, preferred_element_type=jnp.float32
+    )
     probs = jax.nn.softmax(logits, axis=-1).astype(v.dtype)
     y = jnp.einsum("bnts,bnsh->bnth", probs, v).transpose(0, 2, 1, 3)
     return Linear(d, self.dtype, name="out")(y.reshape(b, t, d))
@@ -86,7 +88,8 @@ class Block(nn.Module):
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     drop = nn.Dropout(self.dropout, deterministic=not train)
     y = SelfAttention(self.num_heads, self.dtype, name="attn")(
-        layer_norm("ln_1", self.dtype)(x))
+      layer_norm("ln_1", self.dtype)(x)
+    )
     x = x + drop(y)
     y = layer_norm("ln_2", self.dtype)(x)
     y = Linear(self.mlp_dim, self.dtype, name="mlp_in")(y)
@@ -110,6 +113,11 @@ class Encoder(nn.Module):
     if self.dtype is not None:
       x = x.astype(self.dtype)
     for i in range(self.depth):
-      x = Block(self.num_heads, self.mlp_dim, self.dropout, self.dtype,
-                name=f"block_{i}")(x, train)
+      x = Block(
+        self.num_heads,
+        self.mlp_dim,
+        self.dropout,
+        self.dtype,
+        name=f"block_{i}",
+      )(x, train)
     return x
