@@ -111,12 +111,15 @@ def assert_reads_support(test, arg: str):
 
 @pytest.mark.slow
 class ConditioningTest(parameterized.TestCase):
-  @parameterized.parameters("tiny", "tiny,model=transinr", "tiny,model=la_ginr")
+  # One support view per object (fixed_objects).
+  @parameterized.parameters(
+    "views=1,tiny", "views=1,tiny,model=transinr", "views=1,tiny,model=la_ginr"
+  )
   def test_the_query_view_is_predicted_from_the_support_view(self, arg):
     assert_reads_support(self, arg)
 
   def test_noise_support_views_fail_the_check(self):
-    own, other = query_errors("tiny,model=la_ginr", noise=True)
+    own, other = query_errors("views=1,tiny,model=la_ginr", noise=True)
     self.assertGreater(own.mean(), 0.8 * other.mean(), (own, other))
 
 
