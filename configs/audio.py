@@ -66,7 +66,7 @@ PAPER_ROWS = paper_rows.rows(
     ("1,model=la_ginr,official_trim=true", "", "", "LibriSpeech 1 s", None,
      "LA-GINR on audio, our extension: no published number"),
     ("3,model=la_ginr,official_trim=true", "", "", "LibriSpeech 3 s", None,
-     "LA-GINR on audio, our extension: no published number"),
+     "LA-GINR on audio, our extension: no published number")
 )
 # fmt: on
 _TRAIN_CLIPS = 28_539  # train-clean-100 utterances
@@ -82,17 +82,15 @@ def audio_model(c, seconds: int):
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(
-    arg, secs=1, tiny=False, official_trim=False, epochs=0, model="ipc"
-  )
+  arg = common.parse_arg(arg, secs=1, tiny=False, official_trim=False, epochs=0,
+                         model="ipc")
   if arg.secs not in (1, 3):
     raise ValueError(f"{arg.secs} s: IPC Table 1 has clips of 1 or 3 s.")
   c = common.base_config()
   c.input.name = "librispeech"
   c.input.kwargs = dict(seconds=arg.secs, official_trim=arg.official_trim)
-  common.set_model(
-    c, arg, ff_sigma=1024.0, sigmas=(1024.0, 256.0), sigma_q=128.0
-  )
+  common.set_model(c, arg, ff_sigma=1024.0, sigmas=(1024.0, 256.0),
+                   sigma_q=128.0)
   audio_model(c, arg.secs)
   if arg.secs == 3:
     c.train.coord_subsample = 0.25

@@ -46,7 +46,7 @@ PAPER_ROWS = paper_rows.rows(
     ("", "IPC", "Table 1", "generated chirps", None, _TARGET),
     ("model=transinr", "IPC", "Table 1", "generated chirps", None, _TARGET),
     ("model=la_ginr", "", "", "generated chirps", None,
-     "LA-GINR on audio, our extension"),
+     "LA-GINR on audio, our extension")
 )
 # fmt: on
 

@@ -44,16 +44,15 @@ PAPER_ROWS = paper_rows.rows(
     ("model=transinr,recipe=original", "", "", "CelebA 178", None,
      "TransINR's own recipe (sigma 1024, no dropout, 30 epochs, LR x0.1 "
      "after 80%); no number in either paper"),
-    ("model=la_ginr", "LA-GINR", "Table 1", "CelebA 178", "50.74"),
+    ("model=la_ginr", "LA-GINR", "Table 1", "CelebA 178", "50.74")
 )
 # fmt: on
 _TRAIN_IMAGES = 162_770
 
 
 def get_config(arg=None):
-  arg, c = common.image_dataset_config(
-    arg, "celeba", tfds_name="celeb_a", tfds_test_split="test"
-  )
+  arg, c = common.image_dataset_config(arg, "celeba", tfds_name="celeb_a",
+                                       tfds_test_split="test")
   if arg.source == "tfds":
     c.input.augment = False  # resize + centre crop only, as the folder path
   common.set_model(c, arg, ff_sigma=64.0)

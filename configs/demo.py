@@ -59,9 +59,8 @@ def get_config(arg=None):
   c = common.base_config()
   c.input.name = "embedded"
   c.input.image_size = 32
-  c.input.kwargs = dict(
-    photo_short_side=96, test_crops_per_photo=64, permute_channels=True
-  )
+  c.input.kwargs = dict(photo_short_side=96, test_crops_per_photo=64,
+                        permute_channels=True)
   c.input.batch_size = 16
   c.input.eval_batch_size = 64
   # Every paper size divided by 4: MLP / decoder width 64, 64 tokens,

@@ -43,15 +43,8 @@ def get_config(arg=None):
   arg = common.parse_arg(arg, tiny=False)
   c = defaults.base_config()
   c.latents_dir = "workdirs/demo_latents"
-  c.model.update(
-    num_tokens=64,
-    token_dim=64,
-    num_classes=7,
-    width=128,
-    depth=4,
-    num_heads=4,
-    freq_dim=128,
-  )
+  c.model.update(num_tokens=64, token_dim=64, num_classes=7, width=128, depth=4,
+                 num_heads=4, freq_dim=128)
   c.input.batch_size = 32
   c.optim.lr = 5e-4
   c.diffusion.ema_decay = 0.999
@@ -63,13 +56,6 @@ def get_config(arg=None):
   # neighbour metrics of 70 samples against 896 real training crops; no
   # FID (the Inception network on 32 px crops means little; pass
   # eval.fid_extractor=inception and eval.inception_path to get it).
-  c.eval.update(
-    per_class=8,
-    max_classes=7,
-    upsample=(1, 3),
-    num_samples=70,
-    num_real=896,
-    fid_extractor="",
-    nn_metrics=True,
-  )
+  c.eval.update(per_class=8, max_classes=7, upsample=(1, 3), num_samples=70,
+                num_real=896, fid_extractor="", nn_metrics=True)
   return defaults.shrink_for_tiny(c) if arg.tiny else c

@@ -183,49 +183,38 @@ PAPER_ROWS = paper_rows.rows(
     ("256,model=la_ginr,sta=false", "LA-GINR", "Table 3", "FFHQ 256",
      "34.52", "w/o STA"),
     ("256,model=la_ginr,heads=1,multiband=false", "LA-GINR", "Table 3",
-     "FFHQ 256", "33.65", "w/o multi FM"),
+     "FFHQ 256", "33.65", "w/o multi FM")
 )
 # fmt: on
 
 _RECIPES = {  # res: (patch, padding, sigma, epochs, batch, subsample)
-  178: (9, 1, 64.0, 1000, 16, 1.0),
-  256: (16, 0, 64.0, 400, 16, 0.1),
-  512: (32, 0, 128.0, 400, 8, 0.1),
-  1024: (32, 0, 256.0, 400, 8, 0.1),
+    178: (9, 1, 64.0, 1000, 16, 1.0), 256: (16, 0, 64.0, 400, 16, 0.1),
+    512: (32, 0, 128.0, 400, 8, 0.1), 1024: (32, 0, 256.0, 400, 8, 0.1)
 }
 _LA_GINR = {  # res: (patch, padding, heads, bandwidth scale)
-  178: (9, 1, 2, 1.0),
-  256: (16, 0, 2, 1.0),
-  512: (32, 0, 4, 1.0),
-  1024: (48, 16, 4, 2.0),
+    178: (9, 1, 2, 1.0), 256: (16, 0, 2, 1.0), 512: (32, 0, 4, 1.0),
+    1024: (48, 16, 4, 2.0)
 }
 _LEVEL_SIGMAS = {
-  1: (128.0,),
-  2: (128.0, 32.0),
-  3: (128.0, 64.0, 32.0),
-  4: (128.0, 90.0, 64.0, 32.0),
+    1: (128.0,), 2: (128.0, 32.0), 3: (128.0, 64.0, 32.0),
+    4: (128.0, 90.0, 64.0, 32.0)
 }
 _TRAIN_IMAGES = 60_000
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(
-    arg, res=178, d=256, levels=0, epochs=0, tiny=False, model="ipc"
-  )
+  arg = common.parse_arg(arg, res=178, d=256, levels=0, epochs=0, tiny=False,
+                         model="ipc")
   if arg.res not in _RECIPES:
     raise ValueError(
-      f"FFHQ resolution {arg.res} not supported; use one of {sorted(_RECIPES)}."
+        f"FFHQ resolution {arg.res} not supported; use one of {sorted(_RECIPES)}."
     )
   if arg.levels and (arg.model != "la_ginr" or "sigmas" in arg.model_args):
-    raise ValueError(
-      "levels= picks LA-GINR's bandwidths: use it with "
-      "model=la_ginr and without sigmas=."
-    )
+    raise ValueError("levels= picks LA-GINR's bandwidths: use it with "
+                     "model=la_ginr and without sigmas=.")
   if arg.d != 256 and arg.model == "la_ginr":
-    raise ValueError(
-      "d= is the IPC/TransINR MLP width; LA-GINR's decoder "
-      "width is fixed at 256 (App. A.1)."
-    )
+    raise ValueError("d= is the IPC/TransINR MLP width; LA-GINR's decoder "
+                     "width is fixed at 256 (App. A.1).")
   if arg.levels not in (0, *_LEVEL_SIGMAS):
     raise ValueError(f"levels={arg.levels}; use 1-4.")
   patch, padding, sigma, epochs, batch, subsample = _RECIPES[arg.res]
@@ -241,14 +230,9 @@ def get_config(arg=None):
     patch, padding, batch = la_patch, la_padding, 16
   c.input.batch_size = c.input.eval_batch_size = batch
   common.set_model(
-    c,
-    arg,
-    ff_sigma=sigma,
-    hidden_dim=arg.d,
-    heads=heads,
-    sigmas=tuple(scale * s for s in _LEVEL_SIGMAS[arg.levels or 2]),
-    sigma_q=16.0 * scale,
-  )
+      c, arg, ff_sigma=sigma, hidden_dim=arg.d, heads=heads,
+      sigmas=tuple(scale * s for s in _LEVEL_SIGMAS[arg.levels or 2]),
+      sigma_q=16.0 * scale)
   c.model.patch_size, c.model.patch_padding = patch, padding
   c.train.coord_subsample = subsample
   common.set_length(c, arg.epochs or epochs, _TRAIN_IMAGES, eval_steps=50_000)

@@ -40,10 +40,8 @@ from ginr_jax import config_lib as common
 def get_config(arg=None):
   arg = common.parse_arg(arg, tiny=False, size=64, model="ipc")
   if arg.size < 8 or arg.size % 4:
-    raise cli.ConfigError(
-      f"size={arg.size}: use a multiple of 4 of at "
-      "least 8 (images are cut into 4 x 4 patches)."
-    )
+    raise cli.ConfigError(f"size={arg.size}: use a multiple of 4 of at "
+                          "least 8 (images are cut into 4 x 4 patches).")
   c = common.base_config()
   c.input.name = "folder"
   c.input.data_dir = ""  # required: the folder of your images
@@ -51,13 +49,8 @@ def get_config(arg=None):
   c.input.kwargs = dict(test_fraction=0.1)
   c.input.batch_size = 16
   c.input.eval_batch_size = 64
-  common.set_model(
-    c,
-    arg,
-    ff_sigma=float(arg.size),
-    sigmas=(float(arg.size), arg.size / 4),
-    sigma_q=arg.size / 8,
-  )
+  common.set_model(c, arg, ff_sigma=float(arg.size),
+                   sigmas=(float(arg.size), arg.size / 4), sigma_q=arg.size / 8)
   common.demo_model(c, groups=16)
   common.image_demo_recipe(c)
   c.model.patch_size, c.model.patch_padding = arg.size // 4, 0

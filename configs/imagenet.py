@@ -34,7 +34,7 @@ from ginr_jax import paper_rows
 PAPER_ROWS = paper_rows.rows(
     ("", "LA-GINR", "Table 5", "ImageNet 256", "37.7",
      '"Ours": the PSNR of the latents that the diffusion model learns to '
-     "generate (FID 9.3)"),
+     "generate (FID 9.3)")
 )
 # fmt: on
 _TRAIN_IMAGES = 1_281_167
@@ -43,9 +43,8 @@ _TRAIN_IMAGES = 1_281_167
 def get_config(arg=None):
   arg = common.parse_arg(arg, epochs=20, tiny=False, model="la_ginr")
   c = common.base_config()
-  common.set_tfds_source(
-    c, tfds_name="imagenet2012", tfds_test_split="validation"
-  )
+  common.set_tfds_source(c, tfds_name="imagenet2012",
+                         tfds_test_split="validation")
   c.input.augment = False  # resize + centre crop
   c.input.image_size = 256
   common.set_model(c, arg, ff_sigma=128.0, heads=8)

@@ -143,16 +143,15 @@ PAPER_ROWS = paper_rows.rows(
      "Table 7", "ImageNette 178", "32.07", "w/o Linear in Eq (7)"),
     ("model=la_ginr,heads=1,linear6=false,linear7=false,epochs=400",
      "LA-GINR", "Table 7", "ImageNette 178", "31.57",
-     "w/o Linear in Eq (6) and Eq (7)"),
+     "w/o Linear in Eq (6) and Eq (7)")
 )
 # fmt: on
 _TRAIN_IMAGES = 9469
 
 
 def get_config(arg=None):
-  arg, c = common.image_dataset_config(
-    arg, "imagenette", tfds_name="imagenette/320px-v2"
-  )
+  arg, c = common.image_dataset_config(arg, "imagenette",
+                                       tfds_name="imagenette/320px-v2")
   common.set_model(c, arg, ff_sigma=128.0)
   c.train.coord_jitter = True
   original = arg.model_args.get("recipe") == "original"

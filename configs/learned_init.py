@@ -48,29 +48,19 @@ PAPER_ROWS = paper_rows.rows(
      "the official learned_init config; IPC Table 2's Learned Init numbers "
      "(ImageNette 27.07, CelebA 30.37 dB) are quoted from Tancik et al."),
     ("ffhq256,maml", "", "", "FFHQ 256", None,
-     "plain MAML: all weights and biases, plain SGD steps"),
+     "plain MAML: all weights and biases, plain SGD steps")
 )
 # fmt: on
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(
-    arg,
-    data="ffhq256",
-    epochs=0,
-    maml=False,
-    first_order=False,
-    remat=False,
-    inner_subsample=1.0,
-    tiny=False,
-  )
+  arg = common.parse_arg(arg, data="ffhq256", epochs=0, maml=False,
+                         first_order=False, remat=False, inner_subsample=1.0,
+                         tiny=False)
   c = common.meta_learning_config(
-    arg,
-    model="learned_init",
-    inner_lr={"imagenette": 0.003, "ffhq256": 0.001},
-    outer_lr={"imagenette": 1e-4, "ffhq256": 3e-4},
-    epochs={"imagenette": 800, "ffhq256": 200},
-    norm_scaled=not arg.maml,
-  )
+      arg, model="learned_init",
+      inner_lr={"imagenette": 0.003, "ffhq256": 0.001},
+      outer_lr={"imagenette": 1e-4, "ffhq256": 3e-4},
+      epochs={"imagenette": 800, "ffhq256": 200}, norm_scaled=not arg.maml)
   c.model.adapt_biases = arg.maml
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -51,26 +51,16 @@ PAPER_ROWS = paper_rows.rows(
     ("ffhq256", "", "", "FFHQ 256", None,
      "the official config (200 epochs); the paper's run: epochs=100"),
     ("ffhq256,epochs=100", "IPC", "§4.4", "FFHQ 256", "33.74",
-     "MAML on the same data: 32.84 dB, configs/learned_init.py"),
+     "MAML on the same data: 32.84 dB, configs/learned_init.py")
 )
 # fmt: on
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(
-    arg,
-    data="imagenette",
-    epochs=0,
-    first_order=False,
-    remat=False,
-    inner_subsample=1.0,
-    tiny=False,
-  )
+  arg = common.parse_arg(arg, data="imagenette", epochs=0, first_order=False,
+                         remat=False, inner_subsample=1.0, tiny=False)
   c = common.meta_learning_config(
-    arg,
-    model="meta_ipc",
-    inner_lr={"imagenette": 0.003, "ffhq256": 0.01},
-    outer_lr={"imagenette": 1e-4, "ffhq256": 1e-3},
-    epochs={"imagenette": 800, "ffhq256": 200},
-  )
+      arg, model="meta_ipc", inner_lr={"imagenette": 0.003, "ffhq256": 0.01},
+      outer_lr={"imagenette": 1e-4,
+                "ffhq256": 1e-3}, epochs={"imagenette": 800, "ffhq256": 200})
   return common.shrink_for_tiny(c) if arg.tiny else c

@@ -86,7 +86,7 @@ PAPER_ROWS = paper_rows.rows(
     ("views=2,model=transinr", "IPC", "Fig. 5", "generated objects", None,
      _CURVE),
     *((f"views={v},model=la_ginr", "LA-GINR", "Fig. 4a",
-       "generated objects", None, _CURVE) for v in (1, 2, 3)),
+       "generated objects", None, _CURVE) for v in (1, 2, 3))
 )
 # fmt: on
 
@@ -99,13 +99,8 @@ def get_config(arg=None):
   c.input.name = "scenes"
   c.input.image_size = 32
   c.input.batch_size, c.input.eval_batch_size = 8, 32
-  c.input.kwargs = dict(
-    n_support=arg.views,
-    train_objects=400,
-    test_objects=32,
-    num_views=50,
-    objects="figure",
-  )
+  c.input.kwargs = dict(n_support=arg.views, train_objects=400, test_objects=32,
+                        num_views=50, objects="figure")
   common.set_model(c, arg, ff_sigma=8.0, sigmas=(8.0, 4.0), sigma_q=2.0)
   shapenet.nvs_model(c, arg.model)
   # TransINR: 8 x 5 + 4 = 44 weight tokens.

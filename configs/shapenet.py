@@ -266,7 +266,7 @@ PAPER_ROWS = paper_rows.rows(
     ("lamps,views=2,form=instance_u", "IPC", "Table 6",
      "ShapeNet Lamps", "23.04", "W = U(n) V(n)"),
     ("lamps,views=2,form=hadamard", "IPC", "Table 6",
-     "ShapeNet Lamps", "24.18", "W = U * V(n)"),
+     "ShapeNet Lamps", "24.18", "W = U * V(n)")
 )
 # fmt: on
 # Training objects (assumed, see the docstring) and train repeats.
@@ -284,41 +284,21 @@ def nvs_model(c, model: str):
   if model == "la_ginr":
     common.set_signal(c, input_dim=6, output_dim=3, output_bias=0.5)
   else:
-    common.set_signal(
-      c,
-      input_dim=3,
-      output_dim=4,
-      output_bias=0.0,
-      n_layers=6,
-      ff_dim=60,
-      ff_sigma=8.0,
-      fourier="nerf",
-    )
+    common.set_signal(c, input_dim=3, output_dim=4, output_bias=0.0, n_layers=6,
+                      ff_dim=60, ff_sigma=8.0, fourier="nerf")
   if model == "transinr":
     m.groups = 32
-  c.task = dict(
-    name="views",
-    render="light_field" if model == "la_ginr" else "volume",
-    num_rays=128,
-    adaptive_steps=0,
-    num_points=128,
-    near=2.0,
-    far=6.0,
-  )
+  c.task = dict(name="views",
+                render="light_field" if model == "la_ginr" else "volume",
+                num_rays=128, adaptive_steps=0, num_points=128, near=2.0,
+                far=6.0)
   c.render_upsample = (1,)
   c.eval_coord_chunk = 1024  # rays per rendering chunk at test
 
 
 def get_config(arg=None):
-  arg = common.parse_arg(
-    arg,
-    category="lamps",
-    views=1,
-    data="shapenet",
-    epochs=0,
-    tiny=False,
-    model="ipc",
-  )
+  arg = common.parse_arg(arg, category="lamps", views=1, data="shapenet",
+                         epochs=0, tiny=False, model="ipc")
   if arg.category not in CATEGORIES:
     raise ValueError(f"category {arg.category!r}; use one of {CATEGORIES}.")
   if not 1 <= arg.views <= 5:
@@ -331,22 +311,15 @@ def get_config(arg=None):
   # Test objects 8 at a time: 8 x 1024 rays x 128 points per chunk.
   c.input.batch_size, c.input.eval_batch_size = 32, 8
   c.input.augment = True  # training draws views at random
-  c.input.kwargs = dict(
-    category=arg.category,
-    n_support=arg.views,
-    n_query=1,
-    train_repeat=_REPEAT[arg.category],
-    test_repeat=100,
-  )
+  c.input.kwargs = dict(category=arg.category, n_support=arg.views, n_query=1,
+                        train_repeat=_REPEAT[arg.category], test_repeat=100)
   common.set_model(c, arg, ff_sigma=8.0, sigmas=(8.0, 4.0), sigma_q=2.0)
   nvs_model(c, arg.model)
   epochs = (
-    arg.epochs
-    or (_LA_GINR_EPOCHS if arg.model == "la_ginr" else _EPOCHS)[arg.category]
-  )
-  steps_per_epoch = (
-    _OBJECTS[arg.category] * _REPEAT[arg.category] // c.input.batch_size
-  )
+      arg.epochs or
+      (_LA_GINR_EPOCHS if arg.model == "la_ginr" else _EPOCHS)[arg.category])
+  steps_per_epoch = (_OBJECTS[arg.category] * _REPEAT[arg.category] //
+                     c.input.batch_size)
   c.task.adaptive_steps = 2 * steps_per_epoch
   c.total_steps = epochs * steps_per_epoch
   c.ckpt_steps = 10_000

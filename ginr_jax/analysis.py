@@ -43,7 +43,7 @@ def make_render(model, shape: tuple[int, int], upsample: int, chunk: int):
 def _check_images(setup):
   if getattr(setup.task, "key", None) != "image":
     raise cli.ConfigError(
-      f"analysis draws maps over image pixels; this run's task is {setup.task}."
+        f"analysis draws maps over image pixels; this run's task is {setup.task}."
     )
 
 
@@ -52,12 +52,10 @@ def locality_maps(setup, params, images: np.ndarray, tokens, upsample: int):
   the test latents (after the inner loop for meta-learned models)."""
   _check_images(setup)
   model = setup.model
-  latents, _ = train.encode(
-    params, {"image": images}, model=model, task=setup.task, meta=setup.meta
-  )
-  render = make_render(
-    model, images.shape[1:3], upsample, setup.config.eval_coord_chunk
-  )
+  latents, _ = train.encode(params, {"image": images}, model=model,
+                            task=setup.task, meta=setup.meta)
+  render = make_render(model, images.shape[1:3], upsample,
+                       setup.config.eval_coord_chunk)
   return zeroed_token_maps(functools.partial(render, params), latents, tokens)
 
 
@@ -73,17 +71,14 @@ def zeroed_token_maps(render, latents, tokens):
   """
   if not isinstance(latents, jax.Array):
     raise cli.ConfigError(
-      "Locality maps need one latent vector per token (IPC, LA-GINR); "
-      f"this model's latents are a {type(latents).__name__}."
-    )
+        "Locality maps need one latent vector per token (IPC, LA-GINR); "
+        f"this model's latents are a {type(latents).__name__}.")
   base = render(latents)
   maps = []
   for k in tokens:
     if not 0 <= k < latents.shape[1]:
-      raise cli.ConfigError(
-        f"Token {k} out of range: the model has "
-        f"{latents.shape[1]} latent tokens."
-      )
+      raise cli.ConfigError(f"Token {k} out of range: the model has "
+                            f"{latents.shape[1]} latent tokens.")
     changed = render(latents.at[:, k].set(0.0))
     maps.append(jnp.abs(changed - base).mean(-1))
   return np.asarray(base), np.asarray(jnp.stack(maps))
@@ -114,20 +109,12 @@ def spread_tokens(num_tokens: int, count: int = 8) -> list[int]:
   return np.linspace(0, max(num_tokens - 1, 0), count).astype(int).tolist()
 
 
-def write_locality(
-  config,
-  setup,
-  params,
-  out_dir: str,
-  tokens=None,
-  num_images: int = 4,
-  upsample: int = 4,
-) -> dict:
+def write_locality(config, setup, params, out_dir: str, tokens=None,
+                   num_images: int = 4, upsample: int = 4) -> dict:
   images = input_pipeline.eval_sample(config.input, num_images)["image"]
   latents = jax.eval_shape(
-    functools.partial(setup.model.apply, {"params": params}, method="encode"),
-    images,
-  )
+      functools.partial(setup.model.apply, {"params": params}, method="encode"),
+      images)
   if tokens is None:
     tokens = spread_tokens(getattr(latents, "shape", (0, 0))[1])
   recon, maps = locality_maps(setup, params, images, tokens, upsample)
@@ -137,59 +124,42 @@ def write_locality(
   evaluators.save_grid(path, rows)
   spans = [[footprint(m) for m in token_maps] for token_maps in maps]
   summary = {
-    "model": config.model_name,
-    "tokens": list(tokens),
-    "footprint": spans,
-    "mean_footprint": float(np.mean(spans)),
-    "png": path,
+      "model": config.model_name, "tokens": list(tokens), "footprint": spans,
+      "mean_footprint": float(np.mean(spans)), "png": path
   }
   with open(os.path.join(out_dir, "locality.json"), "w") as f:
     json.dump(summary, f, indent=1)
   return summary
 
 
-def write_activations(
-  config,
-  setup,
-  params,
-  out_dir: str,
-  neurons,
-  num_images: int = 4,
-  upsample: int = 4,
-) -> list[str]:
+def write_activations(config, setup, params, out_dir: str, neurons,
+                      num_images: int = 4, upsample: int = 4) -> list[str]:
   _check_images(setup)
   images = input_pipeline.eval_sample(config.input, num_images)["image"]
   grid = coords_lib.grid(images.shape[1:3], upsample=upsample)
   flat = jnp.asarray(grid.reshape(-1, 2))
-  decode = jax.jit(
-    lambda p, x: setup.model.apply(
-      {"params": p},
-      train.encode(
-        p, {"image": x}, model=setup.model, task=setup.task, meta=setup.meta
-      )[0],
-      flat,
-      return_activations=True,
-      method="decode",
-    )
-  )
+  decode = jax.jit(lambda p, x: setup.model.
+                   apply({"params": p},
+                         train.encode(p, {"image": x}, model=setup.model, task=
+                                      setup.task, meta=setup.meta)[0], flat,
+                         return_activations=True, method="decode"))
   paths = []
   for i in range(num_images):  # one image at a time bounds the memory
-    recon, hidden = decode(params, images[i : i + 1])
+    recon, hidden = decode(params, images[i:i + 1])
     width = hidden[0].shape[-1]
     if any(not 0 <= n < width for n in neurons):
       raise cli.ConfigError(
-        f"Neurons {neurons} out of range: layers have {width}."
-      )
+          f"Neurons {neurons} out of range: layers have {width}.")
     columns = max(len(neurons), 2)
     rows = [np.ones((columns, *grid.shape[:2], 3), np.float32)]
-    rows[0][0] = evaluators.upscale_nearest(images[i : i + 1], upsample)[0]
+    rows[0][0] = evaluators.upscale_nearest(images[i:i + 1], upsample)[0]
     rows[0][1] = np.clip(np.asarray(recon[0]).reshape(*grid.shape[:2], 3), 0, 1)
     for h in hidden:
       maps = np.asarray(h[0][:, neurons]).T.reshape(-1, *grid.shape[:2])
       lo = maps.min(axis=(1, 2), keepdims=True)
       hi = maps.max(axis=(1, 2), keepdims=True)
       row = np.ones_like(rows[0])
-      row[: len(neurons)] = heat((maps - lo) / np.where(hi > lo, hi - lo, 1))
+      row[:len(neurons)] = heat((maps - lo) / np.where(hi > lo, hi - lo, 1))
       rows.append(row)
     path = os.path.join(out_dir, f"activations_{i}.png")
     evaluators.save_grid(path, rows)

@@ -65,29 +65,24 @@ def load(path: str, step: int | None = None) -> "Model":
   """
   if os.path.isdir(path):
     config = checks.read_config(path)
-    setup, state = run_loop.restore(
-      train.Setup, on_one_device(config), path, step
-    )
+    setup, state = run_loop.restore(train.Setup, on_one_device(config), path,
+                                    step)
     return Model(config, setup, state["params"], int(state["step"]), path)
   if not os.path.isfile(path):
     raise cli.NotFoundError(
-      f"{path}: no such workdir or file; pass a training workdir or a "
-      "model file of python -m ginr_jax.cli.export."
-    )
+        f"{path}: no such workdir or file; pass a training workdir or a "
+        "model file of python -m ginr_jax.cli.export.")
   if step is not None:
     raise cli.UserError(f"{path} holds one step; step= applies to workdirs.")
   config, params, saved_step = portable.read(path)
   setup = train.Setup(on_one_device(config))
   expected = setup.state_shape["params"]
   if jax.tree.structure(params) != jax.tree.structure(expected) or any(
-    p.shape != e.shape
-    for p, e in zip(jax.tree.leaves(params), jax.tree.leaves(expected))
-  ):
-    raise cli.UserError(
-      f"{path}: its parameters do not fit its config; "
-      "export the workdir again with python -m "
-      "ginr_jax.cli.export."
-    )
+      p.shape != e.shape
+      for p, e in zip(jax.tree.leaves(params), jax.tree.leaves(expected))):
+    raise cli.UserError(f"{path}: its parameters do not fit its config; "
+                        "export the workdir again with python -m "
+                        "ginr_jax.cli.export.")
   params = jax.device_put(params, setup.state_sharding["params"])
   return Model(config, setup, params, saved_step, path)
 
@@ -116,23 +111,19 @@ class Model:
       does).
   """
 
-  def __init__(
-    self, config, setup: train.Setup, params, step: int, source: str
-  ):
+  def __init__(self, config, setup: train.Setup, params, step: int,
+               source: str):
     self.config, self.params, self.step = config, params, step
     self.setup, self._source = setup, source
     task = setup.task
     self.kind = "views" if isinstance(task, views.Views) else task.key
-    self.input_shape = (
-      task.support_shape if self.kind == "views" else task.shape
-    )
+    self.input_shape = (task.support_shape
+                        if self.kind == "views" else task.shape)
 
   def __repr__(self):
-    return (
-      f"Model({self.config.model_name}, {self.kind} "
-      f"{tuple(self.input_shape)}, step {self.step}, "
-      f"from {self._source})"
-    )
+    return (f"Model({self.config.model_name}, {self.kind} "
+            f"{tuple(self.input_shape)}, step {self.step}, "
+            f"from {self._source})")
 
   # Inputs.
 
@@ -143,10 +134,8 @@ class Model:
       return self._images(inputs)
     if self.kind == "audio":
       return self._clips(inputs, rate)
-    raise InputError(
-      "an NVS model reads support views with their poses: "
-      "call encode(views, poses)."
-    )
+    raise InputError("an NVS model reads support views with their poses: "
+                     "call encode(views, poses).")
 
   def _images(self, images) -> np.ndarray:
     images = np.asarray(images)
@@ -154,55 +143,44 @@ class Model:
       images = images[None]
     h, w, c = self.input_shape
     if images.ndim != 4:
-      raise InputError(
-        f"images of shape {images.shape}: pass one HxWx{c} "
-        f"image or a batch BxHxWx{c}."
-      )
+      raise InputError(f"images of shape {images.shape}: pass one HxWx{c} "
+                       f"image or a batch BxHxWx{c}.")
     if images.shape[-1] != c:
       raise InputError(
-        f"images with {images.shape[-1]} channels: this model reads {c} "
-        "(RGB); repeat a grey channel (np.repeat(x, 3, -1)) or drop alpha "
-        "(x[..., :3])."
-      )
+          f"images with {images.shape[-1]} channels: this model reads {c} "
+          "(RGB); repeat a grey channel (np.repeat(x, 3, -1)) or drop alpha "
+          "(x[..., :3]).")
     if images.dtype != np.uint8:
       images = images.astype(np.float32)
       if images.min() < 0.0 or images.max() > 1.0:
-        raise InputError(
-          "float images must lie in [0, 1]; pass uint8 "
-          "0..255 images or divide them by 255."
-        )
+        raise InputError("float images must lie in [0, 1]; pass uint8 "
+                         "0..255 images or divide them by 255.")
       if images.shape[1:3] == (h, w):
         return images
       images = evaluators.to_uint8(images)
     return np.stack(
-      [preprocess.eval_preprocess(preprocess.to_pil(x), h) for x in images]
-    )
+        [preprocess.eval_preprocess(preprocess.to_pil(x), h) for x in images])
 
   def _clips(self, clips, rate: int | None) -> np.ndarray:
     clips = np.asarray(clips, np.float32)
     if clips.ndim == 3:
       if clips.shape[-1] != 1:
-        raise InputError(
-          f"clips with {clips.shape[-1]} channels: this "
-          "model reads mono audio; average the channels."
-        )
+        raise InputError(f"clips with {clips.shape[-1]} channels: this "
+                         "model reads mono audio; average the channels.")
       clips = clips[..., 0]
     if clips.ndim == 1:
       clips = clips[None]
     if clips.ndim != 2:
-      raise InputError(
-        f"audio of shape {clips.shape}: pass one clip [T], "
-        "a batch [B, T] or [B, T, 1]."
-      )
+      raise InputError(f"audio of shape {clips.shape}: pass one clip [T], "
+                       "a batch [B, T] or [B, T, 1].")
     if rate and rate != SAMPLE_RATE:
       gcd = np.gcd(int(rate), SAMPLE_RATE)
-      clips = scipy_signal.resample_poly(
-        clips, SAMPLE_RATE // gcd, int(rate) // gcd, axis=1
-      )
+      clips = scipy_signal.resample_poly(clips, SAMPLE_RATE // gcd,
+                                         int(rate) // gcd, axis=1)
     seconds = self.input_shape[0] / SAMPLE_RATE
-    return np.stack(
-      [librispeech.crop(x, None, seconds=seconds, train=False) for x in clips]
-    )[..., None]
+    return np.stack([
+        librispeech.crop(x, None, seconds=seconds, train=False) for x in clips
+    ])[..., None]
 
   def _support(self, support_views, poses, focal) -> dict:
     """The encoder's batch of support views [B, S, H, W, 3] and poses."""
@@ -211,24 +189,17 @@ class Model:
     if support_views.ndim == 4:
       support_views, poses = support_views[None], poses[None]
     shape = tuple(self.input_shape)
-    if support_views.shape[1:] != shape or poses.shape != (
-      len(support_views),
-      shape[0],
-      3,
-      4,
-    ):
+    if support_views.shape[1:] != shape or poses.shape != (len(support_views),
+                                                           shape[0], 3, 4):
       raise InputError(
-        f"support views {support_views.shape} with poses {poses.shape}: "
-        f"this model reads {shape[0]} views of {shape[1]}x{shape[2]}x3 "
-        f"with {shape[0]} camera-to-world poses 3x4 (per object)."
-      )
+          f"support views {support_views.shape} with poses {poses.shape}: "
+          f"this model reads {shape[0]} views of {shape[1]}x{shape[2]}x3 "
+          f"with {shape[0]} camera-to-world poses 3x4 (per object).")
     if focal is None:
       focal = self._focal(shape[2])
     focal = np.full((len(support_views),), focal, np.float32)
     return {
-      "support_image": support_views,
-      "support_pose": poses,
-      "focal": focal,
+        "support_image": support_views, "support_pose": poses, "focal": focal
     }
 
   @staticmethod
@@ -238,13 +209,8 @@ class Model:
 
   # Encoding and rendering.
 
-  def encode(
-    self,
-    inputs,
-    poses=None,
-    focal: float | None = None,
-    rate: int | None = None,
-  ):
+  def encode(self, inputs, poses=None, focal: float | None = None,
+             rate: int | None = None):
     """Latents of images (clips; an NVS model: support views [S, H, W, 3]
     or [B, S, H, W, 3] with their poses [(B,) S, 3, 4] and the focal
     length in pixels, default the ShapeNet renders'). Meta-learned models
@@ -255,13 +221,9 @@ class Model:
       batch = {self.kind: self.preprocess(inputs, rate)}
     return self.setup.encode_fn(self.params, batch)[0]
 
-  def render(
-    self,
-    latents,
-    size: tuple[int, int] | None = None,
-    seconds: float | None = None,
-    rate: int | None = None,
-  ) -> np.ndarray:
+  def render(self, latents, size: tuple[int, int] | None = None,
+             seconds: float | None = None,
+             rate: int | None = None) -> np.ndarray:
     """Decodes latents on a grid of any density.
 
     Images: [B, H, W, C] in [0, 1] at `size` (H, W), default the model's.
@@ -279,8 +241,7 @@ class Model:
       coords = coords_lib.grid((round(seconds * rate),), -task.coord_range, end)
       return np.asarray(self.setup.predict_fn(self.params, latents, coords))
     raise InputError(
-      "an NVS model renders views: call render_views(latents, poses)."
-    )
+        "an NVS model renders views: call render_views(latents, poses).")
 
   def _image_grid(self, latents, size=None) -> np.ndarray:
     """Unclamped predictions [B, H, W, C] on the (H, W) pixel grid."""
@@ -291,50 +252,39 @@ class Model:
     pred = self.setup.predict_fn(self.params, latents, coords)
     return np.asarray(pred).reshape(-1, *size, pred.shape[-1])
 
-  def reconstruct(
-    self,
-    inputs,
-    scale: int = 1,
-    size: tuple[int, int] | None = None,
-    rate: int | None = None,
-  ) -> np.ndarray:
+  def reconstruct(self, inputs, scale: int = 1,
+                  size: tuple[int, int] | None = None,
+                  rate: int | None = None) -> np.ndarray:
     """`render(encode(inputs))` at `scale` times the model's resolution
     (or at `size`); audio at `scale` times its sample rate."""
     if self.kind == "views":
-      raise InputError(
-        "an NVS model renders views: call render_views("
-        "encode(views, poses), poses)."
-      )
+      raise InputError("an NVS model renders views: call render_views("
+                       "encode(views, poses), poses).")
     latents = self.encode(inputs, rate=rate)
     if self.kind == "audio":
       return self.render(latents, rate=scale * SAMPLE_RATE)
     return self.render(
-      latents,
-      size or (scale * self.input_shape[0], scale * self.input_shape[1]),
-    )
+        latents, size or
+        (scale * self.input_shape[0], scale * self.input_shape[1]))
 
-  def render_views(
-    self, latents, poses, size: int | None = None, focal: float | None = None
-  ) -> np.ndarray:
+  def render_views(self, latents, poses, size: int | None = None,
+                   focal: float | None = None) -> np.ndarray:
     """Views [B, Q, size, size, 3] of NVS latents from camera-to-world
     poses [Q, 3, 4] (the same for every object) or [B, Q, 3, 4]; `focal`
     in pixels of the rendered size (default the ShapeNet renders')."""
     if self.kind != "views":
-      raise InputError(
-        f"render_views renders novel views; this is a "
-        f"{self.kind} model: call render."
-      )
+      raise InputError(f"render_views renders novel views; this is a "
+                       f"{self.kind} model: call render.")
     b = jax.tree.leaves(latents)[0].shape[0]
     poses = np.asarray(poses, np.float32)
     poses = np.broadcast_to(poses, (b, *poses.shape[-3:]))
     size = size or self.input_shape[1]
     q = poses.shape[1]
     batch = {
-      "query_image": np.zeros((b, q, size, size, 3), np.float32),
-      "query_pose": poses,
-      "focal": np.full(
-        (b,), self._focal(size) if focal is None else focal, np.float32
-      ),
+        "query_image": np.zeros((b, q, size, size, 3), np.float32),
+        "query_pose": poses, "focal": np.full(
+            (b,),
+            self._focal(size) if focal is None else focal, np.float32)
     }
     rays, _ = self.setup.task.eval_inputs(batch)
     pred = self.setup.predict_fn(self.params, latents, rays)
@@ -348,25 +298,17 @@ class Model:
     zeroed (`analysis.py`), at `scale` times the model's resolution."""
     if self.kind != "image":
       raise InputError(
-        f"locality draws maps over image pixels; this is a {self.kind} model."
+          f"locality draws maps over image pixels; this is a {self.kind} model."
       )
     latents = self.encode(images)
     if tokens is None:
       tokens = analysis.spread_tokens(jax.tree.leaves(latents)[0].shape[1])
     size = (scale * self.input_shape[0], scale * self.input_shape[1])
     return analysis.zeroed_token_maps(
-      functools.partial(self._image_grid, size=size), latents, tokens
-    )
+        functools.partial(self._image_grid, size=size), latents, tokens)
 
-  def tto(
-    self,
-    inputs,
-    what: str = "latents",
-    steps: int = 100,
-    lr: float = 1e-3,
-    optimizer: str = "adam",
-    rays: int = 1024,
-  ):
+  def tto(self, inputs, what: str = "latents", steps: int = 100,
+          lr: float = 1e-3, optimizer: str = "adam", rays: int = 1024):
     """Test-time optimisation (`tto.py`) from the model's prediction of
     each input: `what` = "latents" or "all" (with a per-instance copy of
     the decoder). NVS: `inputs` is a batch of the dataset's views.
@@ -374,20 +316,11 @@ class Model:
     Returns:
       (PSNR [steps + 1, B], seconds [steps + 1]).
     """
-    batch = (
-      inputs if self.kind == "views" else {self.kind: self.preprocess(inputs)}
-    )
-    return tto_lib.optimize(
-      self.config,
-      self.setup,
-      self.params,
-      batch,
-      what=what,
-      steps=steps,
-      lr=lr,
-      optimizer=optimizer,
-      rays=rays,
-    )
+    batch = (inputs
+             if self.kind == "views" else {self.kind: self.preprocess(inputs)})
+    return tto_lib.optimize(self.config, self.setup, self.params, batch,
+                            what=what, steps=steps, lr=lr, optimizer=optimizer,
+                            rays=rays)
 
   def fit_ffnets(self, images, steps: int = 100, lr: float = 1e-3):
     """The per-sample baseline of TTO: a randomly initialised FFNet of the
@@ -398,9 +331,7 @@ class Model:
     """
     if self.kind != "image":
       raise InputError(
-        f"fit_ffnets trains an FFNet per image; this is a {self.kind} model."
-      )
+          f"fit_ffnets trains an FFNet per image; this is a {self.kind} model.")
     images = self._images(images)
-    return tto_lib.fit_scratch(
-      tto_lib.scratch_net(self.config, images), images, steps=steps, lr=lr
-    )
+    return tto_lib.fit_scratch(tto_lib.scratch_net(self.config, images), images,
+                               steps=steps, lr=lr)

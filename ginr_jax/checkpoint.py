@@ -43,8 +43,7 @@ class CheckpointError(cli.UserError):
 def quiet_orbax():
   """orbax logs every checkpoint step at INFO; keep its warnings only."""
   logging.get_absl_handler().addFilter(
-    lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname
-  )
+      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
 
 
 def directory(workdir: str, checkpoint_dir: str = "") -> str:
@@ -52,28 +51,23 @@ def directory(workdir: str, checkpoint_dir: str = "") -> str:
   runs on several hosts without a shared file system), else
   WORKDIR/checkpoints."""
   if checkpoint_dir:
-    return (
-      checkpoint_dir
-      if "://" in checkpoint_dir
-      else os.path.abspath(checkpoint_dir)
-    )
+    return (checkpoint_dir
+            if "://" in checkpoint_dir else os.path.abspath(checkpoint_dir))
   return os.path.join(os.path.abspath(workdir), "checkpoints")
 
 
-def make_manager(
-  workdir: str, max_to_keep: int = 2, checkpoint_dir: str = ""
-) -> ocp.CheckpointManager:
+def make_manager(workdir: str, max_to_keep: int = 2,
+                 checkpoint_dir: str = "") -> ocp.CheckpointManager:
   return ocp.CheckpointManager(
-    directory(workdir, checkpoint_dir),
-    options=ocp.CheckpointManagerOptions(
-      max_to_keep=max_to_keep,
-      create=True,
-      # Made in the background, a folder that cannot be made leaves
-      # orbax's writer threads waiting for it and the process hanging
-      # for minutes at exit; made at once, it just raises.
-      async_options=ocp.AsyncOptions(create_directories_asynchronously=False),
-    ),
-  )
+      directory(workdir, checkpoint_dir),
+      options=ocp.CheckpointManagerOptions(
+          max_to_keep=max_to_keep,
+          create=True,
+          # Made in the background, a folder that cannot be made leaves
+          # orbax's writer threads waiting for it and the process hanging
+          # for minutes at exit; made at once, it just raises.
+          async_options=ocp.AsyncOptions(
+              create_directories_asynchronously=False)))
 
 
 def _mix(h: jax.Array) -> jax.Array:
@@ -97,16 +91,13 @@ def _leaf_hash(x: jax.Array) -> jax.Array:
   if x.dtype == jnp.bool_:
     x = x.astype(jnp.uint8)
   bits = jax.lax.bitcast_convert_type(
-    x, jnp.dtype(f"uint{min(8 * x.dtype.itemsize, 32)}")
-  ).astype(jnp.uint32)
+      x, jnp.dtype(f"uint{min(8 * x.dtype.itemsize, 32)}")).astype(jnp.uint32)
   position = jnp.zeros(bits.shape, jnp.uint32)
   for axis, size in enumerate(bits.shape):  # row-major flat index
     position = position * jnp.uint32(size) + jax.lax.broadcasted_iota(
-      jnp.uint32, bits.shape, axis
-    )
-  return jnp.sum(
-    _mix(bits ^ _mix(position + jnp.uint32(0x9E3779B9))), dtype=jnp.uint32
-  )
+        jnp.uint32, bits.shape, axis)
+  return jnp.sum(_mix(bits ^ _mix(position + jnp.uint32(0x9E3779B9))),
+                 dtype=jnp.uint32)
 
 
 _tree_hash = jax.jit(lambda tree: jax.tree.map(_leaf_hash, tree))
@@ -116,13 +107,12 @@ def checksums(state, data_state: dict) -> dict:
   """{"state": {leaf path: hash}, "data": sha256 of the iterator state}."""
   hashes = jax.device_get(_tree_hash(state))
   return {
-    "state": {
-      jax.tree_util.keystr(k): int(v)
-      for k, v in jax.tree_util.tree_leaves_with_path(hashes)
-    },
-    "data": hashlib.sha256(
-      json.dumps(data_state, sort_keys=True).encode()
-    ).hexdigest(),
+      "state": {
+          jax.tree_util.keystr(k): int(v)
+          for k, v in jax.tree_util.tree_leaves_with_path(hashes)
+      },
+      "data": hashlib.sha256(json.dumps(data_state,
+                                        sort_keys=True).encode()).hexdigest()
   }
 
 
@@ -151,16 +141,12 @@ def _first_line(error: Exception) -> str:
 def _write_error(manager, step, error) -> CheckpointError:
   good = max((s for s in manager.all_steps() if s != step), default=None)
   return CheckpointError(
-    f"Saving checkpoint {step} in {manager.directory} failed "
-    f"({_first_line(error)}); stopping. "
-    + (
-      f"The last good checkpoint is step {good}: "
-      if good is not None
-      else "No checkpoint was saved before it: "
-    )
-    + "free disk space or make the folder writable, then run the same "
-    "command to resume."
-  )
+      f"Saving checkpoint {step} in {manager.directory} failed "
+      f"({_first_line(error)}); stopping. " +
+      (f"The last good checkpoint is step {good}: "
+       if good is not None else "No checkpoint was saved before it: ") +
+      "free disk space or make the folder writable, then run the same "
+      "command to resume.")
 
 
 def save(manager: ocp.CheckpointManager, step: int, state, data_state: dict):
@@ -173,13 +159,9 @@ def save(manager: ocp.CheckpointManager, step: int, state, data_state: dict):
   sums = checksums(state, data_state)
   try:
     manager.save(
-      step,
-      args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state),
-        data=ocp.args.JsonSave(data_state),
-        **{CHECKSUMS: ocp.args.JsonSave(sums)},
-      ),
-    )
+        step, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
+                                      data=ocp.args.JsonSave(data_state),
+                                      **{CHECKSUMS: ocp.args.JsonSave(sums)}))
   except Exception as e:  # pylint: disable=broad-except
     raise _write_error(manager, step, e) from e
 
@@ -187,35 +169,30 @@ def save(manager: ocp.CheckpointManager, step: int, state, data_state: dict):
 def abstract_like(shapes, shardings):
   """ShapeDtypeStructs carrying the target shardings, for restoring."""
   return jax.tree.map(
-    lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
-    shapes,
-    shardings,
-  )
+      lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes,
+      shardings)
 
 
 def _restore_verified(manager, step: int, abstract_state, with_data: bool):
   """(state, data state or None) of `step`; CheckpointError if they differ
   from the checksums saved with them."""
   restored = manager.restore(
-    step,
-    args=ocp.args.Composite(
-      state=ocp.args.StandardRestore(abstract_state),
-      data=ocp.args.JsonRestore(),
-      **{CHECKSUMS: ocp.args.JsonRestore()},
-    ),
-  )
+      step,
+      args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state),
+                              data=ocp.args.JsonRestore(),
+                              **{CHECKSUMS: ocp.args.JsonRestore()}))
   expected = restored[CHECKSUMS]
   got = checksums(restored["state"], restored["data"])
   bad = [
-    k for k in expected["state"] if got["state"].get(k) != expected["state"][k]
+      k for k in expected["state"]
+      if got["state"].get(k) != expected["state"][k]
   ]
   if got["data"] != expected["data"]:
     bad.append("data iterator state")
   if bad or set(got["state"]) != set(expected["state"]):
     raise CheckpointError(
-      f"{len(bad)} of {len(expected['state']) + 1} checksums differ from "
-      f"those saved, e.g. {', '.join(bad[:3])}"
-    )
+        f"{len(bad)} of {len(expected['state']) + 1} checksums differ from "
+        f"those saved, e.g. {', '.join(bad[:3])}")
   return restored["state"], restored["data"] if with_data else None
 
 
@@ -240,60 +217,41 @@ def _set_aside(manager: ocp.CheckpointManager, step: int) -> epath.Path:
   return target
 
 
-def restore(
-  manager: ocp.CheckpointManager,
-  abstract_state,
-  data_iter=None,
-  step: int | None = None,
-):
+def restore(manager: ocp.CheckpointManager, abstract_state, data_iter=None,
+            step: int | None = None):
   """Restores the state (and the iterator, if given) of `step` or the latest.
 
   Without `step`, checkpoints that cannot be read or fail their checksums
   are set aside with a warning once an older one restores. CheckpointError
   naming the newest if none does, or if the requested `step` is damaged.
   """
-  steps = (
-    [step] if step is not None else sorted(manager.all_steps(), reverse=True)
-  )
+  steps = ([step]
+           if step is not None else sorted(manager.all_steps(), reverse=True))
   failed = []  # (step, cause), newest first
   for s in steps:
     error = None
     try:
-      state, data_state = _restore_verified(
-        manager, s, abstract_state, data_iter is not None
-      )
+      state, data_state = _restore_verified(manager, s, abstract_state,
+                                            data_iter is not None)
     except Exception as e:  # pylint: disable=broad-except
       error = e
     if _everywhere(error is None):
       break
-    failed.append(
-      (
-        s,
-        error,
-        _first_line(error)
-        if error is not None
-        else "unreadable on another process",
-      )
-    )
+    failed.append((s, error, _first_line(error)
+                   if error is not None else "unreadable on another process"))
   else:
     # A config that does not match the checkpoints fails here too: say both.
     s, error, cause = failed[0]
     path = step_path(manager, s)
     raise CheckpointError(
-      f"Could not restore checkpoint {s} from {path} ({cause}). If its "
-      f"files are damaged, delete it (rm -r {path}); if the config changed, "
-      "use the one the run was started with."
-    ) from error
+        f"Could not restore checkpoint {s} from {path} ({cause}). If its "
+        f"files are damaged, delete it (rm -r {path}); if the config changed, "
+        "use the one the run was started with.") from error
   for bad, _, cause in failed:
     logging.warning(
-      "Checkpoint %d in %s is damaged (%s); set aside as %s, "
-      "resuming from checkpoint %d instead.",
-      bad,
-      step_path(manager, bad),
-      cause,
-      _set_aside(manager, bad),
-      s,
-    )
+        "Checkpoint %d in %s is damaged (%s); set aside as %s, "
+        "resuming from checkpoint %d instead.", bad, step_path(manager, bad),
+        cause, _set_aside(manager, bad), s)
   if failed:
     manager.reload()
   if data_iter is not None:

@@ -21,34 +21,33 @@ from ginr_jax import cli
 # Config keys (and key prefixes: "sharding" covers "sharding.rules") that may
 # differ between a workdir's config.json and a resume or evaluation of it.
 MAY_CHANGE = (
-  "total_steps",
-  "log_steps",
-  "ckpt_steps",
-  "eval_steps",
-  "keep_checkpoints",
-  "checkpoint_dir",
-  "num_devices",
-  "sharding",
-  "eval_max_examples",
-  "eval_coord_chunk",
-  "num_images",
-  "render_upsample",
-  "input.data_dir",
-  "input.eval_batch_size",
-  "input.num_threads",
-  "input.skip_bad_files",
-  # The schedule keeps the optimizer state's structure: lowering the
-  # learning rate of a resumed run is a common choice.
-  "optim.lr",
-  "optim.schedule",
-  "optim.warmup_steps",
-  "optim.min_lr",
-  "optim.decay_factor",
-  "optim.decay_at",
-  # The diffusion stage's: where its latents are and how it samples.
-  "latents_dir",
-  "eval",
-)
+    "total_steps",
+    "log_steps",
+    "ckpt_steps",
+    "eval_steps",
+    "keep_checkpoints",
+    "checkpoint_dir",
+    "num_devices",
+    "sharding",
+    "eval_max_examples",
+    "eval_coord_chunk",
+    "num_images",
+    "render_upsample",
+    "input.data_dir",
+    "input.eval_batch_size",
+    "input.num_threads",
+    "input.skip_bad_files",
+    # The schedule keeps the optimizer state's structure: lowering the
+    # learning rate of a resumed run is a common choice.
+    "optim.lr",
+    "optim.schedule",
+    "optim.warmup_steps",
+    "optim.min_lr",
+    "optim.decay_factor",
+    "optim.decay_at",
+    # The diffusion stage's: where its latents are and how it samples.
+    "latents_dir",
+    "eval")
 
 
 def check_config(config: ml_collections.ConfigDict, training: bool = True):
@@ -60,26 +59,20 @@ def check_config(config: ml_collections.ConfigDict, training: bool = True):
   keys = ["input.eval_batch_size"]
   if training:
     keys += [
-      "total_steps",
-      "log_steps",
-      "ckpt_steps",
-      "eval_steps",
-      "input.batch_size",
+        "total_steps", "log_steps", "ckpt_steps", "eval_steps",
+        "input.batch_size"
     ]
   for key in keys:
     node = config
     for part in key.split("."):
       node = node[part]
     if node < 1:
-      raise cli.ConfigError(
-        f"config.{key}={node}: it must be at least 1; "
-        f"set --config.{key}=N with N >= 1."
-      )
+      raise cli.ConfigError(f"config.{key}={node}: it must be at least 1; "
+                            f"set --config.{key}=N with N >= 1.")
 
 
-def check_sections(
-  config: ml_collections.ConfigDict, expected: ml_collections.ConfigDict
-):
+def check_sections(config: ml_collections.ConfigDict,
+                   expected: ml_collections.ConfigDict):
   """Fails on a config without a top-level key of `expected` (the
   trainer's base config), e.g. a config.json of an older version.
 
@@ -88,11 +81,9 @@ def check_sections(
   """
   missing = sorted(set(expected) - set(config))
   if missing:
-    raise cli.ConfigError(
-      f"the config has no {', '.join(missing)}; start "
-      "from a config of configs/ (a config.json written "
-      "by an older version of ginr_jax does not load)."
-    )
+    raise cli.ConfigError(f"the config has no {', '.join(missing)}; start "
+                          "from a config of configs/ (a config.json written "
+                          "by an older version of ginr_jax does not load).")
 
 
 def check_workdir(workdir: str):
@@ -102,10 +93,8 @@ def check_workdir(workdir: str):
     cli.UserError: `workdir` is a file.
   """
   if os.path.exists(workdir) and not os.path.isdir(workdir):
-    raise cli.UserError(
-      f"--workdir={workdir} is a file, not a folder; pass "
-      "a folder (it is created if missing)."
-    )
+    raise cli.UserError(f"--workdir={workdir} is a file, not a folder; pass "
+                        "a folder (it is created if missing).")
 
 
 def has_checkpoint(path: str) -> bool:
@@ -119,9 +108,8 @@ def config_path(workdir: str) -> str:
   return os.path.join(workdir, "config.json")
 
 
-def read_config(
-  workdir: str, path: str | None = None
-) -> ml_collections.ConfigDict:
+def read_config(workdir: str,
+                path: str | None = None) -> ml_collections.ConfigDict:
   """The config a workdir was trained with (or the config.json at `path`).
 
   Raises:
@@ -130,9 +118,8 @@ def read_config(
   path = path or config_path(workdir)
   if not os.path.exists(path):
     raise cli.NotFoundError(
-      f"No {path}: pass the --workdir of a training run (it writes "
-      "config.json), or --config."
-    )
+        f"No {path}: pass the --workdir of a training run (it writes "
+        "config.json), or --config.")
   with open(path) as f:
     return ml_collections.ConfigDict(json.load(f))
 
@@ -147,9 +134,8 @@ def _flat(tree, prefix=""):
   return flat
 
 
-def differences(
-  saved: ml_collections.ConfigDict, requested: ml_collections.ConfigDict
-) -> list[str]:
+def differences(saved: ml_collections.ConfigDict,
+                requested: ml_collections.ConfigDict) -> list[str]:
   """ "key: saved -> requested" for the keys outside MAY_CHANGE that differ."""
   old = _flat(json.loads(saved.to_json_best_effort()))
   new = _flat(json.loads(requested.to_json_best_effort()))
@@ -160,14 +146,12 @@ def differences(
       continue
     if old.get(key, "(none)") != new.get(key, "(none)"):
       diffs.append(
-        f"{key}: {old.get(key, '(none)')} -> {new.get(key, '(none)')}"
-      )
+          f"{key}: {old.get(key, '(none)')} -> {new.get(key, '(none)')}")
   return diffs
 
 
-def check_same_run(
-  workdir: str, requested: ml_collections.ConfigDict, action: str
-):
+def check_same_run(workdir: str, requested: ml_collections.ConfigDict,
+                   action: str):
   """Refuses `requested` for a workdir trained with another config.
 
   Args:
@@ -183,7 +167,6 @@ def check_same_run(
     diffs = diffs[:6] + [f"and {len(diffs) - 6} more"]
   if diffs:
     raise cli.ConfigError(
-      f"cannot {action} {workdir}: it was trained with another config "
-      f"({'; '.join(diffs)}); use its own config ({config_path(workdir)}), "
-      "or a new --workdir."
-    )
+        f"cannot {action} {workdir}: it was trained with another config "
+        f"({'; '.join(diffs)}); use its own config ({config_path(workdir)}), "
+        "or a new --workdir.")

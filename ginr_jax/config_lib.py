@@ -53,22 +53,18 @@ def parse_arg(arg: str | None, *, extra_models: dict | None = None, **spec):
   names = {**{name: name for name in models.ENCODERS}, **(extra_models or {})}
   if values["model"] not in names:
     raise cli.ConfigError(
-      f"model={values['model']!r}; use one of {', '.join(sorted(names))}."
-    )
+        f"model={values['model']!r}; use one of {', '.join(sorted(names))}.")
   family = values["model"] = names[values["model"]]
   own = models.family(family).ARGS
   for key, value in given.items():
     if key in owners and key not in spec and key not in own:
       belongs = " or ".join(f"model={name}" for name in owners[key])
-      raise cli.ConfigError(
-        f"Config argument {key}={_shown(value)} "
-        f"applies to {belongs}, not model={family}."
-      )
+      raise cli.ConfigError(f"Config argument {key}={_shown(value)} "
+                            f"applies to {belongs}, not model={family}.")
   values["precision"] = given.get("precision", "fp32")
   if values["precision"] not in PRECISIONS:
     raise cli.ConfigError(
-      f"precision={values['precision']!r}; use fp32, bf16 or bf16_all."
-    )
+        f"precision={values['precision']!r}; use fp32, bf16 or bf16_all.")
   values["model_args"] = {key: given[key] for key in own if key in given}
   return ml_collections.ConfigDict(values)
 
@@ -90,29 +86,24 @@ def _parse(arg: str | None, spec: dict) -> dict:
     else:
       hint = f"did you mean {close[0]!r}? " if close else ""
       raise cli.ConfigError(
-        f"Config argument {token!r} not understood; {hint}options: {options}."
+          f"Config argument {token!r} not understood; {hint}options: {options}."
       )
     if key not in spec:
       close = difflib.get_close_matches(key, list(spec), n=1)
       hint = f"did you mean {close[0]!r}? " if close else ""
       raise cli.ConfigError(
-        f"Unknown config argument {key!r}; {hint}options: {options}."
-      )
+          f"Unknown config argument {key!r}; {hint}options: {options}.")
     default = spec[key]
     if isinstance(default, bool):
       values[key] = value.lower() in ("1", "true", "yes")
       continue
     try:
-      values[key] = (
-        tuple(type(default[0])(v) for v in value.split("-"))
-        if isinstance(default, tuple)
-        else type(default)(value)
-      )
+      values[key] = (tuple(type(default[0])(v) for v in value.split("-"))
+                     if isinstance(default, tuple) else type(default)(value))
     except ValueError:
       raise cli.ConfigError(
-        f"Config argument {key}={value!r}: its default is "
-        f"{_shown(default)!r}; give a value of that type."
-      ) from None
+          f"Config argument {key}={value!r}: its default is "
+          f"{_shown(default)!r}; give a value of that type.") from None
   return values
 
 
@@ -123,26 +114,12 @@ def _shown(value):
 
 def hyponet(ff_sigma: float = 128.0, hidden_dim: int = 256) -> dict:
   """The official 5-layer Fourier-feature MLP for RGB images."""
-  return dict(
-    input_dim=2,
-    output_dim=3,
-    hidden_dim=hidden_dim,
-    n_layers=5,
-    ff_dim=128,
-    ff_sigma=ff_sigma,
-    output_bias=0.5,
-    dtype="float32",
-  )
+  return dict(input_dim=2, output_dim=3, hidden_dim=hidden_dim, n_layers=5,
+              ff_dim=128, ff_sigma=ff_sigma, output_bias=0.5, dtype="float32")
 
 
-def set_model(
-  c: ml_collections.ConfigDict,
-  arg: ml_collections.ConfigDict,
-  *,
-  ff_sigma: float,
-  hidden_dim: int = 256,
-  **defaults,
-):
+def set_model(c: ml_collections.ConfigDict, arg: ml_collections.ConfigDict, *,
+              ff_sigma: float, hidden_dim: int = 256, **defaults):
   """Sets c.model_name and c.model: the family `arg` chose, with its
   arguments and precision.
 
@@ -155,15 +132,12 @@ def set_model(
       sigmas); each family takes those in its ARGS.
   """
   unknown = set(defaults).difference(
-    *(models.family(name).ARGS for name in models.FAMILIES)
-  )
+      *(models.family(name).ARGS for name in models.FAMILIES))
   if unknown:
     raise TypeError(f"set_model: {sorted(unknown)} are no model arguments.")
   own = models.family(arg.model).ARGS
   args = {
-    **own,
-    **{k: v for k, v in defaults.items() if k in own},
-    **arg.model_args,
+      **own, **{k: v for k, v in defaults.items() if k in own}, **arg.model_args
   }
   _configure(c, arg.model, args, hyponet(ff_sigma, hidden_dim), arg.precision)
 
@@ -175,32 +149,21 @@ def _configure(c, family: str, args: dict, mlp: dict, precision: str = "fp32"):
   module.configure(c, args, mlp)
   m = c.model
   if precision == "bf16_all" and "hyponet" not in m:
-    raise cli.ConfigError(
-      f"precision=bf16_all: {module.NAME}'s decoder runs "
-      "in float32; use precision=bf16 (its transformer in "
-      "bfloat16)."
-    )
+    raise cli.ConfigError(f"precision=bf16_all: {module.NAME}'s decoder runs "
+                          "in float32; use precision=bf16 (its transformer in "
+                          "bfloat16).")
   if precision == "bf16" and "dtype" not in m:
-    raise cli.ConfigError(
-      f"precision=bf16: {module.NAME} has no "
-      "transformer; use precision=bf16_all (its hyponet "
-      "in bfloat16)."
-    )
+    raise cli.ConfigError(f"precision=bf16: {module.NAME} has no "
+                          "transformer; use precision=bf16_all (its hyponet "
+                          "in bfloat16).")
   if precision != "fp32" and "dtype" in m:  # the transformer's
     m.dtype = "bfloat16"
   if precision == "bf16_all":
     m.hyponet.dtype = "bfloat16"
 
 
-def set_signal(
-  c: ml_collections.ConfigDict,
-  *,
-  input_dim: int,
-  output_dim: int,
-  output_bias: float,
-  la_output_bias=None,
-  **hyponet_kwargs,
-):
+def set_signal(c: ml_collections.ConfigDict, *, input_dim: int, output_dim: int,
+               output_bias: float, la_output_bias=None, **hyponet_kwargs):
   """Points the coordinate network of `c.model` at another modality.
 
   Args:
@@ -214,21 +177,15 @@ def set_signal(
   """
   m = c.model
   if "hyponet" in m:
-    m.hyponet.update(
-      input_dim=input_dim,
-      output_dim=output_dim,
-      output_bias=output_bias,
-      **hyponet_kwargs,
-    )
+    m.hyponet.update(input_dim=input_dim, output_dim=output_dim,
+                     output_bias=output_bias, **hyponet_kwargs)
     if "rank" in m:  # the official cap at the modulated layer's fan_out
       shapes = hyponet_lib.HypoNet(**m.hyponet).layer_shapes
       m.rank = min(m.rank, shapes[m.modulated_layer][1])
   else:
     m.decoder.update(
-      input_dim=input_dim,
-      output_dim=output_dim,
-      output_bias=(output_bias if la_output_bias is None else la_output_bias),
-    )
+        input_dim=input_dim, output_dim=output_dim,
+        output_bias=(output_bias if la_output_bias is None else la_output_bias))
 
 
 def demo_model(c: ml_collections.ConfigDict, groups: int):
@@ -267,15 +224,9 @@ def image_demo_recipe(c: ml_collections.ConfigDict):
 _META_DATA = {"imagenette": (128.0, 9469), "ffhq256": (64.0, 60_000)}
 
 
-def meta_learning_config(
-  arg: ml_collections.ConfigDict,
-  *,
-  model: str,
-  inner_lr: dict,
-  outer_lr: dict,
-  epochs: dict,
-  norm_scaled: bool = True,
-) -> ml_collections.ConfigDict:
+def meta_learning_config(arg: ml_collections.ConfigDict, *, model: str,
+                         inner_lr: dict, outer_lr: dict, epochs: dict,
+                         norm_scaled: bool = True) -> ml_collections.ConfigDict:
   """Data, model, inner loop and schedule of the official meta configs
   (docs/faithfulness.md#meta-learning).
 
@@ -288,8 +239,7 @@ def meta_learning_config(
   """
   if arg.data not in _META_DATA:
     raise cli.ConfigError(
-      f"data={arg.data!r}; use one of {sorted(_META_DATA)}."
-    )
+        f"data={arg.data!r}; use one of {sorted(_META_DATA)}.")
   sigma, train_images = _META_DATA[arg.data]
   c = base_config()
   _configure(c, model, {}, hyponet(ff_sigma=sigma))
@@ -300,19 +250,12 @@ def meta_learning_config(
     c.input.kwargs = dict(train_list="", test_list="")
     c.input.image_size = 256
   if not 0.0 < arg.inner_subsample <= 1.0:
-    raise cli.ConfigError(
-      f"inner_subsample={arg.inner_subsample}: the "
-      "fraction of coordinates the inner loop sees, in "
-      "(0, 1]."
-    )
-  c.meta.update(
-    inner_steps=2,
-    inner_lr=inner_lr[arg.data],
-    norm_scaled=norm_scaled,
-    first_order=arg.first_order,
-    remat=arg.remat,
-    inner_subsample=arg.inner_subsample,
-  )
+    raise cli.ConfigError(f"inner_subsample={arg.inner_subsample}: the "
+                          "fraction of coordinates the inner loop sees, in "
+                          "(0, 1].")
+  c.meta.update(inner_steps=2, inner_lr=inner_lr[arg.data],
+                norm_scaled=norm_scaled, first_order=arg.first_order,
+                remat=arg.remat, inner_subsample=arg.inner_subsample)
   c.optim.lr = outer_lr[arg.data]
   steps_per_epoch = train_images // c.input.batch_size
   if arg.data == "ffhq256":  # half an epoch of linear warm-up from 0
@@ -336,17 +279,9 @@ def base_config() -> ml_collections.ConfigDict:
   # use its training augmentation (random crop + flip where it has one);
   # skip_bad_files: replace an unreadable image file by the next readable one
   # (each logged) instead of stopping the run with its name.
-  c.input = dict(
-    name="",
-    data_dir="data",
-    image_size=178,
-    batch_size=16,
-    eval_batch_size=16,
-    augment=True,
-    num_threads=8,
-    kwargs={},
-    skip_bad_files=False,
-  )
+  c.input = dict(name="", data_dir="data", image_size=178, batch_size=16,
+                 eval_batch_size=16, augment=True, num_threads=8, kwargs={},
+                 skip_bad_files=False)
   # The modality (ginr_jax/tasks): "signal" (images; audio with key="audio")
   # or "views" (novel view synthesis).
   c.task = dict(name="signal", key="image", coord_range=1.0)
@@ -355,14 +290,8 @@ def base_config() -> ml_collections.ConfigDict:
   # instance's latents before the outer loss; 0 steps: none. inner_subsample:
   # the fraction of the training coordinates the inner loop sees in training
   # (1.0, the official: all of them); evaluation always adapts on all.
-  c.meta = dict(
-    inner_steps=0,
-    inner_lr=0.0,
-    norm_scaled=True,
-    first_order=False,
-    remat=False,
-    inner_subsample=1.0,
-  )
+  c.meta = dict(inner_steps=0, inner_lr=0.0, norm_scaled=True,
+                first_order=False, remat=False, inner_subsample=1.0)
   set_optim_and_loop(c, eval_steps=20_000)
   c.eval_max_examples = 0  # 0: the whole test split
   c.eval_coord_chunk = 65536
@@ -376,19 +305,9 @@ def set_optim_and_loop(c: ml_collections.ConfigDict, eval_steps: int):
   diffusion stage's too, diffusion/defaults.py)."""
   # Adam (0.9, 0.999) at 1e-4, constant, no warm-up, no weight decay: the
   # official recipe. Other schedules: optim.py.
-  c.optim = dict(
-    name="adam",
-    lr=1e-4,
-    b1=0.9,
-    b2=0.999,
-    weight_decay=0.0,
-    schedule="constant",
-    warmup_steps=0,
-    min_lr=0.0,
-    decay_factor=0.1,
-    decay_at=(0.8,),
-    grad_clip_norm=0.0,
-  )
+  c.optim = dict(name="adam", lr=1e-4, b1=0.9, b2=0.999, weight_decay=0.0,
+                 schedule="constant", warmup_steps=0, min_lr=0.0,
+                 decay_factor=0.1, decay_at=(0.8,), grad_clip_norm=0.0)
   c.total_steps = 100_000
   c.log_steps = 100
   c.ckpt_steps = 5_000
@@ -417,12 +336,8 @@ def set_tfds_source(c: ml_collections.ConfigDict, **kwargs):
   c.input.kwargs = kwargs
 
 
-def set_length(
-  c: ml_collections.ConfigDict,
-  epochs: int,
-  train_examples: int,
-  eval_steps: int,
-):
+def set_length(c: ml_collections.ConfigDict, epochs: int, train_examples: int,
+               eval_steps: int):
   """`epochs` passes over `train_examples` at the config's batch size,
   a checkpoint every 10,000 steps and an evaluation every `eval_steps`."""
   c.total_steps = epochs * train_examples // c.input.batch_size
@@ -440,12 +355,8 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   side = 2 * m.patch_size - 2 * m.patch_padding if "patch_size" in m else 16
   if c.task.name == "views":
     c.input.name = "scenes"
-    c.input.kwargs = dict(
-      n_support=c.input.kwargs.n_support,
-      train_objects=8,
-      test_objects=8,
-      num_views=30,
-    )
+    c.input.kwargs = dict(n_support=c.input.kwargs.n_support, train_objects=8,
+                          test_objects=8, num_views=30)
     c.input.image_size = side
     c.task.num_rays = 32
     c.task.num_points = 8

@@ -6,9 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def grid(
-  shape: tuple[int, ...], lo: float = -1.0, hi: float = 1.0, upsample: int = 1
-) -> np.ndarray:
+def grid(shape: tuple[int, ...], lo: float = -1.0, hi: float = 1.0,
+         upsample: int = 1) -> np.ndarray:
   """Pixel-centre coordinates of a grid, `ij` indexing.
 
   c_i = lo + (hi - lo) * (i + 0.5) / N on every axis of length N (times
@@ -32,9 +31,8 @@ def grid(
   return np.stack(mesh, axis=-1).astype(np.float32)
 
 
-def jitter(
-  rng: jax.Array, coords: jax.Array, batch_size: int, cell: float
-) -> jax.Array:
+def jitter(rng: jax.Array, coords: jax.Array, batch_size: int,
+           cell: float) -> jax.Array:
   """Per-instance uniform noise of +-cell/2 on every coordinate.
 
   The official "coordwise" noise: (U[0, 1) - 0.5) * range / H on both axes.
@@ -52,9 +50,8 @@ def jitter(
   return coords + (noise - 0.5) * cell
 
 
-def subsample_indices(
-  rng: jax.Array, batch_size: int, n: int, ratio: float
-) -> jax.Array:
+def subsample_indices(rng: jax.Array, batch_size: int, n: int,
+                      ratio: float) -> jax.Array:
   """Per-instance random subsets of floor(ratio * n) of n coordinates.
 
   Returns:
@@ -65,9 +62,8 @@ def subsample_indices(
   return jax.vmap(lambda k: jax.random.permutation(k, n)[:m])(keys)
 
 
-def subsample(
-  rng: jax.Array, coords: jax.Array, targets: jax.Array, ratio: float
-):
+def subsample(rng: jax.Array, coords: jax.Array, targets: jax.Array,
+              ratio: float):
   """The same random floor(ratio * N) of each instance's coords [N, D]
   (shared) or [B, N, D] and targets [B, N, C]; returns ([B, M, D],
   [B, M, C])."""

@@ -39,12 +39,9 @@ def detected_cluster(env=None) -> str | None:
   return None
 
 
-def initialize(
-  mode: str = "auto",
-  coordinator_address: str | None = None,
-  num_processes: int | None = None,
-  process_id: int | None = None,
-) -> bool:
+def initialize(mode: str = "auto", coordinator_address: str | None = None,
+               num_processes: int | None = None,
+               process_id: int | None = None) -> bool:
   """Starts JAX's distributed runtime when needed; True if it did."""
   if mode not in MODES:
     raise ValueError(f"--distributed={mode!r}; use one of {MODES}.")
@@ -53,20 +50,15 @@ def initialize(
   if coordinator_address:
     if num_processes is None or process_id is None:
       raise ValueError(
-        "--coordinator_address needs --num_processes and --process_id too."
-      )
+          "--coordinator_address needs --num_processes and --process_id too.")
     jax.distributed.initialize(coordinator_address, num_processes, process_id)
   elif mode == "on" or detected_cluster():
     jax.distributed.initialize()
   else:
     return False
-  logging.info(
-    "distributed: process %d of %d, %d local / %d global devices",
-    jax.process_index(),
-    jax.process_count(),
-    jax.local_device_count(),
-    jax.device_count(),
-  )
+  logging.info("distributed: process %d of %d, %d local / %d global devices",
+               jax.process_index(), jax.process_count(),
+               jax.local_device_count(), jax.device_count())
   return True
 
 
@@ -85,9 +77,8 @@ class Preemption:
   def _on_signal(self, signum, frame):
     del frame
     logging.warning(
-      "Received signal %d: saving a checkpoint after this step, then stopping.",
-      signum,
-    )
+        "Received signal %d: saving a checkpoint after this step, then stopping.",
+        signum)
     self._signalled = True
 
   def reached(self, step: int) -> bool:

@@ -26,14 +26,8 @@ from ginr_jax import coords as coords_lib
 from ginr_jax import losses
 
 
-def render(
-  decode: Callable,
-  latents,
-  shape: tuple[int, ...],
-  upsample: int = 1,
-  chunk: int = 65536,
-  coord_range: float = 1.0,
-) -> jax.Array:
+def render(decode: Callable, latents, shape: tuple[int, ...], upsample: int = 1,
+           chunk: int = 65536, coord_range: float = 1.0) -> jax.Array:
   """Evaluates every instance on the full pixel grid, `chunk` coords at once.
 
   Args:
@@ -48,17 +42,13 @@ def render(
     [B, *(upsample * spatial), output_dim] unclamped predictions.
   """
   grid = coords_lib.grid(shape, -coord_range, coord_range, upsample)
-  pred = predict_chunked(
-    lambda c: decode(latents, c),
-    jnp.asarray(grid.reshape(-1, grid.shape[-1])),
-    chunk,
-  )
+  pred = predict_chunked(lambda c: decode(latents, c),
+                         jnp.asarray(grid.reshape(-1, grid.shape[-1])), chunk)
   return pred.reshape(pred.shape[0], *grid.shape[:-1], -1)
 
 
-def predict_chunked(
-  predict: Callable, coords: jax.Array, chunk: int
-) -> jax.Array:
+def predict_chunked(predict: Callable, coords: jax.Array,
+                    chunk: int) -> jax.Array:
   """`predict` over coordinates `chunk` at a time (lax.map).
 
   Args:
@@ -80,30 +70,27 @@ def predict_chunked(
     chunks = coords.reshape(num_chunks, chunk, -1)
   else:
     chunks = jnp.moveaxis(
-      coords.reshape(coords.shape[0], num_chunks, chunk, -1), 1, 0
-    )
+        coords.reshape(coords.shape[0], num_chunks, chunk, -1), 1, 0)
   pred = jax.lax.map(predict, chunks)  # [K, B, c, C]
   pred = jnp.swapaxes(pred, 0, 1)
   return pred.reshape(pred.shape[0], num_chunks * chunk, -1)[:, :n]
 
 
-def reconstruction_metrics(
-  pred: jax.Array, images: jax.Array
-) -> dict[str, jax.Array]:
+def reconstruction_metrics(pred: jax.Array,
+                           images: jax.Array) -> dict[str, jax.Array]:
   """Per-instance PSNR of `pred` and of the mean-colour (mean-value)
   baseline, [B] each, for signals [B, *spatial, C]."""
   psnr = losses.psnr_from_mse(losses.per_instance_mse(pred, images))
   spatial_axes = tuple(range(1, images.ndim - 1))
   mean_colour = jnp.mean(images, axis=spatial_axes, keepdims=True)
   baseline = losses.psnr_from_mse(
-    losses.per_instance_mse(jnp.broadcast_to(mean_colour, images.shape), images)
-  )
+      losses.per_instance_mse(jnp.broadcast_to(mean_colour, images.shape),
+                              images))
   return {"psnr": psnr, "baseline_psnr": baseline}
 
 
-def evaluate(
-  eval_fn: Callable, params, batches: Iterable[dict]
-) -> dict[str, float]:
+def evaluate(eval_fn: Callable, params,
+             batches: Iterable[dict]) -> dict[str, float]:
   """Means of per-instance metrics over every (unmasked) test instance.
 
   Args:
@@ -127,9 +114,8 @@ def evaluate(
       totals[name] = totals.get(name, 0.0) + float(np.sum(values[mask]))
     count += int(mask.sum())
     if (i + 1) % 100 == 0:
-      logging.info(
-        "eval: %d instances, PSNR so far %.2f dB", count, totals["psnr"] / count
-      )
+      logging.info("eval: %d instances, PSNR so far %.2f dB", count,
+                   totals["psnr"] / count)
   scalars = {f"eval/{name}": total / count for name, total in totals.items()}
   scalars["eval/num_examples"] = count
   return scalars
@@ -153,19 +139,13 @@ class Output:
     if self.writer:
       self.writer.write_images(self.step, dict(images.values()))
 
-  def audio(
-    self,
-    name: str,
-    targets: np.ndarray,
-    predicted: np.ndarray,
-    sample_rate: int,
-  ):
+  def audio(self, name: str, targets: np.ndarray, predicted: np.ndarray,
+            sample_rate: int):
     """Clips [n, T, 1]: `save_audio`'s files NAME_*, TensorBoard's
     audio/<i>/target and audio/<i>/reconstruction."""
     if jax.process_index() == 0:
-      save_audio(
-        os.path.join(self.directory, name), targets, predicted, sample_rate
-      )
+      save_audio(os.path.join(self.directory, name), targets, predicted,
+                 sample_rate)
     if self.writer:
       clips = {}
       for i, (target, pred) in enumerate(zip(targets, predicted)):
@@ -178,34 +158,27 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
   return (np.clip(images, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def grid_canvas(
-  rows: list[np.ndarray], pad: int = 2, labels: tuple[str, ...] = ()
-) -> np.ndarray:
+def grid_canvas(rows: list[np.ndarray], pad: int = 2,
+                labels: tuple[str, ...] = ()) -> np.ndarray:
   """Rows of equally-sized images [n, H, W, C] in [0, 1] as one uint8 image
   [H', W', C] on white, each row's label (if any) left of it."""
   rows = [to_uint8(np.asarray(r)) for r in rows]
   n, h, w, c = rows[0].shape
   font = ImageFont.load_default()
   left = max((int(font.getlength(l)) + 2 * pad for l in labels), default=0)
-  canvas = np.full(
-    (len(rows) * (h + pad) + pad, left + n * (w + pad) + pad, c), 255, np.uint8
-  )
+  canvas = np.full((len(rows) * (h + pad) + pad, left + n * (w + pad) + pad, c),
+                   255, np.uint8)
   for i, row in enumerate(rows):
     for j, img in enumerate(row):
       y, x = pad + i * (h + pad), left + pad + j * (w + pad)
-      canvas[y : y + h, x : x + w] = img
+      canvas[y:y + h, x:x + w] = img
   if not labels:
     return canvas
   image = Image.fromarray(canvas.squeeze(-1) if c == 1 else canvas)
   draw = ImageDraw.Draw(image)
   for i, label in enumerate(labels):
-    draw.text(
-      (pad, pad + i * (h + pad) + h // 2),
-      label,
-      font=font,
-      fill=0 if c == 1 else (0, 0, 0),
-      anchor="lm",
-    )
+    draw.text((pad, pad + i * (h + pad) + h // 2), label, font=font,
+              fill=0 if c == 1 else (0, 0, 0), anchor="lm")
   return np.asarray(image).reshape(canvas.shape)
 
 
@@ -213,8 +186,7 @@ def save_image(path: str, image: np.ndarray):
   """Writes a uint8 image [H, W, C] as a PNG, creating its folder."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
   Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(
-    path
-  )
+      path)
 
 
 def save_grid(path: str, rows: list[np.ndarray], pad: int = 2):
@@ -227,9 +199,8 @@ def upscale_nearest(images: np.ndarray, factor: int) -> np.ndarray:
   return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
 
 
-def views_grid(
-  sample: dict[str, np.ndarray], predicted: np.ndarray
-) -> np.ndarray:
+def views_grid(sample: dict[str, np.ndarray],
+               predicted: np.ndarray) -> np.ndarray:
   """One column per object: rows of its support views, then each query
   view's target and prediction (IPC Fig. 6, LA-GINR Fig. 4b), labelled."""
   support, query = sample["support_image"], sample["query_image"]
@@ -243,21 +214,12 @@ def views_grid(
 
 def write_wav(path: str, clip: np.ndarray, sample_rate: int):
   """A clip [T, 1] as 16-bit PCM, clipped to [-1, 1]."""
-  soundfile.write(
-    path,
-    np.clip(np.asarray(clip)[:, 0], -1.0, 1.0),
-    sample_rate,
-    subtype="PCM_16",
-  )
+  soundfile.write(path, np.clip(np.asarray(clip)[:, 0], -1.0, 1.0), sample_rate,
+                  subtype="PCM_16")
 
 
-def save_audio(
-  prefix: str,
-  targets: np.ndarray,
-  predicted: np.ndarray,
-  sample_rate: int = 16_000,
-  plot_samples: int = 800,
-):
+def save_audio(prefix: str, targets: np.ndarray, predicted: np.ndarray,
+               sample_rate: int = 16_000, plot_samples: int = 800):
   """Clips [n, T, 1]: PREFIX_<i>_target.wav / _recon.wav (16-bit PCM, the
   prediction clipped to [-1, 1]) and PREFIX.png, each target over its
   reconstruction (the whole clip, and its first `plot_samples` samples)."""

@@ -28,10 +28,8 @@ import pkgutil
 import platform
 import sys
 
-TUNABLES = (
-  "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:"
-  f"glibc.malloc.trim_threshold={2**46}:glibc.malloc.hugetlb=1"
-)
+TUNABLES = ("glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:"
+            f"glibc.malloc.trim_threshold={2**46}:glibc.malloc.hugetlb=1")
 # Set to 0 to keep the process as started: glibc's defaults, less memory.
 OPT_OUT = "GINR_JAX_MALLOC_TUNING"
 _ACCELERATOR_PLUGINS = ("jax_cuda", "jax_rocm", "libtpu")
@@ -43,20 +41,15 @@ def cpu_only(environ=os.environ) -> bool:
   if environ.get("JAX_PLATFORMS"):
     return environ["JAX_PLATFORMS"].split(",")[0] == "cpu"
   return not any(
-    m.name.startswith(_ACCELERATOR_PLUGINS) for m in pkgutil.iter_modules()
-  )
+      m.name.startswith(_ACCELERATOR_PLUGINS) for m in pkgutil.iter_modules())
 
 
 def wanted(environ=os.environ) -> bool:
   """Whether to restart with TUNABLES: Linux with glibc, JAX on the CPU,
   and neither the user nor an earlier start has set GLIBC_TUNABLES."""
-  return (
-    sys.platform == "linux"
-    and platform.libc_ver()[0] == "glibc"
-    and environ.get(OPT_OUT) != "0"
-    and "GLIBC_TUNABLES" not in environ
-    and cpu_only(environ)
-  )
+  return (sys.platform == "linux" and platform.libc_ver()[0] == "glibc" and
+          environ.get(OPT_OUT) != "0" and "GLIBC_TUNABLES" not in environ and
+          cpu_only(environ))
 
 
 def tuned(environ=os.environ) -> bool:
@@ -75,6 +68,5 @@ def restart_with_malloc_tuning() -> None:
     return
   sys.stdout.flush()
   sys.stderr.flush()
-  os.execve(
-    sys.executable, sys.orig_argv, dict(os.environ, GLIBC_TUNABLES=TUNABLES)
-  )
+  os.execve(sys.executable, sys.orig_argv,
+            dict(os.environ, GLIBC_TUNABLES=TUNABLES))

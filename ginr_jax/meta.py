@@ -21,12 +21,8 @@ import jax
 import jax.numpy as jnp
 
 
-def sgd_step(
-  loss_fn: Callable[[Any], jax.Array],
-  latents,
-  lr: float,
-  norm_scaled: bool = True,
-):
+def sgd_step(loss_fn: Callable[[Any], jax.Array], latents, lr: float,
+             norm_scaled: bool = True):
   """One inner step; returns (new latents, loss before the step)."""
   loss, grads = jax.value_and_grad(loss_fn)(latents)
 
@@ -37,16 +33,9 @@ def sgd_step(
   return jax.tree.map(update, latents, grads), loss
 
 
-def inner_loop(
-  loss_fn: Callable[[Any], jax.Array],
-  latents,
-  *,
-  steps: int,
-  lr: float,
-  norm_scaled: bool = True,
-  first_order: bool = False,
-  remat: bool = False,
-):
+def inner_loop(loss_fn: Callable[[Any], jax.Array], latents, *, steps: int,
+               lr: float, norm_scaled: bool = True, first_order: bool = False,
+               remat: bool = False):
   """Adapts one instance's latents by `steps` SGD steps on `loss_fn`.
 
   Args:
@@ -73,18 +62,10 @@ def inner_loop(
   return jax.lax.scan(body, latents, None, length=steps)
 
 
-def adapt_batch(
-  decode: Callable,
-  latents,
-  coords: jax.Array,
-  targets: jax.Array,
-  *,
-  steps: int,
-  lr: float,
-  norm_scaled: bool = True,
-  first_order: bool = False,
-  remat: bool = False,
-):
+def adapt_batch(decode: Callable, latents, coords: jax.Array,
+                targets: jax.Array, *, steps: int, lr: float,
+                norm_scaled: bool = True, first_order: bool = False,
+                remat: bool = False):
   """Runs every instance's inner loop on its own MSE, vmapped over the batch.
 
   Args:
@@ -100,19 +81,13 @@ def adapt_batch(
   """
 
   def one(v, c, t):
+
     def mse(u):
       pred = decode(jax.tree.map(lambda x: x[None], u), c)[0]
       return jnp.mean(jnp.square(pred - t))
 
-    return inner_loop(
-      mse,
-      v,
-      steps=steps,
-      lr=lr,
-      norm_scaled=norm_scaled,
-      first_order=first_order,
-      remat=remat,
-    )
+    return inner_loop(mse, v, steps=steps, lr=lr, norm_scaled=norm_scaled,
+                      first_order=first_order, remat=remat)
 
   coords_axis = 0 if coords.ndim == 3 else None
   return jax.vmap(one, in_axes=(0, coords_axis, 0))(latents, coords, targets)

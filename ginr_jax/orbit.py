@@ -21,34 +21,27 @@ from ginr_jax.datasets import scenes
 from ginr_jax.tasks import views
 
 
-def orbit_poses(
-  frames: int, elevation_deg: float, radius: float = scenes.CAMERA_RADIUS
-) -> np.ndarray:
+def orbit_poses(frames: int, elevation_deg: float,
+                radius: float = scenes.CAMERA_RADIUS) -> np.ndarray:
   """[frames, 3, 4] camera-to-world poses evenly spaced in azimuth."""
   azimuth = np.linspace(0, 2 * np.pi, frames, endpoint=False)
   elevation = np.radians(elevation_deg)
-  eyes = radius * np.stack(
-    [
+  eyes = radius * np.stack([
       np.cos(elevation) * np.cos(azimuth),
       np.cos(elevation) * np.sin(azimuth),
-      np.full_like(azimuth, np.sin(elevation)),
-    ],
-    -1,
-  )
+      np.full_like(azimuth, np.sin(elevation))
+  ], -1)
   return np.stack([scenes.look_at(e) for e in eyes]).astype(np.float32)
 
 
-def render_orbit(
-  setup, params, example: dict[str, np.ndarray], poses: np.ndarray
-) -> np.ndarray:
+def render_orbit(setup, params, example: dict[str, np.ndarray],
+                 poses: np.ndarray) -> np.ndarray:
   """[frames, H, W, 3] views of one object (its support views in
   `example`) from `poses`, rendered `eval_coord_chunk` rays at a time."""
   if not isinstance(setup.task, views.Views):
-    raise cli.ConfigError(
-      "orbit renders novel views: train an NVS config "
-      "(configs/shapenet.py, configs/nvs_demo.py); this "
-      f"run's task is {setup.task}."
-    )
+    raise cli.ConfigError("orbit renders novel views: train an NVS config "
+                          "(configs/shapenet.py, configs/nvs_demo.py); this "
+                          f"run's task is {setup.task}.")
   size = example["query_image"].shape[-2]
   batch = {k: jnp.asarray(v)[None] for k, v in example.items()}
   latents, _ = setup.encode_fn(params, batch)
@@ -62,24 +55,14 @@ def render_orbit(
   return np.stack(frames)
 
 
-def write_orbit(
-  out_dir: str,
-  name: str,
-  support: np.ndarray,
-  frames: np.ndarray,
-  fps: int = 12,
-) -> tuple[str, str]:
+def write_orbit(out_dir: str, name: str, support: np.ndarray,
+                frames: np.ndarray, fps: int = 12) -> tuple[str, str]:
   """(GIF path, PNG strip path): frames [n, H, W, 3] in [0, 1]."""
   os.makedirs(out_dir, exist_ok=True)
   images = [Image.fromarray(f) for f in evaluators.to_uint8(frames)]
   gif = os.path.join(out_dir, f"{name}.gif")
-  images[0].save(
-    gif,
-    save_all=True,
-    append_images=images[1:],
-    duration=int(1000 / fps),
-    loop=0,
-  )
+  images[0].save(gif, save_all=True, append_images=images[1:],
+                 duration=int(1000 / fps), loop=0)
   png = os.path.join(out_dir, f"{name}.png")
   evaluators.save_grid(png, [np.concatenate([support, frames])])
   return gif, png

@@ -13,11 +13,9 @@ import dataclasses
 import re
 import textwrap
 
-HEADER = (
-  "Paper rows (argument: the paper's table, data: its test PSNR; "
-  "from PAPER_ROWS,\nwritten here by `python -m "
-  "ginr_jax.cli.paper_rows`):"
-)
+HEADER = ("Paper rows (argument: the paper's table, data: its test PSNR; "
+          "from PAPER_ROWS,\nwritten here by `python -m "
+          "ginr_jax.cli.paper_rows`):")
 README_START = "<!-- paper rows: python -m ginr_jax.cli.paper_rows -->"
 README_END = "<!-- /paper rows -->"
 _WIDTH = 78  # a table line's columns at most
@@ -50,26 +48,18 @@ class PaperRow:
   note: str = ""
 
   def __post_init__(self):
-    if (
-      bool(self.paper) != bool(self.table)
-      or self.table
-      and not _WHERE.fullmatch(self.table)
-    ):
-      raise ValueError(
-        f"Paper row {self.arg!r}: paper {self.paper!r}, "
-        f"table {self.table!r}; give both (a table as "
-        '"Table 3", "Fig. 4a" or "§4.4") or neither.'
-      )
+    if (bool(self.paper) != bool(self.table) or
+        self.table and not _WHERE.fullmatch(self.table)):
+      raise ValueError(f"Paper row {self.arg!r}: paper {self.paper!r}, "
+                       f"table {self.table!r}; give both (a table as "
+                       '"Table 3", "Fig. 4a" or "§4.4") or neither.')
     if self.reported is None and not self.note:
+      raise ValueError(f"Paper row {self.arg!r} has no number: its note "
+                       "says what it is instead.")
+    if self.reported is not None and not re.fullmatch(r"\d+\.\d+",
+                                                      self.reported):
       raise ValueError(
-        f"Paper row {self.arg!r} has no number: its note "
-        "says what it is instead."
-      )
-    if self.reported is not None and not re.fullmatch(
-      r"\d+\.\d+", self.reported
-    ):
-      raise ValueError(
-        f"Paper row {self.arg!r}: reported {self.reported!r} is no PSNR in dB."
+          f"Paper row {self.arg!r}: reported {self.reported!r} is no PSNR in dB."
       )
 
   def description(self) -> str:
@@ -77,9 +67,8 @@ class PaperRow:
     text = f"{where}, {self.dataset}" if where else self.dataset
     if self.reported is None:
       return f"{text}: {self.note}"
-    return f"{text}: {self.reported} dB" + (
-      f"; {self.note}" if self.note else ""
-    )
+    return f"{text}: {self.reported} dB" + (f"; {self.note}"
+                                            if self.note else "")
 
 
 def rows(*entries: tuple) -> tuple[PaperRow, ...]:
@@ -100,9 +89,8 @@ def table(paper_rows) -> str:
   for row in paper_rows:
     arg = row.arg or "(none)"
     indent = " " * (column + 4)
-    text = textwrap.wrap(
-      row.description(), _WIDTH - len(indent), break_on_hyphens=False
-    )
+    text = textwrap.wrap(row.description(), _WIDTH - len(indent),
+                         break_on_hyphens=False)
     if len(arg) > column:
       lines.append(f"  {arg}")
     else:
@@ -124,12 +112,10 @@ def _cited(paper_rows) -> str:
 
   parts = []
   for paper, kinds in sorted(found.items()):
-    refs = [
-      (_KINDS[kind] if len(kinds[kind]) > 1 else kind)
-      + ", ".join(sorted(kinds[kind], key=natural))
-      for kind in _KINDS
-      if kind in kinds
-    ]
+    refs = [(_KINDS[kind] if len(kinds[kind]) > 1 else kind) +
+            ", ".join(sorted(kinds[kind], key=natural))
+            for kind in _KINDS
+            if kind in kinds]
     parts.append(f"{paper} {', '.join(refs)}")
   return "; ".join(parts)
 
@@ -138,16 +124,12 @@ def summary(paper_rows_by_config: dict[str, tuple]) -> str:
   """The README's list: each config's argument strings, the numbers the
   papers report for them, and where."""
   lines = [
-    README_START,
-    "| Config | Rows | Numbers | From |",
-    "|---|---|---|---|",
+      README_START, "| Config | Rows | Numbers | From |", "|---|---|---|---|"
   ]
   for name, paper_rows in paper_rows_by_config.items():
     numbers = sum(row.reported is not None for row in paper_rows)
-    lines.append(
-      f"| `configs/{name}.py` | {len(args(paper_rows))} | "
-      f"{numbers} | {_cited(paper_rows)} |"
-    )
+    lines.append(f"| `configs/{name}.py` | {len(args(paper_rows))} | "
+                 f"{numbers} | {_cited(paper_rows)} |")
   return "\n".join(lines + [README_END])
 
 
@@ -155,8 +137,7 @@ def with_table(text: str, paper_rows) -> str:
   """A config file's `text` with its docstring's table made `table`."""
   # From HEADER to the next blank line, never past the docstring's end.
   block = re.compile(
-    re.escape(HEADER.splitlines()[0]) + r'(?:(?!""").)*?(?=\n\n)', re.S
-  )
+      re.escape(HEADER.splitlines()[0]) + r'(?:(?!""").)*?(?=\n\n)', re.S)
   if not block.search(text):
     raise ValueError(f"No table to rewrite: its first line is {HEADER!r}.")
   return block.sub(lambda _: table(paper_rows), text, count=1)
@@ -165,8 +146,7 @@ def with_table(text: str, paper_rows) -> str:
 def with_summary(text: str, paper_rows_by_config: dict[str, tuple]) -> str:
   """The README's `text` with its list made `summary`."""
   block = re.compile(
-    re.escape(README_START) + ".*?" + re.escape(README_END), re.S
-  )
+      re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
   if not block.search(text):
     raise ValueError(f"No list to rewrite: it starts {README_START!r}.")
   return block.sub(lambda _: summary(paper_rows_by_config), text, count=1)

@@ -34,13 +34,10 @@ def write(path: str, config: ml_collections.ConfigDict, params, step: int):
   .npz file `path`, replacing it at once (a kill leaves the old one)."""
   flat = traverse_util.flatten_dict(jax.device_get(params), sep="/")
   arrays = {
-    f"{PARAMS}/{name}": np.asarray(value) for name, value in flat.items()
+      f"{PARAMS}/{name}": np.asarray(value) for name, value in flat.items()
   }
-  arrays.update(
-    config=np.array(config.to_json_best_effort()),
-    step=np.array(step, np.int64),
-    format=np.array(FORMAT),
-  )
+  arrays.update(config=np.array(config.to_json_best_effort()),
+                step=np.array(step, np.int64), format=np.array(FORMAT))
   folder = os.path.dirname(os.path.abspath(path))
   os.makedirs(folder, exist_ok=True)
   tmp = path + ".tmp.npz"  # np.savez appends .npz to other names
@@ -59,19 +56,16 @@ def read(path: str) -> tuple[ml_collections.ConfigDict, dict, int]:
     with np.load(path, allow_pickle=False) as f:
       if "format" not in f or str(f["format"]) != FORMAT:
         raise cli.UserError(
-          f"{path} is not a ginr_jax model file; make one with python -m "
-          "ginr_jax.cli.export --workdir=W --out=m.npz."
-        )
+            f"{path} is not a ginr_jax model file; make one with python -m "
+            "ginr_jax.cli.export --workdir=W --out=m.npz.")
       flat = {
-        name[len(PARAMS) + 1 :]: f[name]
-        for name in f.files
-        if name.startswith(PARAMS + "/")
+          name[len(PARAMS) + 1:]: f[name]
+          for name in f.files
+          if name.startswith(PARAMS + "/")
       }
       config = ml_collections.ConfigDict(json.loads(str(f["config"])))
       step = int(f["step"])
   except (OSError, ValueError) as e:  # not a zip, or a damaged one
-    raise cli.UserError(
-      f"cannot read {path} as a model file ({e}); make "
-      "one with python -m ginr_jax.cli.export."
-    ) from e
+    raise cli.UserError(f"cannot read {path} as a model file ({e}); make "
+                        "one with python -m ginr_jax.cli.export.") from e
   return config, traverse_util.unflatten_dict(flat, sep="/"), step

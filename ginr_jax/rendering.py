@@ -29,9 +29,8 @@ def focal_length(width: int, camera_angle_x: float) -> float:
   return 0.5 * width / np.tan(0.5 * camera_angle_x)
 
 
-def poses_to_rays(
-  poses: jax.Array, height: int, width: int, focal: float
-) -> tuple[jax.Array, jax.Array]:
+def poses_to_rays(poses: jax.Array, height: int, width: int,
+                  focal: float) -> tuple[jax.Array, jax.Array]:
   """Per-pixel ray origins and (unnormalised) directions.
 
   Args:
@@ -45,51 +44,41 @@ def poses_to_rays(
   poses = jnp.asarray(poses)
   focal = jnp.asarray(focal, jnp.float32)[..., None, None]  # [..., 1, 1]
   x, y = jnp.meshgrid(
-    jnp.arange(width) + 0.5, jnp.arange(height) + 0.5, indexing="xy"
-  )  # [H, W]
+      jnp.arange(width) + 0.5,
+      jnp.arange(height) + 0.5, indexing="xy")  # [H, W]
   x, y = jnp.broadcast_arrays(x, y, focal)[:2]  # [..., H, W]
-  cam = jnp.stack(
-    [(x - 0.5 * width) / focal, -(y - 0.5 * height) / focal, -jnp.ones_like(x)],
-    axis=-1,
-  )  # [..., H, W, 3]
+  cam = jnp.stack([(x - 0.5 * width) / focal, -(y - 0.5 * height) / focal,
+                   -jnp.ones_like(x)], axis=-1)  # [..., H, W, 3]
   rotation = poses[..., None, None, :3, :3]  # [..., 1, 1, 3, 3]
   directions = jnp.einsum("...ij,...j->...i", rotation, cam)
   origins = jnp.broadcast_to(poses[..., None, None, :3, 3], directions.shape)
   return origins, directions
 
 
-def sample_depths(
-  rng: jax.Array | None,
-  num_rays: int,
-  near: float,
-  far: float,
-  num_points: int = 128,
-) -> jax.Array:
+def sample_depths(rng: jax.Array | None, num_rays: int, near: float, far: float,
+                  num_points: int = 128) -> jax.Array:
   """Depths along each ray, [num_rays, P]: the official stratification.
 
   With `rng` (training), every depth moves by U[0, 1) (far - near) / (P - 1),
   drawn per ray and sample and shared by the instances of a batch; without,
   the evenly spaced depths.
   """
-  z = jnp.broadcast_to(
-    jnp.linspace(near, far, num_points), (num_rays, num_points)
-  )
+  z = jnp.broadcast_to(jnp.linspace(near, far, num_points),
+                       (num_rays, num_points))
   if rng is None:
     return z
   step = (far - near) / (num_points - 1)
   return z + jax.random.uniform(rng, z.shape) * step
 
 
-def points_on_rays(
-  origins: jax.Array, directions: jax.Array, depths: jax.Array
-) -> jax.Array:
+def points_on_rays(origins: jax.Array, directions: jax.Array,
+                   depths: jax.Array) -> jax.Array:
   """o + z d: [..., R, 3] rays and [R, P] depths give [..., R, P, 3]."""
   return origins[..., None, :] + directions[..., None, :] * depths[..., None]
 
 
-def volume_render(
-  raw: jax.Array, depths: jax.Array
-) -> tuple[jax.Array, jax.Array]:
+def volume_render(raw: jax.Array,
+                  depths: jax.Array) -> tuple[jax.Array, jax.Array]:
   """Composites raw network outputs along rays onto a white background.
 
   Args:
@@ -104,15 +93,14 @@ def volume_render(
   density = jax.nn.relu(raw[..., 3])
   depths = jnp.broadcast_to(depths, density.shape)
   delta = jnp.concatenate(
-    [jnp.diff(depths, axis=-1), jnp.full_like(depths[..., :1], 1e-3)], -1
-  )
+      [jnp.diff(depths, axis=-1),
+       jnp.full_like(depths[..., :1], 1e-3)], -1)
   alpha = 1.0 - jnp.exp(-density * delta)
   # Exclusive cumulative product: the light that reaches sample i.
   survive = jnp.minimum(1.0 - alpha + 1e-10, 1.0)
   transmittance = jnp.cumprod(
-    jnp.concatenate([jnp.ones_like(survive[..., :1]), survive[..., :-1]], -1),
-    axis=-1,
-  )
+      jnp.concatenate([jnp.ones_like(survive[..., :1]), survive[..., :-1]], -1),
+      axis=-1)
   weights = alpha * transmittance
   colour = jnp.sum(weights[..., None] * rgb, axis=-2)
   return colour + (1.0 - jnp.sum(weights, -1, keepdims=True)), weights
@@ -125,15 +113,9 @@ def plucker(origins: jax.Array, directions: jax.Array) -> jax.Array:
   return jnp.concatenate([d, jnp.cross(origins, d)], axis=-1)
 
 
-def render_rays(
-  field,
-  origins: jax.Array,
-  directions: jax.Array,
-  rng: jax.Array | None,
-  near: float = 2.0,
-  far: float = 6.0,
-  num_points: int = 128,
-) -> jax.Array:
+def render_rays(field, origins: jax.Array, directions: jax.Array,
+                rng: jax.Array | None, near: float = 2.0, far: float = 6.0,
+                num_points: int = 128) -> jax.Array:
   """Colours of rays through a radiance field, in a single pass.
 
   Args:

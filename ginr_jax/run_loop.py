@@ -38,9 +38,9 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str):
     cli.UserError: either of those.
   """
   checks.check_workdir(workdir)
-  if checks.has_checkpoint(
-    checkpoint.directory(workdir, config.checkpoint_dir)
-  ) and os.path.exists(checks.config_path(workdir)):
+  if checks.has_checkpoint(checkpoint.directory(
+      workdir, config.checkpoint_dir)) and os.path.exists(
+          checks.config_path(workdir)):
     checks.check_same_run(workdir, config, "resume")
 
 
@@ -57,19 +57,13 @@ def write_config(config: ml_collections.ConfigDict, workdir: str):
 def jit_step(setup):
   """The jitted training step: the state donated, the metrics replicated."""
   return jax.jit(
-    setup.train_step,
-    donate_argnums=0,
-    out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)),
-  )
+      setup.train_step, donate_argnums=0,
+      out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)))
 
 
-def train(
-  setup,
-  data_iter,
-  workdir: str,
-  evaluate: Callable[[dict, utils.MetricWriter, int], object],
-  eval_prefix: str,
-):
+def train(setup, data_iter, workdir: str,
+          evaluate: Callable[[dict, utils.MetricWriter, int],
+                             object], eval_prefix: str):
   """Trains to `config.total_steps` from the workdir's latest checkpoint (or
   from `setup.init`); returns the final state.
 
@@ -82,9 +76,8 @@ def train(
   """
   cfg = setup.config
   write_config(cfg, workdir)
-  manager = checkpoint.make_manager(
-    workdir, cfg.keep_checkpoints, cfg.checkpoint_dir
-  )
+  manager = checkpoint.make_manager(workdir, cfg.keep_checkpoints,
+                                    cfg.checkpoint_dir)
   writer = utils.MetricWriter(workdir)
   if manager.latest_step() is not None:
     abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
@@ -107,54 +100,40 @@ def train(
   preemption = distributed.Preemption()
   try:
     # A run killed while evaluating the checkpoint it resumes from.
-    if (
-      first_step
-      and (first_step % cfg.eval_steps == 0 or first_step == cfg.total_steps)
-      and not (writer.logged(first_step, eval_prefix))
-    ):
+    if (first_step and
+        (first_step % cfg.eval_steps == 0 or first_step == cfg.total_steps) and
+        not (writer.logged(first_step, eval_prefix))):
       evaluate(state, writer, first_step)
     while step < cfg.total_steps:
       state, metrics = update_fn(state, next(data_iter), rng)
       step, data_state = step + 1, data_iter.get_state()
       last = step == cfg.total_steps
       stop = preemption.reached(step)
-      if (
-        step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last or stop
-      ):
+      if (step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last or
+          stop):
         scalars = jax.device_get(metrics)
         if not np.isfinite(scalars["train/loss"]):
           good = manager.latest_step()
           raise cli.NonFiniteLossError(
-            f"Loss is {scalars['train/loss']} at step {step}; stopping. "
-            + (
-              f"The last good checkpoint is step {good} in {manager.directory}."
-              if good is not None
-              else "No checkpoint was saved before it."
-            )
-          )
+              f"Loss is {scalars['train/loss']} at step {step}; stopping. " +
+              (f"The last good checkpoint is step {good} in {manager.directory}."
+               if good is not None else "No checkpoint was saved before it."))
         rate = progress.rate(step)
         scalars["time/steps_per_sec"] = rate
         scalars["time/examples_per_sec"] = rate * cfg.input.batch_size
         writer.write_scalars(step, scalars)
         logging.info(
-          progress.line(
-            step,
-            rate,
-            {
-              k: scalars[k]
-              for k in ("train/loss", "train/psnr")
-              if k in scalars
-            },
-          )
-        )
+            progress.line(step, rate, {
+                k: scalars[k]
+                for k in ("train/loss", "train/psnr")
+                if k in scalars
+            }))
       if step % cfg.ckpt_steps == 0 or last or stop:
         save(step, data_state)
       if stop:
         logging.warning(
-          "Preempted: stopped at step %d with a checkpoint; "
-          "run the same command to resume.",
-          step,
-        )
+            "Preempted: stopped at step %d with a checkpoint; "
+            "run the same command to resume.", step)
         break
       if step % cfg.eval_steps == 0 or last:
         evaluate(state, writer, step)
@@ -170,12 +149,8 @@ def train(
   return state
 
 
-def restore(
-  setup_class,
-  config: ml_collections.ConfigDict,
-  workdir: str,
-  step: int | None = None,
-):
+def restore(setup_class, config: ml_collections.ConfigDict, workdir: str,
+            step: int | None = None):
   """(setup_class(config), state) of the checkpoint of `step` (None: the
   latest).
 
@@ -186,26 +161,19 @@ def restore(
   directory = checkpoint.directory(workdir, config.checkpoint_dir)
   if not checks.has_checkpoint(directory):
     raise cli.NotFoundError(
-      f"No checkpoint in {directory}; train first with the same --workdir."
-    )
-  manager = checkpoint.make_manager(
-    workdir, checkpoint_dir=config.checkpoint_dir
-  )
+        f"No checkpoint in {directory}; train first with the same --workdir.")
+  manager = checkpoint.make_manager(workdir,
+                                    checkpoint_dir=config.checkpoint_dir)
   if step is not None and step not in manager.all_steps():
     raise cli.NotFoundError(
-      f"No checkpoint of step {step} in {directory}; saved steps: "
-      f"{', '.join(map(str, manager.all_steps()))}."
-    )
+        f"No checkpoint of step {step} in {directory}; saved steps: "
+        f"{', '.join(map(str, manager.all_steps()))}.")
   abstract = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
   return setup, checkpoint.restore(manager, abstract, step=step)
 
 
-def load_workdir(
-  setup_class,
-  workdir: str,
-  config_path: str | None = None,
-  step: int | None = None,
-):
+def load_workdir(setup_class, workdir: str, config_path: str | None = None,
+                 step: int | None = None):
   """(config, Setup, state) of a training workdir's checkpoint, with its
   config.json or the one at `config_path`."""
   config = checks.read_config(workdir, config_path)

@@ -30,9 +30,8 @@ def make_mesh(num_devices: int | None = None) -> jax.sharding.Mesh:
     if num_devices > len(devices):
       raise ValueError(f"Asked for {num_devices} devices, have {len(devices)}.")
     devices = devices[:num_devices]
-  return jax.sharding.Mesh(
-    np.asarray(devices), ("data",), axis_types=(AxisType.Auto,)
-  )
+  return jax.sharding.Mesh(np.asarray(devices), ("data",),
+                           axis_types=(AxisType.Auto,))
 
 
 def replicated(mesh: jax.sharding.Mesh) -> NamedSharding:
@@ -47,20 +46,13 @@ def data_sharded(mesh: jax.sharding.Mesh) -> NamedSharding:
 STRATEGIES = ("data_parallel", "fsdp")
 
 
-def leaf_spec(
-  path: str,
-  shape: tuple[int, ...],
-  num_devices: int,
-  *,
-  strategy: str = "data_parallel",
-  rules=(),
-  min_size: int = 2**14,
-) -> P:
+def leaf_spec(path: str, shape: tuple[int, ...], num_devices: int, *,
+              strategy: str = "data_parallel", rules=(),
+              min_size: int = 2**14) -> P:
   """The PartitionSpec of one train-state leaf (see the module doc)."""
   if strategy not in STRATEGIES:
     raise ValueError(
-      f"sharding strategy {strategy!r}; use one of {STRATEGIES}."
-    )
+        f"sharding strategy {strategy!r}; use one of {STRATEGIES}.")
   if strategy == "data_parallel" or num_devices == 1:
     return P()
   for pattern, axis in rules:
@@ -70,9 +62,8 @@ def leaf_spec(
       axis %= len(shape)
       if shape[axis] % num_devices:
         raise ValueError(
-          f"sharding rule {pattern!r} shards dimension {axis} of {path} "
-          f"{shape}, which is not divisible by {num_devices} devices."
-        )
+            f"sharding rule {pattern!r} shards dimension {axis} of {path} "
+            f"{shape}, which is not divisible by {num_devices} devices.")
       return P(*[None] * axis, "data")
   if int(np.prod(shape)) < min_size:
     return P()
@@ -96,35 +87,21 @@ def path_str(path) -> str:
   return "/".join(parts)
 
 
-def state_sharding(
-  state_shape,
-  mesh: jax.sharding.Mesh,
-  strategy: str = "data_parallel",
-  rules=(),
-  min_size: int = 2**14,
-):
+def state_sharding(state_shape, mesh: jax.sharding.Mesh,
+                   strategy: str = "data_parallel", rules=(),
+                   min_size: int = 2**14):
   """A NamedSharding for every leaf of the train state (module doc)."""
   n = mesh.devices.size
   return jax.tree_util.tree_map_with_path(
-    lambda path, leaf: NamedSharding(
-      mesh,
-      leaf_spec(
-        path_str(path),
-        leaf.shape,
-        n,
-        strategy=strategy,
-        rules=rules,
-        min_size=min_size,
-      ),
-    ),
-    state_shape,
-  )
+      lambda path, leaf: NamedSharding(
+          mesh,
+          leaf_spec(path_str(path), leaf.shape, n, strategy=strategy, rules=
+                    rules, min_size=min_size)), state_shape)
 
 
 def check_batch_size(batch_size: int, mesh: jax.sharding.Mesh, what: str):
   n = mesh.devices.size
   if batch_size % n:
     raise cli.ConfigError(
-      f"{what}={batch_size} is not divisible by the {n} devices of the mesh;"
-      f" use a multiple of {n}."
-    )
+        f"{what}={batch_size} is not divisible by the {n} devices of the mesh;"
+        f" use a multiple of {n}.")

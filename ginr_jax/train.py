@@ -45,9 +45,7 @@ def init_state(rng: jax.Array, model, tx, task):
   """The train state {"step", "params", "opt"} for the task's inputs."""
   params = model.init({"params": rng}, *task.init_inputs())["params"]
   return {
-    "step": jnp.zeros((), jnp.int32),
-    "params": params,
-    "opt": tx.init(params),
+      "step": jnp.zeros((), jnp.int32), "params": params, "opt": tx.init(params)
   }
 
 
@@ -63,63 +61,40 @@ def train_step(state, batch, rng, *, model, tx, schedule, task, meta):
   coords, targets = task.train_inputs(rng_coords, batch, state["step"])
   inner_coords, inner_targets = coords, targets
   if meta["inner_steps"] and meta["inner_subsample"] < 1.0:
-    inner_coords, inner_targets = coords_lib.subsample(
-      rng_inner, coords, targets, meta["inner_subsample"]
-    )
+    inner_coords, inner_targets = coords_lib.subsample(rng_inner, coords,
+                                                       targets,
+                                                       meta["inner_subsample"])
 
   def loss_fn(params):
-    latents = model.apply(
-      {"params": params},
-      inputs,
-      train=True,
-      rngs={"dropout": rng_dropout},
-      method="encode",
-    )
-    latents, inner_mse = adapt(
-      params,
-      latents,
-      inner_coords,
-      inner_targets,
-      meta["inner_steps"],
-      model=model,
-      meta=meta,
-    )
+    latents = model.apply({"params": params}, inputs, train=True,
+                          rngs={"dropout": rng_dropout}, method="encode")
+    latents, inner_mse = adapt(params, latents, inner_coords, inner_targets,
+                               meta["inner_steps"], model=model, meta=meta)
     decode = functools.partial(model.apply, {"params": params}, method="decode")
     pred = task.predict(decode, latents, coords, rng_render)
     loss, psnr = losses.mse_and_psnr(pred, targets)
     return loss, (psnr, inner_mse)
 
-  (loss, (psnr, inner_mse)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-    state["params"]
-  )
+  (loss, (psnr,
+          inner_mse)), grads = jax.value_and_grad(loss_fn,
+                                                  has_aux=True)(state["params"])
   updates, opt = tx.update(grads, state["opt"], state["params"])
   params = optax.apply_updates(state["params"], updates)
   metrics = {
-    "train/loss": loss,
-    "train/psnr": psnr,
-    "train/l2_grads": utils.l2_norm(grads),
-    "train/l2_params": utils.l2_norm(params),
-    "train/l2_updates": utils.l2_norm(updates),
-    "train/lr": schedule(state["step"]),
+      "train/loss": loss, "train/psnr": psnr,
+      "train/l2_grads": utils.l2_norm(grads),
+      "train/l2_params": utils.l2_norm(params),
+      "train/l2_updates": utils.l2_norm(updates),
+      "train/lr": schedule(state["step"])
   }
   for k in range(meta["inner_steps"]):  # before inner step k (0: V_0)
     metrics[f"train/psnr_inner_{k}"] = jnp.mean(
-      losses.psnr_from_mse(inner_mse[:, k])
-    )
+        losses.psnr_from_mse(inner_mse[:, k]))
   return {"step": state["step"] + 1, "params": params, "opt": opt}, metrics
 
 
-def adapt(
-  params,
-  latents,
-  coords,
-  targets,
-  steps: int,
-  *,
-  model,
-  meta,
-  train: bool = True,
-):
+def adapt(params, latents, coords, targets, steps: int, *, model, meta,
+          train: bool = True):
   """The inner loop of optimization-based meta-learning (`meta.py`).
 
   Returns the latents after `steps` steps on (coords, targets) and each
@@ -129,36 +104,33 @@ def adapt(
     return latents, None
   decode = functools.partial(model.apply, {"params": params}, method="decode")
   return meta_lib.adapt_batch(
-    decode,
-    latents,
-    coords,
-    targets,
-    steps=steps,
-    lr=meta["inner_lr"],
-    norm_scaled=meta["norm_scaled"],
-    # Evaluation needs no meta-gradient (the official eval is first-order).
-    first_order=meta["first_order"] or not train,
-    remat=meta["remat"],
-  )
+      decode,
+      latents,
+      coords,
+      targets,
+      steps=steps,
+      lr=meta["inner_lr"],
+      norm_scaled=meta["norm_scaled"],
+      # Evaluation needs no meta-gradient (the official eval is first-order).
+      first_order=meta["first_order"] or not train,
+      remat=meta["remat"])
 
 
 def encode(params, batch, *, model, task, meta, inner_steps: int | None = None):
   """The latents of a test batch and {"psnr_inner_k": [B]}, the PSNR
   before inner step k: meta-learned models adapt the latents on each
   instance's whole signal, by `inner_steps` steps (None: meta's)."""
-  latents = model.apply(
-    {"params": params}, task.encoder_input(batch), method="encode"
-  )
+  latents = model.apply({"params": params}, task.encoder_input(batch),
+                        method="encode")
   steps = meta["inner_steps"] if inner_steps is None else inner_steps
   if not steps:
     return latents, {}
   coords, targets = task.eval_inputs(batch)
-  latents, inner_mse = adapt(
-    params, latents, coords, targets, steps, model=model, meta=meta, train=False
-  )
+  latents, inner_mse = adapt(params, latents, coords, targets, steps,
+                             model=model, meta=meta, train=False)
   return latents, {
-    f"psnr_inner_{k}": losses.psnr_from_mse(inner_mse[:, k])
-    for k in range(steps)
+      f"psnr_inner_{k}": losses.psnr_from_mse(inner_mse[:, k])
+      for k in range(steps)
   }
 
 
@@ -166,9 +138,8 @@ def predict(params, latents, coords, *, model, task, chunk: int):
   """Predictions [B, N, C] of latents at coordinates [N, D] shared by the
   batch or [B, N, D] (rays), unjittered, `chunk` coordinates at a time."""
   decode = functools.partial(model.apply, {"params": params}, method="decode")
-  return evaluators.predict_chunked(
-    lambda c: task.predict(decode, latents, c), coords, chunk
-  )
+  return evaluators.predict_chunked(lambda c: task.predict(decode, latents, c),
+                                    coords, chunk)
 
 
 class Setup:
@@ -181,98 +152,69 @@ class Setup:
     self.model = models.build(config.model_name, config.model)
     self.task = task = tasks.build(config)
     self.tx, self.schedule = optim.make(config.optim, config.total_steps)
-    init = functools.partial(
-      init_state, model=self.model, tx=self.tx, task=task
-    )
+    init = functools.partial(init_state, model=self.model, tx=self.tx,
+                             task=task)
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
-    self.state_sharding = sharding.state_sharding(
-      self.state_shape, self.mesh, **config.sharding.to_dict()
-    )
+    self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh,
+                                                  **config.sharding.to_dict())
     self.init = jax.jit(init, out_shardings=self.state_sharding)
     self.meta = meta = config.meta.to_dict()
     if meta["inner_steps"] and not isinstance(task, signal.Signal):
-      raise ValueError(
-        "meta.inner_steps > 0: the inner loop adapts on "
-        "signals on a grid (images, audio), not on views."
-      )
+      raise ValueError("meta.inner_steps > 0: the inner loop adapts on "
+                       "signals on a grid (images, audio), not on views.")
     model_task = dict(model=self.model, task=task)
     # (state, batch, rng) -> (state, metrics), to be jitted by the caller.
-    self.train_step = functools.partial(
-      train_step, tx=self.tx, schedule=self.schedule, meta=meta, **model_task
-    )
+    self.train_step = functools.partial(train_step, tx=self.tx,
+                                        schedule=self.schedule, meta=meta,
+                                        **model_task)
     # Evaluation, jitted: metrics_fn(params, batch) -> {name: [B]};
     # encode_fn(params, batch, inner_steps=None) -> (latents, {name: [B]});
     # predict_fn(params, latents, coords) -> [B, N, C].
     self.metrics_fn = jax.jit(self.metrics)
-    self.encode_fn = jax.jit(
-      functools.partial(encode, meta=meta, **model_task),
-      static_argnames="inner_steps",
-    )
+    self.encode_fn = jax.jit(functools.partial(encode, meta=meta, **model_task),
+                             static_argnames="inner_steps")
     self.predict_fn = jax.jit(
-      functools.partial(predict, chunk=config.eval_coord_chunk, **model_task),
-      out_shardings=sharding.replicated(self.mesh),
-    )
+        functools.partial(predict, chunk=config.eval_coord_chunk, **model_task),
+        out_shardings=sharding.replicated(self.mesh))
 
   def metrics(self, params, batch) -> dict[str, jax.Array]:
     """Per-instance test metrics [B]: PSNR, the mean-colour baseline's, and
     for meta-learned models psnr_inner_k, the PSNR before inner step k."""
-    latents, inner_psnr = encode(
-      params, batch, model=self.model, task=self.task, meta=self.meta
-    )
+    latents, inner_psnr = encode(params, batch, model=self.model,
+                                 task=self.task, meta=self.meta)
     coords, targets = self.task.eval_inputs(batch)
-    pred = predict(
-      params,
-      latents,
-      coords,
-      model=self.model,
-      task=self.task,
-      chunk=self.config.eval_coord_chunk,
-    )
+    pred = predict(params, latents, coords, model=self.model, task=self.task,
+                   chunk=self.config.eval_coord_chunk)
     return {**evaluators.reconstruction_metrics(pred, targets), **inner_psnr}
 
-  def evaluate(
-    self, params, writer: utils.MetricWriter, step: int, workdir: str
-  ) -> dict[str, float]:
+  def evaluate(self, params, writer: utils.MetricWriter, step: int,
+               workdir: str) -> dict[str, float]:
     """Test PSNR over the whole test split, logged, plus the artefacts."""
     cfg = self.config
     batches = input_pipeline.eval_batches(
-      cfg.input, self.mesh, max_examples=cfg.eval_max_examples or None
-    )
+        cfg.input, self.mesh, max_examples=cfg.eval_max_examples or None)
     scalars = evaluators.evaluate(self.metrics_fn, params, batches)
     writer.write_scalars(step, scalars)
     logging.info(
-      "eval at step %d: PSNR %.2f dB (mean-colour baseline %.2f dB)"
-      " over %d test instances",
-      step,
-      scalars["eval/psnr"],
-      scalars["eval/baseline_psnr"],
-      scalars["eval/num_examples"],
-    )
+        "eval at step %d: PSNR %.2f dB (mean-colour baseline %.2f dB)"
+        " over %d test instances", step, scalars["eval/psnr"],
+        scalars["eval/baseline_psnr"], scalars["eval/num_examples"])
     if self.meta["inner_steps"]:
       logging.info(
-        "eval PSNR before inner steps 0..%d: %s",
-        self.meta["inner_steps"] - 1,
-        " ".join(
-          f"{scalars[f'eval/psnr_inner_{k}']:.2f}"
-          for k in range(self.meta["inner_steps"])
-        ),
-      )
+          "eval PSNR before inner steps 0..%d: %s",
+          self.meta["inner_steps"] - 1,
+          " ".join(f"{scalars[f'eval/psnr_inner_{k}']:.2f}"
+                   for k in range(self.meta["inner_steps"])))
     self.write_artefacts(params, step, workdir, writer)
     return scalars
 
-  def write_artefacts(
-    self,
-    params,
-    step: int,
-    workdir: str,
-    writer: utils.MetricWriter | None = None,
-  ):
+  def write_artefacts(self, params, step: int, workdir: str,
+                      writer: utils.MetricWriter | None = None):
     """The task's artefacts of `num_images` test instances (e.g.
     `Signal.write_artefacts`) under WORKDIR/images, and to TensorBoard when
     a `writer` is given."""
-    sample = input_pipeline.eval_sample(
-      self.config.input, self.config.num_images
-    )
+    sample = input_pipeline.eval_sample(self.config.input,
+                                        self.config.num_images)
     replicated = sharding.replicated(self.mesh)
     batch = jax.device_put(sample, replicated)
 
@@ -284,13 +226,10 @@ class Setup:
       return jax.device_get(self.predict_fn(params, latents, coords))
 
     self.task.write_artefacts(
-      sample,
-      encode_sample,
-      predict_at,
-      evaluators.Output(os.path.join(workdir, "images"), step, writer),
-      upsample=self.config.render_upsample,
-      inner_steps=self.meta["inner_steps"],
-    )
+        sample, encode_sample, predict_at,
+        evaluators.Output(os.path.join(workdir, "images"), step,
+                          writer), upsample=self.config.render_upsample,
+        inner_steps=self.meta["inner_steps"])
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
@@ -303,19 +242,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   checks.check_config(config)
   run_loop.check_resume(config, workdir)
   setup = Setup(config)
-  logging.info(
-    "%d devices, mesh %s; model %s with %s parameters",
-    jax.device_count(),
-    dict(setup.mesh.shape),
-    config.model_name,
-    f"{utils.count_params(setup.state_shape['params']):,}",
-  )
+  logging.info("%d devices, mesh %s; model %s with %s parameters",
+               jax.device_count(), dict(setup.mesh.shape), config.model_name,
+               f"{utils.count_params(setup.state_shape['params']):,}")
   for table in utils.parameter_tables(setup.state_shape["params"]):
     logging.info("Parameters of %s", table)
   # Opening the data first: a missing dataset fails before the workdir exists.
-  train_iter = input_pipeline.TrainIterator(
-    config.input, setup.mesh, config.seed
-  )
+  train_iter = input_pipeline.TrainIterator(config.input, setup.mesh,
+                                            config.seed)
 
   def evaluate(state, writer, step):
     setup.evaluate(state["params"], writer, step, workdir)
@@ -323,11 +257,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   return run_loop.train(setup, train_iter, workdir, evaluate, "eval/")
 
 
-def evaluate_checkpoint(
-  config: ml_collections.ConfigDict | None,
-  workdir: str,
-  step: int | None = None,
-) -> dict[str, float]:
+def evaluate_checkpoint(config: ml_collections.ConfigDict | None, workdir: str,
+                        step: int | None = None) -> dict[str, float]:
   """Evaluates a saved checkpoint of `workdir` without training.
 
   The metrics go to WORKDIR/eval_metrics.jsonl (and tensorboard/eval), apart
@@ -351,24 +282,20 @@ def evaluate_checkpoint(
     checks.check_same_run(workdir, config, "evaluate")
   checks.check_config(config, training=False)
   setup, state = run_loop.restore(Setup, config, workdir, step)
-  writer = utils.MetricWriter(
-    workdir, "eval_metrics.jsonl", tensorboard="tensorboard/eval"
-  )
-  scalars = setup.evaluate(
-    state["params"], writer, int(jax.device_get(state["step"])), workdir
-  )
+  writer = utils.MetricWriter(workdir, "eval_metrics.jsonl",
+                              tensorboard="tensorboard/eval")
+  scalars = setup.evaluate(state["params"], writer,
+                           int(jax.device_get(state["step"])), workdir)
   writer.close()
   if jax.process_index() == 0:
     print(json.dumps(scalars))
   return scalars
 
 
-def load_workdir(
-  workdir: str, config_path: str | None = None, step: int | None = None
-):
+def load_workdir(workdir: str, config_path: str | None = None,
+                 step: int | None = None):
   """(config, Setup, params) of a training workdir's checkpoint, with its
   config.json or the one at `config_path`."""
-  config, setup, state = run_loop.load_workdir(
-    Setup, workdir, config_path, step
-  )
+  config, setup, state = run_loop.load_workdir(Setup, workdir, config_path,
+                                               step)
   return config, setup, state["params"]

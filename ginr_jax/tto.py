@@ -57,16 +57,8 @@ from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.tasks import views
 
 
-def _fit(
-  loss,
-  measure,
-  variables,
-  *,
-  steps: int,
-  lr: float,
-  optimizer: str,
-  seed: int = 0,
-):
+def _fit(loss, measure, variables, *, steps: int, lr: float, optimizer: str,
+         seed: int = 0):
   """Optimises `variables` on loss(variables, rng), timing each step.
 
   Returns:
@@ -104,19 +96,8 @@ def _pixels(images):
   return grid, images.reshape(b, h * w, c)
 
 
-def optimize(
-  config,
-  setup,
-  params,
-  batch,
-  *,
-  what: str,
-  steps: int,
-  lr: float,
-  optimizer: str = "adam",
-  rays: int = 1024,
-  chunk: int = 4096,
-):
+def optimize(config, setup, params, batch, *, what: str, steps: int, lr: float,
+             optimizer: str = "adam", rays: int = 1024, chunk: int = 4096):
   """Fits every test instance from the model's prediction (module doc).
 
   Signals (images, audio) are fitted and measured on their whole grid.
@@ -129,28 +110,26 @@ def optimize(
     (PSNR [steps + 1, B], seconds [steps + 1]).
   """
   model, task = setup.model, setup.task
-  latents, _ = train.encode(
-    params, batch, model=model, task=task, meta=setup.meta
-  )
+  latents, _ = train.encode(params, batch, model=model, task=task,
+                            meta=setup.meta)
   test_coords, test_targets = task.eval_inputs(batch)
   b = test_targets.shape[0]
   own = {}
   if what == "all":
     own = {
-      k: jax.tree.map(lambda x: jnp.broadcast_to(x, (b, *x.shape)), params[k])
-      for k in models.decoder_params(config.model_name)
-      if k in params
+        k: jax.tree.map(lambda x: jnp.broadcast_to(x, (b, *x.shape)), params[k])
+        for k in models.decoder_params(config.model_name)
+        if k in params
     }
   is_views = isinstance(task, views.Views)
-  fit_coords, fit_targets = (
-    task.support_inputs(batch) if is_views else (test_coords, test_targets)
-  )
+  fit_coords, fit_targets = (task.support_inputs(batch) if is_views else
+                             (test_coords, test_targets))
 
   def predictor(lat, own_params, rng=None):
     """One instance's coords [n, D] -> predictions [n, C]."""
-    decode = functools.partial(
-      model.apply, {"params": {**params, **own_params}}, method="decode"
-    )
+    decode = functools.partial(model.apply,
+                               {"params": {**params, **own_params}},
+                               method="decode")
     batched = jax.tree.map(lambda x: x[None], lat)
     return lambda c: task.predict(decode, batched, c[None], rng)[0]
 
@@ -168,28 +147,23 @@ def optimize(
 
     keys = jax.random.split(rng_rays, b)
     return jnp.sum(
-      jax.vmap(one, in_axes=(0, 0, coords_axis, 0, 0))(
-        *variables, fit_coords, fit_targets, keys
-      )
-    )
+        jax.vmap(one, in_axes=(0, 0, coords_axis, 0, 0))(*variables, fit_coords,
+                                                         fit_targets, keys))
 
   def measure(variables):
+
     def one(lat, own_params, coords, targets):
       pred = evaluators.predict_chunked(
-        lambda c: predictor(lat, own_params)(c)[None], coords, chunk
-      )[0]
+          lambda c: predictor(lat, own_params)(c)[None], coords, chunk)[0]
       return jnp.mean(jnp.square(pred - targets))
 
     test_axis = 0 if test_coords.ndim == 3 else None
     return losses.psnr_from_mse(
-      jax.vmap(one, in_axes=(0, 0, test_axis, 0))(
-        *variables, test_coords, test_targets
-      )
-    )
+        jax.vmap(one, in_axes=(0, 0, test_axis, 0))(*variables, test_coords,
+                                                    test_targets))
 
-  return _fit(
-    loss, measure, (latents, own), steps=steps, lr=lr, optimizer=optimizer
-  )
+  return _fit(loss, measure, (latents, own), steps=steps, lr=lr,
+              optimizer=optimizer)
 
 
 def ffnet_init(rng: jax.Array, net: hyponet_lib.HypoNet):
@@ -199,10 +173,9 @@ def ffnet_init(rng: jax.Array, net: hyponet_lib.HypoNet):
     rng, rng_w, rng_b = jax.random.split(rng, 3)
     bound = 1.0 / np.sqrt(fan_in)
     params[hyponet_lib.layer_name(i)] = {
-      "w": jax.random.uniform(
-        rng_w, (fan_in, fan_out), jnp.float32, -bound, bound
-      ),
-      "b": jax.random.uniform(rng_b, (fan_out,), jnp.float32, -bound, bound),
+        "w": jax.random.uniform(rng_w, (fan_in, fan_out), jnp.float32, -bound,
+                                bound),
+        "b": jax.random.uniform(rng_b, (fan_out,), jnp.float32, -bound, bound)
     }
   return params
 
@@ -219,15 +192,8 @@ def ffnet_apply(params, coords: jax.Array, net: hyponet_lib.HypoNet):
   return h + net.output_bias
 
 
-def fit_scratch(
-  net: hyponet_lib.HypoNet,
-  images,
-  *,
-  steps: int,
-  lr: float,
-  optimizer: str = "adam",
-  seed: int = 0,
-):
+def fit_scratch(net: hyponet_lib.HypoNet, images, *, steps: int, lr: float,
+                optimizer: str = "adam", seed: int = 0):
   """Trains one randomly initialised FFNet per image on its pixels.
 
   Returns:
@@ -241,14 +207,9 @@ def fit_scratch(
     pred = jax.vmap(lambda p: ffnet_apply(p, grid, net))(params)
     return jnp.mean(jnp.square(pred - targets), axis=(1, 2))
 
-  return _fit(
-    lambda p, rng: jnp.sum(per_instance_mse(p)),
-    lambda p: losses.psnr_from_mse(per_instance_mse(p)),
-    params,
-    steps=steps,
-    lr=lr,
-    optimizer=optimizer,
-  )
+  return _fit(lambda p, rng: jnp.sum(per_instance_mse(p)),
+              lambda p: losses.psnr_from_mse(per_instance_mse(p)), params,
+              steps=steps, lr=lr, optimizer=optimizer)
 
 
 def scratch_net(config, images) -> hyponet_lib.HypoNet:
@@ -277,28 +238,16 @@ def plot(curves: list[dict], out: str):
 
 def _record(label: str, psnrs, seconds, **info) -> dict:
   return {
-    "label": label,
-    **info,
-    "num_images": psnrs.shape[1],
-    "seconds": seconds.tolist(),
-    "psnr": psnrs.mean(axis=1).tolist(),
+      "label": label, **info, "num_images": psnrs.shape[1],
+      "seconds": seconds.tolist(), "psnr": psnrs.mean(axis=1).tolist()
   }
 
 
-def compare(
-  workdirs: list[str],
-  *,
-  whats=("latents",),
-  steps: int = 100,
-  lr: float = 1e-4,
-  optimizer: str = "adam",
-  num_images: int = 10,
-  rays: int = 1024,
-  scratch: bool = False,
-  scratch_lr: float = 1e-3,
-  plot_path: str | None = None,
-  step: int | None = None,
-) -> list[dict]:
+def compare(workdirs: list[str], *, whats=("latents",), steps: int = 100,
+            lr: float = 1e-4, optimizer: str = "adam", num_images: int = 10,
+            rays: int = 1024, scratch: bool = False, scratch_lr: float = 1e-3,
+            plot_path: str | None = None,
+            step: int | None = None) -> list[dict]:
   """Runs every (workdir, what) TTO, and the FFNets, on the same test
   images; writes each run's JSON, and the plot if `plot_path`."""
   loaded = [train.load_workdir(w, step=step) for w in workdirs]
@@ -306,37 +255,20 @@ def compare(
   for w, (config, _, _) in zip(workdirs, loaded):
     if config.input.to_dict() != first.input.to_dict():
       raise cli.ConfigError(
-        f"{w} was trained on other data than {workdirs[0]} (config.input "
-        "differs): compare models on the same images."
-      )
-  batch = jax.tree.map(
-    jnp.asarray, input_pipeline.eval_sample(first.input, num_images)
-  )
+          f"{w} was trained on other data than {workdirs[0]} (config.input "
+          "differs): compare models on the same images.")
+  batch = jax.tree.map(jnp.asarray,
+                       input_pipeline.eval_sample(first.input, num_images))
   curves = []
   for w, (config, setup, params) in zip(workdirs, loaded):
     name = os.path.basename(os.path.normpath(w))
     for what in whats:
-      psnrs, seconds = optimize(
-        config,
-        setup,
-        params,
-        batch,
-        what=what,
-        steps=steps,
-        lr=lr,
-        optimizer=optimizer,
-        rays=rays,
-      )
-      curve = _record(
-        f"{name}: TTO of {what}",
-        psnrs,
-        seconds,
-        workdir=w,
-        model=config.model_name,
-        what=what,
-        optimizer=optimizer,
-        lr=lr,
-      )
+      psnrs, seconds = optimize(config, setup, params, batch, what=what,
+                                steps=steps, lr=lr, optimizer=optimizer,
+                                rays=rays)
+      curve = _record(f"{name}: TTO of {what}", psnrs, seconds, workdir=w,
+                      model=config.model_name, what=what, optimizer=optimizer,
+                      lr=lr)
       out_dir = os.path.join(w, "tto")
       os.makedirs(out_dir, exist_ok=True)
       with open(os.path.join(out_dir, f"tto_{what}.json"), "w") as fp:
@@ -344,25 +276,15 @@ def compare(
       curves.append(curve)
   if scratch:
     if "image" not in batch:
-      raise cli.ConfigError(
-        "--scratch trains an FFNet per test image; this "
-        f"data has {sorted(batch)}."
-      )
+      raise cli.ConfigError("--scratch trains an FFNet per test image; this "
+                            f"data has {sorted(batch)}.")
     images = batch["image"]
     net = scratch_net(first, images)
-    psnrs, seconds = fit_scratch(
-      net, images, steps=steps, lr=scratch_lr, optimizer=optimizer
-    )
+    psnrs, seconds = fit_scratch(net, images, steps=steps, lr=scratch_lr,
+                                 optimizer=optimizer)
     curves.append(
-      _record(
-        f"FFNet per sample (d={net.hidden_dim}, random init)",
-        psnrs,
-        seconds,
-        what="scratch",
-        optimizer=optimizer,
-        lr=scratch_lr,
-      )
-    )
+        _record(f"FFNet per sample (d={net.hidden_dim}, random init)", psnrs,
+                seconds, what="scratch", optimizer=optimizer, lr=scratch_lr))
   if plot_path:
     plot(curves, plot_path)
     with open(os.path.splitext(plot_path)[0] + ".json", "w") as fp:

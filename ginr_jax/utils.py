@@ -23,12 +23,8 @@ class MetricWriter:
   (`filename`, `tensorboard`), apart from the training curve.
   """
 
-  def __init__(
-    self,
-    workdir: str,
-    filename: str = "metrics.jsonl",
-    tensorboard: str = "tensorboard",
-  ):
+  def __init__(self, workdir: str, filename: str = "metrics.jsonl",
+               tensorboard: str = "tensorboard"):
     self._active = jax.process_index() == 0
     self._path = os.path.join(workdir, filename)
     self._tb = None
@@ -49,9 +45,9 @@ class MetricWriter:
     """Whether a key starting with `prefix` was written at `step` (process
     0's answer, on every process)."""
     found = self._active and any(
-      r["step"] == step and any(k.startswith(prefix) for k in r)
-      for r in read_jsonl(self._path)
-    )
+        r["step"] == step and any(k.startswith(prefix)
+                                  for k in r)
+        for r in read_jsonl(self._path))
     if jax.process_count() > 1:
       found = multihost_utils.broadcast_one_to_all(np.array(found))
     return bool(found)
@@ -74,16 +70,14 @@ class MetricWriter:
       self._tb.add_image(tag, image, step, dataformats="HWC")
     self._tb.flush()
 
-  def write_audio(
-    self, step: int, clips: dict[str, np.ndarray], sample_rate: int
-  ):
+  def write_audio(self, step: int, clips: dict[str, np.ndarray],
+                  sample_rate: int):
     """TensorBoard audio: {tag: [T] samples in [-1, 1]}."""
     if not self._active:
       return
     for tag, clip in clips.items():
-      self._tb.add_audio(
-        tag, np.clip(clip, -1.0, 1.0), step, sample_rate=sample_rate
-      )
+      self._tb.add_audio(tag, np.clip(clip, -1.0, 1.0), step,
+                         sample_rate=sample_rate)
     self._tb.flush()
 
   def close(self):
@@ -130,10 +124,8 @@ class Progress:
     done = step - self._first
     eta = (self._total - step) * elapsed / max(done, 1)
     shown = " ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in scalars.items())
-    return (
-      f"step {step}/{self._total} ({100 * step / self._total:.1f}%) | "
-      f"{rate:.2f} steps/s | ETA {format_seconds(eta)} | {shown}"
-    )
+    return (f"step {step}/{self._total} ({100 * step / self._total:.1f}%) | "
+            f"{rate:.2f} steps/s | ETA {format_seconds(eta)} | {shown}")
 
 
 def format_seconds(s: float) -> str:
@@ -174,11 +166,8 @@ def compiled_memory(compiled) -> dict[str, int]:
   if m is None:  # backends without the analysis
     return {}
   return {
-    "compiled_memory_bytes": int(
-      m.argument_size_in_bytes
-      + m.output_size_in_bytes
-      - m.alias_size_in_bytes
-      + m.temp_size_in_bytes
-    ),
-    "compiled_temp_bytes": int(m.temp_size_in_bytes),
+      "compiled_memory_bytes":
+          int(m.argument_size_in_bytes + m.output_size_in_bytes -
+              m.alias_size_in_bytes + m.temp_size_in_bytes),
+      "compiled_temp_bytes": int(m.temp_size_in_bytes)
   }

@@ -39,30 +39,21 @@ def workdir_of(main_args: list[str]) -> str | None:
   return None
 
 
-def launch(
-  num_processes: int,
-  main_args: list[str],
-  *,
-  devices_per_process: int = 1,
-  platform: str = "cpu",
-) -> int:
+def launch(num_processes: int, main_args: list[str], *,
+           devices_per_process: int = 1, platform: str = "cpu") -> int:
   """Runs the processes to completion; returns the exit code."""
   workdir = workdir_of(main_args)
   if workdir is None:
-    raise SystemExit(
-      "Pass --workdir=DIR after -- (the logs of processes "
-      "1..N-1 go to DIR/logs)."
-    )
+    raise SystemExit("Pass --workdir=DIR after -- (the logs of processes "
+                     "1..N-1 go to DIR/logs).")
   log_dir = os.path.join(workdir, "logs")
   os.makedirs(log_dir, exist_ok=True)
   address = f"127.0.0.1:{free_port()}"
   env = dict(os.environ)
   if platform == "cpu":
     env["JAX_PLATFORMS"] = "cpu"
-    env["XLA_FLAGS"] = (
-      env.get("XLA_FLAGS", "") + " --xla_force_host_"
-      f"platform_device_count={devices_per_process}"
-    )
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_"
+                        f"platform_device_count={devices_per_process}")
   procs, logs = [], []
   for i in range(num_processes):
     out = None
@@ -70,23 +61,13 @@ def launch(
       logs.append(open(os.path.join(log_dir, f"process_{i}.log"), "w"))
       out = logs[-1]
     cmd = [
-      sys.executable,
-      "-m",
-      "ginr_jax.cli.main",
-      *main_args,
-      f"--coordinator_address={address}",
-      f"--num_processes={num_processes}",
-      f"--process_id={i}",
+        sys.executable, "-m", "ginr_jax.cli.main", *main_args,
+        f"--coordinator_address={address}", f"--num_processes={num_processes}",
+        f"--process_id={i}"
     ]
     procs.append(
-      subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT if out else None,
-      )
-    )
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
+                         stderr=subprocess.STDOUT if out else None))
 
   def forward(signum, frame):
     del frame
@@ -108,10 +89,9 @@ def launch(
         if p.returncode and not code:
           code = p.returncode
           print(
-            f"launch/local.py: process {procs.index(p)} exited with "
-            f"{p.returncode}; stopping the others (logs: {log_dir}).",
-            file=sys.stderr,
-          )
+              f"launch/local.py: process {procs.index(p)} exited with "
+              f"{p.returncode}; stopping the others (logs: {log_dir}).",
+              file=sys.stderr)
           for q in running:
             q.terminate()
   finally:
@@ -122,39 +102,23 @@ def launch(
 
 def main():
   parser = argparse.ArgumentParser(
-    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-  )
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--num_processes", type=int, default=2)
+  parser.add_argument("--devices_per_process", type=int, default=1,
+                      help="simulated CPU devices per process")
   parser.add_argument(
-    "--devices_per_process",
-    type=int,
-    default=1,
-    help="simulated CPU devices per process",
-  )
-  parser.add_argument(
-    "--platform",
-    default="cpu",
-    choices=["cpu", "native"],
-    help="cpu: force JAX onto simulated CPU devices; "
-    "native: leave the platform to JAX",
-  )
-  parser.add_argument(
-    "main_args",
-    nargs=argparse.REMAINDER,
-    help="-- then the arguments of ginr_jax.cli.main",
-  )
+      "--platform", default="cpu", choices=["cpu", "native"],
+      help="cpu: force JAX onto simulated CPU devices; "
+      "native: leave the platform to JAX")
+  parser.add_argument("main_args", nargs=argparse.REMAINDER,
+                      help="-- then the arguments of ginr_jax.cli.main")
   args = parser.parse_args()
-  main_args = (
-    args.main_args[1:] if args.main_args[:1] == ["--"] else (args.main_args)
-  )
+  main_args = (args.main_args[1:] if args.main_args[:1] == ["--"] else
+               (args.main_args))
   sys.exit(
-    launch(
-      args.num_processes,
-      main_args,
-      devices_per_process=args.devices_per_process,
-      platform=args.platform,
-    )
-  )
+      launch(args.num_processes, main_args,
+             devices_per_process=args.devices_per_process,
+             platform=args.platform))
 
 
 if __name__ == "__main__":

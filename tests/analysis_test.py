@@ -34,6 +34,7 @@ def trained_la_ginr():
 
 
 class FootprintTest(absltest.TestCase):
+
   def test_point_and_uniform(self):
     point = np.zeros((10, 10))
     point[3, 4] = 1.0
@@ -43,6 +44,7 @@ class FootprintTest(absltest.TestCase):
 
 
 class AnalysisTest(absltest.TestCase):
+
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
@@ -52,9 +54,8 @@ class AnalysisTest(absltest.TestCase):
     config, setup, params = self.la
     out = os.path.join(self.root, "locality")
     os.makedirs(out)
-    summary = analysis.write_locality(
-      config, setup, params, out, tokens=[0, 3], num_images=2, upsample=2
-    )
+    summary = analysis.write_locality(config, setup, params, out, tokens=[0, 3],
+                                      num_images=2, upsample=2)
     image = np.asarray(Image.open(summary["png"]))
     # targets, reconstructions and one row per token; 2 images upsampled 2x.
     side = 2 * config.input.image_size
@@ -66,9 +67,8 @@ class AnalysisTest(absltest.TestCase):
 
   def test_zeroing_a_token_changes_only_through_that_token(self):
     config, setup, params = self.la
-    images = np.random.default_rng(0).uniform(
-      size=(2, config.input.image_size, config.input.image_size, 3)
-    )
+    images = np.random.default_rng(0).uniform(size=(2, config.input.image_size,
+                                                    config.input.image_size, 3))
     images = images.astype(np.float32)
     _, maps = analysis.locality_maps(setup, params, images, [1], 1)
     self.assertEqual(maps.shape, (1, 2, *images.shape[1:3]))
@@ -80,15 +80,13 @@ class AnalysisTest(absltest.TestCase):
     config, setup, params = self.la
     out = os.path.join(self.root, "activations")
     os.makedirs(out)
-    paths = analysis.write_activations(
-      config, setup, params, out, [0, 5], num_images=1, upsample=1
-    )
+    paths = analysis.write_activations(config, setup, params, out, [0, 5],
+                                       num_images=1, upsample=1)
     image = np.asarray(Image.open(paths[0]))
     side = config.input.image_size
     levels = len(config.model.decoder.sigmas)
-    self.assertEqual(
-      image.shape[:2], ((1 + levels) * (side + 2) + 2, 2 * (side + 2) + 2)
-    )
+    self.assertEqual(image.shape[:2],
+                     ((1 + levels) * (side + 2) + 2, 2 * (side + 2) + 2))
     with self.assertRaisesRegex(ValueError, "out of range"):
       analysis.write_activations(config, setup, params, out, [99])
 

@@ -51,6 +51,7 @@ def photo(h=37, w=53, seed=0) -> np.ndarray:
 
 
 class ApiTest(absltest.TestCase):
+
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
@@ -74,32 +75,26 @@ class ApiTest(absltest.TestCase):
     self.assertEqual(model.render(one, size=(20, 30)).shape, (1, 20, 30, 3))
 
   def test_renders_as_the_trainers_denser_grids(self):
-    images = (
-      np.stack([photo(self.side, self.side, seed=s) for s in (3, 4)]).astype(
-        np.float32
-      )
-      / 255
-    )
+    images = (np.stack([photo(self.side, self.side, seed=s) for s in (3, 4)
+                       ]).astype(np.float32) / 255)
     setup = self.model.setup
     latents, _ = setup.encode_fn(self.model.params, {"image": images})
     grid = setup.task.grid(images.shape[1:3], 2)
     pred = setup.predict_fn(self.model.params, latents, grid.reshape(-1, 2))
     trainers = np.clip(pred.reshape(2, *grid.shape[:-1], 3), 0, 1)
-    np.testing.assert_allclose(
-      self.model.reconstruct(images, scale=2), trainers, atol=1e-6
-    )
+    np.testing.assert_allclose(self.model.reconstruct(images, scale=2),
+                               trainers, atol=1e-6)
 
   def test_images_of_the_models_size_match_the_test_preprocessing(self):
     # A float image at the input size is used as it is; a uint8 one goes
     # through the test split's resize + centre crop (here the identity).
     image = photo(self.side, self.side)
     np.testing.assert_array_equal(
-      self.model.preprocess(image)[0], image.astype(np.float32) / 255
-    )
+        self.model.preprocess(image)[0],
+        image.astype(np.float32) / 255)
     fine = np.random.default_rng(0).uniform(size=image.shape)
     np.testing.assert_array_equal(
-      self.model.preprocess(fine)[0], fine.astype(np.float32)
-    )
+        self.model.preprocess(fine)[0], fine.astype(np.float32))
 
   def test_each_shape_compiles_once(self):
     latents = self.model.encode(photo())
@@ -115,9 +110,8 @@ class ApiTest(absltest.TestCase):
     self.assertEqual(from_file.step, self.model.step)
     for scale in (1, 3):
       np.testing.assert_array_equal(
-        from_file.reconstruct(photo(), scale=scale),
-        self.model.reconstruct(photo(), scale=scale),
-      )
+          from_file.reconstruct(photo(), scale=scale),
+          self.model.reconstruct(photo(), scale=scale))
 
   def test_export_reads_with_numpy_alone(self):
     with np.load(self.path, allow_pickle=False) as f:
@@ -145,9 +139,9 @@ class ApiTest(absltest.TestCase):
 
   def test_bad_inputs_say_what_to_pass(self):
     cases = {
-      "pass one HxWx3 image or a batch BxHxWx3": np.zeros((8, 8)),
-      "4 channels: this model reads 3 .*drop alpha": np.zeros((8, 8, 4)),
-      "must lie in \\[0, 1\\]": np.full((8, 8, 3), 2.0),
+        "pass one HxWx3 image or a batch BxHxWx3": np.zeros((8, 8)),
+        "4 channels: this model reads 3 .*drop alpha": np.zeros(
+            (8, 8, 4)), "must lie in \\[0, 1\\]": np.full((8, 8, 3), 2.0)
     }
     for message, images in cases.items():
       with self.assertRaisesRegex(cli.UserError, message):
@@ -172,6 +166,7 @@ def as_the_trainer(model, batch):
 
 
 class OtherModalitiesTest(absltest.TestCase):
+
   def test_audio_at_any_rate_and_length(self):
     model = initialised(audio_demo.get_config("tiny"))
     (t, _), rate = model.input_shape, api.SAMPLE_RATE
@@ -180,18 +175,14 @@ class OtherModalitiesTest(absltest.TestCase):
     # The first T samples, as the test split cuts clips; 8 kHz is resampled.
     np.testing.assert_array_equal(model.preprocess(clip)[0, :, 0], clip[:t])
     self.assertEqual(
-      model.preprocess(clip[:t], rate=rate // 2).shape, (1, t, 1)
-    )
+        model.preprocess(clip[:t], rate=rate // 2).shape, (1, t, 1))
     latents = model.encode(clip[None, :, None])
     np.testing.assert_allclose(
-      model.render(latents),
-      as_the_trainer(model, {"audio": clip[None, :t, None]}),
-      atol=1e-6,
-    )
+        model.render(latents),
+        as_the_trainer(model, {"audio": clip[None, :t, None]}), atol=1e-6)
     self.assertEqual(model.render(latents, rate=4 * rate).shape, (1, 4 * t, 1))
     self.assertEqual(
-      model.render(latents, seconds=t / rate / 2).shape, (1, t // 2, 1)
-    )
+        model.render(latents, seconds=t / rate / 2).shape, (1, t // 2, 1))
     with self.assertRaisesRegex(cli.UserError, "reads mono audio"):
       model.encode(np.zeros((1, t, 2)))
 
@@ -200,22 +191,18 @@ class OtherModalitiesTest(absltest.TestCase):
     model = initialised(config)
     self.assertEqual(model.kind, "views")
     batch = model.setup.task.dummy_batch(2, np.random.default_rng(0))
-    latents = model.encode(
-      batch["support_image"], batch["support_pose"], batch["focal"]
-    )
-    views = model.render_views(
-      latents, batch["query_pose"], focal=batch["focal"][0]
-    )
+    latents = model.encode(batch["support_image"], batch["support_pose"],
+                           batch["focal"])
+    views = model.render_views(latents, batch["query_pose"],
+                               focal=batch["focal"][0])
     self.assertEqual(views.shape, batch["query_image"].shape)
     predicted = as_the_trainer(model, batch)
-    np.testing.assert_allclose(
-      views.reshape(predicted.shape), predicted, atol=1e-6
-    )
+    np.testing.assert_allclose(views.reshape(predicted.shape), predicted,
+                               atol=1e-6)
     side = 2 * config.input.image_size
     self.assertEqual(
-      model.render_views(latents, batch["query_pose"][0], size=side).shape,
-      (2, 1, side, side, 3),
-    )
+        model.render_views(latents, batch["query_pose"][0], size=side).shape,
+        (2, 1, side, side, 3))
     with self.assertRaisesRegex(cli.UserError, "reads 2 views of"):
       model.encode(batch["support_image"][:, :1], batch["support_pose"][:, :1])
 
@@ -244,52 +231,39 @@ def command_results():
     return ("ginr_jax.cli.render", list(argv))
 
   cases = {
-    "workdir_x4": render(
-      f"--workdir={workdir}",
-      f"--image={image}",
-      "--scale=4",
-      out("workdir_x4.png"),
-    ),
-    "model_x4": render(
-      f"--model={model}", f"--image={image}", "--scale=4", out("model_x4.png")
-    ),
-    "audio_32k": render(
-      f"--model={audio_model}",
-      f"--audio={clip}",
-      "--rate=32000",
-      out("clip_32k.wav"),
-    ),
-    "export": (
-      "ginr_jax.cli.export",
-      [f"--workdir={workdir}", out("again.npz")],
-    ),
-    "no_model": render(f"--image={image}", out("x.png")),
-    "missing_image": render(
-      f"--model={model}", "--image=nope.jpg", out("x.png")
-    ),
-    "bad_size": render(
-      f"--model={model}", f"--image={image}", "--size=12by4", out("x.png")
-    ),
-    "two_inputs_one_out": render(
-      f"--model={model}", f"--image={image}", f"--image={image}", out("x.png")
-    ),
-    "no_out": render(f"--model={model}", f"--image={image}"),
-    "unreadable_image": render(
-      f"--model={model}", f"--image={broken}", out("x.png")
-    ),
-    "audio_to_image_model": render(
-      f"--model={model}", f"--audio={image}", out("x.wav")
-    ),
-    "export_missing_workdir": (
-      "ginr_jax.cli.export",
-      [f"--workdir={os.path.join(root, 'nope')}", out("x.npz")],
-    ),
+      "workdir_x4": render(f"--workdir={workdir}", f"--image={image}",
+                           "--scale=4", out("workdir_x4.png")),
+      "model_x4": render(f"--model={model}", f"--image={image}", "--scale=4",
+                         out("model_x4.png")),
+      "audio_32k": render(f"--model={audio_model}", f"--audio={clip}",
+                          "--rate=32000", out("clip_32k.wav")), "export":
+                              ("ginr_jax.cli.export",
+                               [f"--workdir={workdir}",
+                                out("again.npz")
+                               ]), "no_model": render(f"--image={image}",
+                                                      out("x.png")),
+      "missing_image": render(f"--model={model}", "--image=nope.jpg",
+                              out("x.png")),
+      "bad_size": render(f"--model={model}", f"--image={image}", "--size=12by4",
+                         out("x.png")),
+      "two_inputs_one_out": render(f"--model={model}", f"--image={image}",
+                                   f"--image={image}", out("x.png")),
+      "no_out": render(f"--model={model}", f"--image={image}"),
+      "unreadable_image": render(f"--model={model}", f"--image={broken}",
+                                 out("x.png")),
+      "audio_to_image_model": render(f"--model={model}", f"--audio={image}",
+                                     out("x.wav")),
+      "export_missing_workdir":
+          ("ginr_jax.cli.export",
+           [f"--workdir={os.path.join(root, 'nope')}",
+            out("x.npz")])
   }
   results = errors_test.run_commands(list(cases.values()))
   return root, dict(zip(cases, results))
 
 
 class RenderCommandTest(absltest.TestCase):
+
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
@@ -301,15 +275,12 @@ class RenderCommandTest(absltest.TestCase):
 
   def test_photo_comes_out_at_4x_the_input_size(self):
     for name in ("workdir_x4", "model_x4"):
+      self.assertEqual(self.results[name]["rc"], 0,
+                       self.results[name]["output"])
       self.assertEqual(
-        self.results[name]["rc"], 0, self.results[name]["output"]
-      )
-      self.assertEqual(
-        self.read(f"{name}.png").shape, (4 * self.side, 4 * self.side, 3)
-      )
-    np.testing.assert_array_equal(
-      self.read("workdir_x4.png"), self.read("model_x4.png")
-    )
+          self.read(f"{name}.png").shape, (4 * self.side, 4 * self.side, 3))
+    np.testing.assert_array_equal(self.read("workdir_x4.png"),
+                                  self.read("model_x4.png"))
 
   def test_audio_comes_out_at_the_asked_rate(self):
     result = self.results["audio_32k"]
@@ -328,14 +299,14 @@ class RenderCommandTest(absltest.TestCase):
 
   def test_bad_commands_print_one_line(self):
     expected = {
-      "no_model": "pass one of --workdir=W",
-      "missing_image": "nope.jpg: no such file.",
-      "bad_size": "--size=12by4: pass HxW",
-      "two_inputs_one_out": "there are 2 inputs; pass --out_dir",
-      "no_out": r"pass --out=FILE \(one input\) or --out_dir",
-      "unreadable_image": "cannot read image .*img0.JPEG",
-      "audio_to_image_model": "this is an image model: pass --image",
-      "export_missing_workdir": "nope: no such folder",
+        "no_model": "pass one of --workdir=W",
+        "missing_image": "nope.jpg: no such file.",
+        "bad_size": "--size=12by4: pass HxW",
+        "two_inputs_one_out": "there are 2 inputs; pass --out_dir",
+        "no_out": r"pass --out=FILE \(one input\) or --out_dir",
+        "unreadable_image": "cannot read image .*img0.JPEG",
+        "audio_to_image_model": "this is an image model: pass --image",
+        "export_missing_workdir": "nope: no such folder"
     }
     for name, message in expected.items():
       result = self.results[name]

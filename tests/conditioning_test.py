@@ -37,19 +37,13 @@ def fixed_objects(size: int) -> dict:
       rgba = scenes.trace(shapes, pose, size).astype(np.float32) / 255.0
       return rgba[..., :3] * rgba[..., 3:] + 1.0 - rgba[..., 3:]
 
-    examples.append(
-      {
-        "support_image": view(poses[0])[None],
-        "support_pose": poses[:1],
-        "query_image": view(poses[1])[None],
-        "query_pose": poses[1:],
-        "focal": np.float32(
-          rendering.focal_length(size, scenes.CAMERA_ANGLE_X)
-        ),
-      }
-    )
+    examples.append({
+        "support_image": view(poses[0])[None], "support_pose": poses[:1],
+        "query_image": view(poses[1])[None], "query_pose": poses[1:],
+        "focal": np.float32(rendering.focal_length(size, scenes.CAMERA_ANGLE_X))
+    })
   return {
-    k: jnp.asarray(np.stack([e[k] for e in examples])) for k in examples[0]
+      k: jnp.asarray(np.stack([e[k] for e in examples])) for k in examples[0]
   }
 
 
@@ -67,22 +61,16 @@ def query_errors(arg: str, noise: bool = False):
     if not noise:
       return batch
     return dict(
-      batch, support_image=jax.random.uniform(key, batch["support_image"].shape)
-    )
+        batch, support_image=jax.random.uniform(key,
+                                                batch["support_image"].shape))
 
   c.task.num_rays = int(np.prod(batch["query_image"].shape[1:-1]))
   model, task = models.build(c.model_name, c.model), tasks.build(c)
   kwargs = dict(model=model, task=task)
   tx, schedule = optim.make(c.optim, STEPS)
   step = jax.jit(
-    functools.partial(
-      train.train_step,
-      tx=tx,
-      schedule=schedule,
-      meta=c.meta.to_dict(),
-      **kwargs,
-    )
-  )
+      functools.partial(train.train_step, tx=tx, schedule=schedule,
+                        meta=c.meta.to_dict(), **kwargs))
   state = train.init_state(jax.random.key(0), model, tx, task)
   for i in range(STEPS):
     key = jax.random.key(i)
@@ -98,8 +86,7 @@ def query_errors(arg: str, noise: bool = False):
   own, targets = predict(state["params"], test_batch)
   other, _ = predict(state["params"], views.other_support(test_batch))
   mse = lambda pred: np.mean(
-    (np.asarray(pred) - np.asarray(targets)) ** 2, axis=(1, 2)
-  )
+      (np.asarray(pred) - np.asarray(targets))**2, axis=(1, 2))
   return mse(own), mse(other)
 
 
@@ -112,9 +99,8 @@ def assert_reads_support(test, arg: str):
 @pytest.mark.slow
 class ConditioningTest(parameterized.TestCase):
   # One support view per object (fixed_objects).
-  @parameterized.parameters(
-    "views=1,tiny", "views=1,tiny,model=transinr", "views=1,tiny,model=la_ginr"
-  )
+  @parameterized.parameters("views=1,tiny", "views=1,tiny,model=transinr",
+                            "views=1,tiny,model=la_ginr")
   def test_the_query_view_is_predicted_from_the_support_view(self, arg):
     assert_reads_support(self, arg)
 

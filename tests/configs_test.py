@@ -32,17 +32,16 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 CONFIG_DIR = os.path.join(ROOT, "configs")
 # Stage-1 configs; the diffusion ones (diffusion_*.py) have their own test.
 NAMES = [
-  os.path.basename(p)[:-3]
-  for p in sorted(glob.glob(os.path.join(CONFIG_DIR, "*.py")))
-  if not os.path.basename(p).startswith("diffusion_")
+    os.path.basename(p)[:-3]
+    for p in sorted(glob.glob(os.path.join(CONFIG_DIR, "*.py")))
+    if not os.path.basename(p).startswith("diffusion_")
 ]
 
 
 @functools.cache
 def module(name: str):
   spec = importlib.util.spec_from_file_location(
-    name, os.path.join(CONFIG_DIR, f"{name}.py")
-  )
+      name, os.path.join(CONFIG_DIR, f"{name}.py"))
   mod = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(mod)
   return mod
@@ -56,10 +55,8 @@ def rows(name: str) -> tuple[str, ...]:
   return paper_rows.args(getattr(module(name), "PAPER_ROWS", ())) or ("",)
 
 
-ROWS = [(name, row) for name in NAMES for row in rows(name)] + [
-  ("demo", "model=transinr"),
-  ("demo", "model=la_ginr"),
-]
+ROWS = [(name, row) for name in NAMES for row in rows(name)
+       ] + [("demo", "model=transinr"), ("demo", "model=la_ginr")]
 
 
 def model_and_task(config) -> tuple:
@@ -87,33 +84,24 @@ def code_path(config) -> tuple:
   by FULL_LOOP and train_test.py.
   """
   task = config.task
-  return (
-    task.name,
-    task.get("key"),
-    task.get("render"),
-    config.model_name,
-    *models.family(config.model_name).variant(config.model),
-  )
+  return (task.name, task.get("key"), task.get("render"), config.model_name,
+          *models.family(config.model_name).variant(config.model))
 
 
 # The whole train-and-evaluate loop (IPC's on images is in train_test.py):
 # LA-GINR with per-instance coordinates (ImageNette's jitter), 3 s audio
 # (coordinates in [-3, 3], 25% of the samples) and both NVS renderings.
-FULL_LOOP = [
-  ("imagenette", "model=la_ginr,tiny"),
-  ("audio", "3,tiny"),
-  ("nvs_demo", "views=2,tiny"),
-  ("shapenet", "lamps,views=2,model=la_ginr,tiny"),
-]
+FULL_LOOP = [("imagenette", "model=la_ginr,tiny"), ("audio", "3,tiny"),
+             ("nvs_demo", "views=2,tiny"),
+             ("shapenet", "lamps,views=2,model=la_ginr,tiny")]
 
 
 def tiny_paths():
   """One (name, row) per `:tiny` code path, FULL_LOOP's configs first."""
   paths = {}
   for name, row in FULL_LOOP + ROWS:
-    tiny = (
-      row if row.endswith("tiny") else ",".join(filter(None, [row, "tiny"]))
-    )
+    tiny = (row if row.endswith("tiny") else ",".join(
+        filter(None, [row, "tiny"])))
     paths.setdefault(code_path(load(name, tiny)), (name, tiny))
   return sorted(paths.values())
 
@@ -124,8 +112,8 @@ TINY_PATHS = tiny_paths()
 def param_count(config) -> int:
   model = models.build(config.model_name, config.model)
   shapes = jax.eval_shape(
-    lambda: model.init(jax.random.key(0), *tasks.build(config).init_inputs())
-  )
+      lambda: model.init(jax.random.key(0),
+                         *tasks.build(config).init_inputs()))
   return utils.count_params(shapes)
 
 
@@ -141,16 +129,14 @@ def state_drawn_on_host(setup: train.Setup, seed: int = 0):
   def draw(path, s):  # the usual scales: N(0, 1/fan_in), zero biases
     if len(s.shape) >= 2:
       return jnp.asarray(
-        rng.standard_normal(s.shape) / np.sqrt(s.shape[-2]), s.dtype
-      )
+          rng.standard_normal(s.shape) / np.sqrt(s.shape[-2]), s.dtype)
     unit = path[-1].key in ("scale", "g")  # norm scales, weight-norm gains
     return (jnp.ones if unit else jnp.zeros)(s.shape, s.dtype)
 
   params = jax.tree_util.tree_map_with_path(draw, setup.state_shape["params"])
   return {
-    "step": jnp.zeros((), jnp.int32),
-    "params": params,
-    "opt": setup.tx.init(params),
+      "step": jnp.zeros((), jnp.int32), "params": params,
+      "opt": setup.tx.init(params)
   }
 
 
@@ -162,6 +148,7 @@ def assert_builds_at_full_size(test, name, row):
 
 @pytest.mark.slow
 class EveryRowTest(parameterized.TestCase):
+
   @parameterized.parameters(*SLOW_ROWS)
   def test_row_builds_at_full_size(self, name, row):
     assert_builds_at_full_size(self, name, row)
@@ -177,8 +164,7 @@ class EveryRowTest(parameterized.TestCase):
     self.assertTrue(np.isfinite(metrics[-1]["eval/psnr"]))
     artefacts = os.listdir(os.path.join(workdir, "images"))
     expected = {
-      "signal": "recon_00000003_x1.png",
-      "views": "views_00000003.png",
+        "signal": "recon_00000003_x1.png", "views": "views_00000003.png"
     }.get(config.task.name)
     if config.task.get("key") == "audio":
       expected = "audio_00000003_0_recon.wav"
@@ -186,6 +172,7 @@ class EveryRowTest(parameterized.TestCase):
 
 
 class ConfigsTest(parameterized.TestCase):
+
   def test_rows_cover_every_model_and_task(self):
     self.assertEqual(sorted(FAST_ROWS + SLOW_ROWS), sorted(ROWS))
     self.assertLen(FAST_ROWS, len({model_and_task(load(*r)) for r in ROWS}))
@@ -199,32 +186,25 @@ class ConfigsTest(parameterized.TestCase):
     mod = module(name)
     self.assertFalse(hasattr(mod, "ROWS"), "make ROWS PAPER_ROWS")
     if hasattr(mod, "PAPER_ROWS"):
-      self.assertIn(
-        paper_rows.table(mod.PAPER_ROWS),
-        mod.__doc__,
-        "rewrite it: python -m ginr_jax.cli.paper_rows",
-      )
+      self.assertIn(paper_rows.table(mod.PAPER_ROWS), mod.__doc__,
+                    "rewrite it: python -m ginr_jax.cli.paper_rows")
 
   def test_readme_lists_the_paper_rows(self):
     with open(os.path.join(ROOT, "README.md")) as f:
       readme = f.read()
     listed = {
-      name: module(name).PAPER_ROWS
-      for name in NAMES
-      if hasattr(module(name), "PAPER_ROWS")
+        name: module(name).PAPER_ROWS
+        for name in NAMES
+        if hasattr(module(name), "PAPER_ROWS")
     }
-    self.assertIn(
-      paper_rows.summary(listed),
-      readme,
-      "rewrite it: python -m ginr_jax.cli.paper_rows",
-    )
+    self.assertIn(paper_rows.summary(listed), readme,
+                  "rewrite it: python -m ginr_jax.cli.paper_rows")
 
   def test_official_sizes(self):
     self.assertEqual(param_count(load("imagenette", "")), 43_680_771)
     # Official TransINR ImageNette: 44.48M (docs/faithfulness.md#transinr).
-    self.assertEqual(
-      param_count(load("imagenette", "model=transinr")), 44_476_675
-    )
+    self.assertEqual(param_count(load("imagenette", "model=transinr")),
+                     44_476_675)
     ffhq = load("ffhq", "res=512,d=1024,r=1024")
     model = models.build(ffhq.model_name, ffhq.model)
     self.assertEqual(model.hyponet.layer_shapes[1], (1024, 1024))
@@ -241,9 +221,8 @@ class ConfigsTest(parameterized.TestCase):
     setup = train.Setup(config)
     state = state_drawn_on_host(setup)
     step = jax.jit(setup.train_step)
-    batch = setup.task.dummy_batch(
-      config.input.batch_size, np.random.default_rng(0)
-    )
+    batch = setup.task.dummy_batch(config.input.batch_size,
+                                   np.random.default_rng(0))
     for _ in range(2):
       state, metrics = step(state, batch, jax.random.key(1))
       self.assertTrue(np.isfinite(float(metrics["train/loss"])))
@@ -265,25 +244,20 @@ class ConfigsTest(parameterized.TestCase):
 
   def test_model_arguments_belong_to_their_family(self):
     with self.assertRaisesRegex(
-      ValueError, "heads=1 applies to model=la_ginr, not model=ipc"
-    ):
+        ValueError, "heads=1 applies to model=la_ginr, not model=ipc"):
       load("imagenette", "heads=1")
     with self.assertRaisesRegex(
-      ValueError, "r=64 applies to model=ipc, not model=meta_ipc"
-    ):
+        ValueError, "r=64 applies to model=ipc, not model=meta_ipc"):
       load("demo", "model=meta_ipc,r=64")
     # Given, even a family's default is that family's.
-    with self.assertRaisesRegex(
-      ValueError, "groups=64 applies to model=transinr"
-    ):
+    with self.assertRaisesRegex(ValueError,
+                                "groups=64 applies to model=transinr"):
       load("celeba", "model=la_ginr,groups=64")
     # A config's default of a model argument yields to the given value.
     self.assertEqual(
-      load("ffhq", "512,model=la_ginr").model.decoder.num_heads, 4
-    )
+        load("ffhq", "512,model=la_ginr").model.decoder.num_heads, 4)
     self.assertEqual(
-      load("ffhq", "512,model=la_ginr,heads=2").model.decoder.num_heads, 2
-    )
+        load("ffhq", "512,model=la_ginr,heads=2").model.decoder.num_heads, 2)
 
 
 if __name__ == "__main__":

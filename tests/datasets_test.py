@@ -20,20 +20,19 @@ from ginr_jax.datasets import preprocess
 from ginr_jax.datasets import synthetic
 import image_files
 
-
 # ----------------------------------------------------------------------------
 # ImageNette
 
 
 class TestImagenette:
+
   def test_files_sorted_by_class_then_name(self, imagenette_dir):
     data_dir, _ = imagenette_dir
     source, _ = image_files.make_imagenette(data_dir)
     names = [os.path.relpath(p, data_dir) for p in source]
     assert names == [
-      "imagenette2-320/train/n01/a.JPEG",
-      "imagenette2-320/train/n01/c.JPEG",
-      "imagenette2-320/train/n02/b.JPEG",
+        "imagenette2-320/train/n01/a.JPEG", "imagenette2-320/train/n01/c.JPEG",
+        "imagenette2-320/train/n02/b.JPEG"
     ]
     test, _ = image_files.make_imagenette(data_dir, split="test", train=False)
     assert [os.path.basename(p) for p in test] == ["d.JPEG", "e.JPEG"]
@@ -59,55 +58,38 @@ class TestImagenette:
 
 
 class TestCeleba:
-  @pytest.mark.parametrize(
-    "split, expected",
-    [
-      ("train", ["000001.jpg", "162770.jpg"]),
-      ("val", ["162771.jpg", "182637.jpg"]),
-      ("test", ["182638.jpg", "202599.jpg"]),
-    ],
-  )
+
+  @pytest.mark.parametrize("split, expected",
+                           [("train", ["000001.jpg", "162770.jpg"]),
+                            ("val", ["162771.jpg", "182637.jpg"]),
+                            ("test", ["182638.jpg", "202599.jpg"])])
   def test_index_split(self, celeba_dir, split, expected):
     data_dir, _ = celeba_dir
-    source, _ = datasets.make(
-      "celeba", split=split, train=False, image_size=32, data_dir=data_dir
-    )
+    source, _ = datasets.make("celeba", split=split, train=False, image_size=32,
+                              data_dir=data_dir)
     assert [os.path.basename(p) for p in source] == expected
 
   def test_empty_split_error(self, tmp_path):
-    image_files.write_image(
-      str(tmp_path / "img_align_celeba" / "000001.jpg"), 8, 8
-    )
+    image_files.write_image(str(tmp_path / "img_align_celeba" / "000001.jpg"),
+                            8, 8)
     with pytest.raises(datasets.DatasetNotFoundError, match="empty") as info:
-      datasets.make(
-        "celeba",
-        split="test",
-        train=False,
-        image_size=8,
-        data_dir=str(tmp_path),
-      )
+      datasets.make("celeba", split="test", train=False, image_size=8,
+                    data_dir=str(tmp_path))
     assert "ginr_jax.cli.prepare celeba" in str(info.value)
 
   def test_unknown_split(self, celeba_dir):
     with pytest.raises(ValueError, match="train, val, test"):
-      datasets.make(
-        "celeba",
-        split="valid",
-        train=False,
-        image_size=8,
-        data_dir=celeba_dir[0],
-      )
+      datasets.make("celeba", split="valid", train=False, image_size=8,
+                    data_dir=celeba_dir[0])
 
 
 class TestFfhq:
+
   def test_split_by_file_name(self, ffhq_dir):
-    for split, expected in [
-      ("train", ["00000.png", "00001.png", "59999.png"]),
-      ("test", ["60000.png", "69999.png"]),
-    ]:
-      source, _ = datasets.make(
-        "ffhq", split=split, train=False, image_size=16, data_dir=ffhq_dir
-      )
+    for split, expected in [("train", ["00000.png", "00001.png", "59999.png"]),
+                            ("test", ["60000.png", "69999.png"])]:
+      source, _ = datasets.make("ffhq", split=split, train=False, image_size=16,
+                                data_dir=ffhq_dir)
       assert [os.path.basename(p) for p in source] == expected
 
   def test_split_by_list_files(self, ffhq_dir, tmp_path):
@@ -115,13 +97,8 @@ class TestFfhq:
     train_list.write_text("69999.png\nimages1024x1024/00000/00001.png\n\n")
     test_list = tmp_path / "ffhqvalidation.txt"
     test_list.write_text("00000.png\n")
-    kwargs = dict(
-      train=False,
-      image_size=16,
-      data_dir=ffhq_dir,
-      train_list=str(train_list),
-      test_list=str(test_list),
-    )
+    kwargs = dict(train=False, image_size=16, data_dir=ffhq_dir,
+                  train_list=str(train_list), test_list=str(test_list))
     train, _ = datasets.make("ffhq", split="train", **kwargs)
     test, _ = datasets.make("ffhq", split="test", **kwargs)
     assert [os.path.basename(p) for p in train] == ["69999.png", "00001.png"]
@@ -131,32 +108,23 @@ class TestFfhq:
     test_list = tmp_path / "ffhqvalidation.txt"
     test_list.write_text("60000.png\n12345.png\n")
     with pytest.raises(datasets.DatasetNotFoundError, match="12345.png"):
-      datasets.make(
-        "ffhq",
-        split="test",
-        train=False,
-        image_size=16,
-        data_dir=ffhq_dir,
-        test_list=str(test_list),
-      )
+      datasets.make("ffhq", split="test", train=False, image_size=16,
+                    data_dir=ffhq_dir, test_list=str(test_list))
 
 
 @pytest.mark.parametrize(
-  "name, folder, split, stray_file",
-  [
-    ("celeba", "img_align_celeba", "test", None),  # no folder
-    ("ffhq", "ffhq", "train", "face.png"),  # no <index>.png in it
-  ],
-)
+    "name, folder, split, stray_file",
+    [
+        ("celeba", "img_align_celeba", "test", None),  # no folder
+        ("ffhq", "ffhq", "train", "face.png")  # no <index>.png in it
+    ])
 def test_missing_or_malformed_folder_names_it_and_the_command(
-  name, folder, split, stray_file, tmp_path
-):
+    name, folder, split, stray_file, tmp_path):
   if stray_file:
     image_files.write_image(str(tmp_path / folder / stray_file), 8, 8)
   with pytest.raises(datasets.DatasetNotFoundError) as info:
-    datasets.make(
-      name, split=split, train=False, image_size=8, data_dir=str(tmp_path)
-    )
+    datasets.make(name, split=split, train=False, image_size=8,
+                  data_dir=str(tmp_path))
   assert str(tmp_path / folder) in str(info.value)
   assert f"ginr_jax.cli.prepare {name}" in str(info.value)
 
@@ -166,16 +134,11 @@ def test_missing_or_malformed_folder_names_it_and_the_command(
 
 
 class TestTfds:
+
   def test_missing_dataset_error(self, tmp_path):
     with pytest.raises(datasets.DatasetNotFoundError, match="not prepared"):
-      datasets.make(
-        "tfds",
-        split="train",
-        train=True,
-        image_size=16,
-        data_dir=str(tmp_path),
-        tfds_name="mnist",
-      )
+      datasets.make("tfds", split="train", train=True, image_size=16,
+                    data_dir=str(tmp_path), tfds_name="mnist")
 
 
 # ----------------------------------------------------------------------------
@@ -183,37 +146,27 @@ class TestTfds:
 
 
 class TestSynthetic:
+
   def test_deterministic_smooth_and_in_range(self):
-    source, transform = datasets.make(
-      "synthetic", split="train", train=True, image_size=16
-    )
+    source, transform = datasets.make("synthetic", split="train", train=True,
+                                      image_size=16)
     assert len(source) == 64
     image = image_files.run(transform, source[3], seed=0)
     image_files.check_image(image, 16)
-    np.testing.assert_array_equal(
-      image, image_files.run(transform, source[3], seed=1)
-    )
+    np.testing.assert_array_equal(image,
+                                  image_files.run(transform, source[3], seed=1))
     assert image.std() > 0.05  # Not flat...
     assert np.abs(np.diff(image, axis=0)).mean() < 0.1  # ...but smooth.
     assert not np.array_equal(image, image_files.run(transform, source[4]))
 
   def test_train_and_test_differ(self):
-    _, train_transform = datasets.make(
-      "synthetic", split="train", train=False, image_size=16
-    )
-    test, test_transform = datasets.make(
-      "synthetic",
-      split="test",
-      train=False,
-      image_size=16,
-      num_examples=5,
-    )
+    _, train_transform = datasets.make("synthetic", split="train", train=False,
+                                       image_size=16)
+    test, test_transform = datasets.make("synthetic", split="test", train=False,
+                                         image_size=16, num_examples=5)
     assert len(test) == 5
-    assert not np.allclose(
-      image_files.run(train_transform, 0),
-      image_files.run(test_transform, 0),
-      atol=0.05,
-    )
+    assert not np.allclose(image_files.run(train_transform, 0),
+                           image_files.run(test_transform, 0), atol=0.05)
 
   def test_same_field_at_any_resolution(self):
     small = synthetic.smooth_image((0, 1), 8)
@@ -224,6 +177,7 @@ class TestSynthetic:
 
 
 class TestEmbedded:
+
   def test_splits_use_disjoint_photos(self):
     train, test = embedded.PHOTOS["train"], embedded.PHOTOS["test"]
     assert not set(train) & set(test)
@@ -237,14 +191,9 @@ class TestEmbedded:
     assert embedded.photo("chelsea", 64) is photo
 
   def test_test_crops_fixed_grid(self):
-    source, transform = datasets.make(
-      "embedded",
-      split="test",
-      train=False,
-      image_size=16,
-      photo_short_side=48,
-      test_crops_per_photo=8,
-    )
+    source, transform = datasets.make("embedded", split="test", train=False,
+                                      image_size=16, photo_short_side=48,
+                                      test_crops_per_photo=8)
     assert len(source) == 16
     assert {name for name, _, _ in source} == {"chelsea", "coffee"}
     tops = {top for name, top, _ in source if name == "coffee"}
@@ -255,30 +204,22 @@ class TestEmbedded:
       image = image_files.run(transform, (name, top, left), seed=0)
       image_files.check_image(image, 16)
       np.testing.assert_array_equal(
-        image, image_files.run(transform, (name, top, left), seed=5)
-      )
-      window = embedded.photo(name, 48)[top : top + 16, left : left + 16]
+          image, image_files.run(transform, (name, top, left), seed=5))
+      window = embedded.photo(name, 48)[top:top + 16, left:left + 16]
       np.testing.assert_array_equal(image, window / np.float32(255))
 
   def test_train_crops_are_windows_of_train_photos(self):
-    source, transform = datasets.make(
-      "embedded",
-      split="train",
-      train=True,
-      image_size=16,
-      photo_short_side=32,
-      train_examples_per_epoch=50,
-    )
+    source, transform = datasets.make("embedded", split="train", train=True,
+                                      image_size=16, photo_short_side=32,
+                                      train_examples_per_epoch=50)
     assert len(source) == 50
     photos = [embedded.photo(n, 32) for n in embedded.PHOTOS["train"]]
     for seed in range(3):
       image = image_files.run(transform, source[seed], seed)
       image_files.check_image(image, 16)
       assert any(
-        image_files.is_window(image, p)
-        or image_files.is_window(image[:, ::-1], p)
-        for p in photos
-      )
+          image_files.is_window(image, p) or
+          image_files.is_window(image[:, ::-1], p) for p in photos)
 
   def test_permute_channels_reorders_the_same_crop(self):
     kwargs = dict(split="train", train=True, image_size=16, photo_short_side=32)
@@ -289,9 +230,10 @@ class TestEmbedded:
       a, b = image_files.run(plain, 0, seed), image_files.run(permuted, 0, seed)
       # Same draw, channels reordered: find the permutation.
       order = tuple(
-        next(i for i in range(3) if np.array_equal(b[..., c], a[..., i]))
-        for c in range(3)
-      )
+          next(i
+               for i in range(3)
+               if np.array_equal(b[..., c], a[..., i]))
+          for c in range(3))
       assert sorted(order) == [0, 1, 2]
       orders.add(order)
     assert len(orders) > 1
@@ -314,9 +256,8 @@ def test_unknown_name_lists_valid_names():
 
 def test_unknown_kwarg_raises():
   with pytest.raises(TypeError):
-    datasets.make(
-      "synthetic", split="train", train=True, image_size=8, num_exmaples=3
-    )
+    datasets.make("synthetic", split="train", train=True, image_size=8,
+                  num_exmaples=3)
 
 
 def test_random_map_is_seeded_and_varies_per_epoch(imagenette_dir):
@@ -335,32 +276,21 @@ def test_random_map_is_seeded_and_varies_per_epoch(imagenette_dir):
 
 @pytest.mark.parametrize("name", ["synthetic", "embedded", "imagenette"])
 def test_eval_transform_accepts_no_rng(name, imagenette_dir):
-  source, transform = datasets.make(
-    name,
-    split="test",
-    train=False,
-    image_size=16,
-    data_dir=imagenette_dir[0],
-  )
+  source, transform = datasets.make(name, split="test", train=False,
+                                    image_size=16, data_dir=imagenette_dir[0])
   np.testing.assert_array_equal(
-    transform(source[0], None)["image"], image_files.run(transform, source[0])
-  )
+      transform(source[0], None)["image"],
+      image_files.run(transform, source[0]))
 
 
 @pytest.mark.parametrize("name", ["synthetic", "embedded", "imagenette"])
 def test_source_and_transform_pickle(name, imagenette_dir):
-  source, transform = datasets.make(
-    name,
-    split="test",
-    train=False,
-    image_size=16,
-    data_dir=imagenette_dir[0],
-  )
+  source, transform = datasets.make(name, split="test", train=False,
+                                    image_size=16, data_dir=imagenette_dir[0])
   element = pickle.loads(pickle.dumps(source[0]))
   np.testing.assert_array_equal(
-    image_files.run(pickle.loads(pickle.dumps(transform)), element),
-    image_files.run(transform, source[0]),
-  )
+      image_files.run(pickle.loads(pickle.dumps(transform)), element),
+      image_files.run(transform, source[0]))
 
 
 # ----------------------------------------------------------------------------
@@ -368,6 +298,7 @@ def test_source_and_transform_pickle(name, imagenette_dir):
 
 
 class TestPrepare:
+
   def test_validate_good_and_bad_layouts(self, imagenette_dir):
     data_dir, originals = imagenette_dir
     assert prepare.validate("imagenette", data_dir) == {"train": 3, "test": 2}
@@ -399,9 +330,8 @@ class TestPrepare:
     assert counts == {"train": 3, "test": 2}
     path = os.path.join(data_dir, "imagenette2-320/train/n02/b.JPEG")
     np.testing.assert_array_equal(
-      np.asarray(preprocess.load_image(path)),
-      originals[os.path.join(source_dir, "imagenette2-320/train/n02/b.JPEG")],
-    )
+        np.asarray(preprocess.load_image(path)),
+        originals[os.path.join(source_dir, "imagenette2-320/train/n02/b.JPEG")])
 
   def test_main_prints_manual_steps(self, celeba_dir, tmp_path, capsys):
     with flagsaver.flagsaver(data_dir=celeba_dir[0]):

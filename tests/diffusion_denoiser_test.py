@@ -16,38 +16,25 @@ from configs import diffusion_imagenet
 
 
 def tiny_model(**kwargs):
-  return denoiser.Denoiser(
-    **dict(
-      dict(
-        num_tokens=6,
-        token_dim=4,
-        num_classes=3,
-        width=16,
-        depth=2,
-        num_heads=2,
-        freq_dim=8,
-      ),
-      **kwargs,
-    )
-  )
+  return denoiser.Denoiser(**dict(
+      dict(num_tokens=6, token_dim=4, num_classes=3, width=16, depth=2,
+           num_heads=2, freq_dim=8), **kwargs))
 
 
 def perturbed_params(model, seed=0):
   """Parameters with the zero-initialised layers made non-zero."""
-  x, t = (
-    jnp.zeros((1, model.num_tokens, model.token_dim)),
-    jnp.zeros((1,), jnp.int32),
-  )
+  x, t = (jnp.zeros(
+      (1, model.num_tokens, model.token_dim)), jnp.zeros((1,), jnp.int32))
   params = model.init(jax.random.key(seed), x, t, t)["params"]
   leaves, tree = jax.tree.flatten(params)
   keys = jax.random.split(jax.random.key(seed + 1), len(leaves))
   return jax.tree.unflatten(
-    tree,
-    [l + 0.1 * jax.random.normal(k, l.shape) for l, k in zip(leaves, keys)],
-  )
+      tree,
+      [l + 0.1 * jax.random.normal(k, l.shape) for l, k in zip(leaves, keys)])
 
 
 class DenoiserTest(absltest.TestCase):
+
   def test_imagenet_config_has_the_papers_size(self):
     config = diffusion_imagenet.get_config()
     m = config.model
@@ -59,23 +46,18 @@ class DenoiserTest(absltest.TestCase):
     self.assertLess(abs(count - 458e6), 0.02 * 458e6)
     self.assertEqual(config.sharding.strategy, "fsdp")
     d = config.diffusion
+    self.assertEqual((d.num_steps, d.label_drop, d.ema_decay),
+                     (1000, 0.1, 0.9999))
     self.assertEqual(
-      (d.num_steps, d.label_drop, d.ema_decay), (1000, 0.1, 0.9999)
-    )
-    self.assertEqual(
-      (config.optim.lr, config.optim.schedule, config.optim.warmup_steps),
-      (1e-4, "constant", 0),
-    )
-    self.assertEqual(
-      (config.eval.sample_steps, config.eval.guidance), (250, 2.5)
-    )
+        (config.optim.lr, config.optim.schedule, config.optim.warmup_steps),
+        (1e-4, "constant", 0))
+    self.assertEqual((config.eval.sample_steps, config.eval.guidance),
+                     (250, 2.5))
 
   def test_demo_configs_build(self):
-    for config in (
-      diffusion_demo.get_config(""),
-      diffusion_demo.get_config("tiny"),
-      diffusion_imagenet.get_config("tiny"),
-    ):
+    for config in (diffusion_demo.get_config(""),
+                   diffusion_demo.get_config("tiny"),
+                   diffusion_imagenet.get_config("tiny")):
       shapes = jax.eval_shape(train.Setup(config).init, jax.random.key(0))
       self.assertLess(utils.count_params(shapes["params"]), 2_000_000)
 
@@ -94,9 +76,8 @@ class DenoiserTest(absltest.TestCase):
     t, y = jnp.asarray([0, 10, 500, 999]), jnp.asarray([0, 1, 2, 3])
     batched = apply(params, x, t, y)
     # One instance at a time, as a batch of one (vmap adds the batch axis).
-    single = jax.vmap(lambda *a: apply(params, *(v[None] for v in a))[0])(
-      x, t, y
-    )
+    single = jax.vmap(lambda *a: apply(params, *(v[None] for v in a))[0])(x, t,
+                                                                          y)
     np.testing.assert_allclose(batched, single, atol=1e-5)
     # ... and does depend on the timestep and on the class.
     other_t = apply(params, x, t[::-1], y)
@@ -117,14 +98,12 @@ class DenoiserTest(absltest.TestCase):
 
 
 class TrainPiecesTest(absltest.TestCase):
+
   def test_ema_update(self):
-    ema, params = (
-      {"a": jnp.asarray([1.0, 2.0])},
-      {"a": jnp.asarray([3.0, -2.0])},
-    )
+    ema, params = ({"a": jnp.asarray([1.0,
+                                      2.0])}, {"a": jnp.asarray([3.0, -2.0])})
     np.testing.assert_allclose(
-      train.ema_update(ema, params, 0.9)["a"], [1.2, 1.6], rtol=1e-6
-    )
+        train.ema_update(ema, params, 0.9)["a"], [1.2, 1.6], rtol=1e-6)
 
   def test_label_drop_rate_and_null_class(self):
     labels = jnp.zeros((100_000,), jnp.int32)
@@ -141,15 +120,13 @@ class TrainPiecesTest(absltest.TestCase):
       state = setup.init(jax.random.key(0))
       rng = np.random.default_rng(0)
       batch = {
-        "latents": rng.normal(size=(8, 8, 16)).astype(np.float32),
-        "label": np.zeros((8,), np.int32),
+          "latents": rng.normal(size=(8, 8, 16)).astype(np.float32),
+          "label": np.zeros((8,), np.int32)
       }
       batch = jax.device_put(
-        batch,
-        jax.sharding.NamedSharding(
-          setup.mesh, jax.sharding.PartitionSpec("data")
-        ),
-      )
+          batch,
+          jax.sharding.NamedSharding(setup.mesh,
+                                     jax.sharding.PartitionSpec("data")))
       step = jax.jit(setup.train_step)
       for _ in range(2):
         state, metrics = step(state, batch, jax.random.key(1))

@@ -30,9 +30,8 @@ class EndToEndTest(absltest.TestCase):
     stage1_config.render_upsample = (1,)  # its grids are not tested here
     stage1.train_and_evaluate(stage1_config, stage1_dir)
     latent_dir = os.path.join(root, "latents")
-    meta = latents.export(
-      stage1_dir, latent_dir, splits=("train",), batch_size=8
-    )
+    meta = latents.export(stage1_dir, latent_dir, splits=("train",),
+                          batch_size=8)
     self.check_export(meta, latent_dir)
 
     def config(total_steps):
@@ -54,9 +53,8 @@ class EndToEndTest(absltest.TestCase):
     diffusion_config, setup, state = train.load_workdir(straight)
     evaluator = sample.Evaluator(diffusion_config, setup, meta)
     labels = evaluator.shown_labels()
-    images = evaluator.generate(
-      state["ema"], labels, jax.random.key(0), 4, 2.5, upsample=2
-    )
+    images = evaluator.generate(state["ema"], labels, jax.random.key(0), 4, 2.5,
+                                upsample=2)
     self.assertEqual(images.shape, (len(labels), 32, 32, 3))
     self.assertTrue(np.all((images >= 0) & (images <= 1)))
 
@@ -67,8 +65,8 @@ class EndToEndTest(absltest.TestCase):
 
   def check_export(self, meta, latent_dir):
     self.assertEqual(
-      (meta["num_tokens"], meta["token_dim"], meta["num_classes"]), (8, 16, 1)
-    )
+        (meta["num_tokens"], meta["token_dim"], meta["num_classes"]),
+        (8, 16, 1))
     n = meta["splits"]["train"]["num_examples"]
     z = np.load(os.path.join(latent_dir, "train_latents.npy"))
     self.assertEqual(z.shape, (n, 8, 16))
@@ -78,40 +76,32 @@ class EndToEndTest(absltest.TestCase):
     self.assertTrue(np.isfinite(meta["splits"]["train"]["psnr"]))
     source = latents.LatentSource(latent_dir, "train")
     np.testing.assert_allclose(
-      latents.unstandardize(source[3]["latents"], mean, std), z[3], atol=1e-5
-    )
+        latents.unstandardize(source[3]["latents"], mean, std), z[3], atol=1e-5)
 
   def check_outputs(self, workdir):
     metrics = utils.read_metrics(workdir)
-    self.assertEqual(
-      [m["step"] for m in metrics if "train/loss" in m], [1, 2, 3]
-    )
-    for key in (
-      "sample/fid",
-      "sample/nn_accuracy",
-      "sample/nn_psnr",
-      "latents/psnr",
-    ):
+    self.assertEqual([m["step"] for m in metrics if "train/loss" in m],
+                     [1, 2, 3])
+    for key in ("sample/fid", "sample/nn_accuracy", "sample/nn_psnr",
+                "latents/psnr"):
       self.assertTrue(np.isfinite(metrics[-1][key]), key)
     samples = os.path.join(workdir, "samples")
     for factor in (1, 2):
-      for name in (
-        f"00000003_ddim4_g2.5_x{factor}.png",
-        f"class_0000_00000003_ddim4_g2.5_x{factor}.png",
-      ):
+      for name in (f"00000003_ddim4_g2.5_x{factor}.png",
+                   f"class_0000_00000003_ddim4_g2.5_x{factor}.png"):
         self.assertTrue(os.path.exists(os.path.join(samples, name)), name)
     with open(os.path.join(workdir, "config.json")) as f:
       self.assertEqual(json.load(f)["diffusion"]["ema_decay"], 0.999)
 
 
 class MissingInputsTest(absltest.TestCase):
+
   def test_missing_latents_names_export_command(self):
     root = self.create_tempdir().full_path
     config = diffusion_demo.get_config("tiny")
     config.latents_dir = os.path.join(root, "nowhere")
-    with self.assertRaisesRegex(
-      FileNotFoundError, "python -m ginr_jax.cli.export_latents"
-    ):
+    with self.assertRaisesRegex(FileNotFoundError,
+                                "python -m ginr_jax.cli.export_latents"):
       train.train_and_evaluate(config, os.path.join(root, "c"))
     self.assertFalse(os.path.exists(os.path.join(root, "c")))
 

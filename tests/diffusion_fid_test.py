@@ -12,15 +12,14 @@ from ginr_jax.diffusion import latents
 
 
 class FrechetTest(absltest.TestCase):
+
   def test_diagonal_gaussians(self):
     mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, -1.0])
     v1, v2 = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
-    expected = np.sum((mu1 - mu2) ** 2) + np.sum(v1 + v2 - 2 * np.sqrt(v1 * v2))
+    expected = np.sum((mu1 - mu2)**2) + np.sum(v1 + v2 - 2 * np.sqrt(v1 * v2))
     self.assertAlmostEqual(
-      fid.frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2)),
-      expected,
-      places=6,
-    )
+        fid.frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2)), expected,
+        places=6)
 
   def test_rotated_gaussians_and_identity(self):
     # S2 = Q S1 Q^T with S1 = diag(a): Tr sqrt(S1 S2) has no simpler form,
@@ -33,10 +32,8 @@ class FrechetTest(absltest.TestCase):
     mu1, mu2 = rng.normal(size=4), rng.normal(size=4)
     d = fid.frechet_distance(mu1, a, mu2, b)
     self.assertAlmostEqual(
-      fid.frechet_distance(q @ mu1, q @ a @ q.T, q @ mu2, q @ b @ q.T),
-      d,
-      places=5,
-    )
+        fid.frechet_distance(q @ mu1, q @ a @ q.T, q @ mu2, q @ b @ q.T), d,
+        places=5)
     self.assertAlmostEqual(fid.frechet_distance(mu1, b, mu1, b), 0.0, places=5)
 
   def test_stats_of_samples(self):
@@ -55,6 +52,7 @@ class FrechetTest(absltest.TestCase):
 
 
 class InceptionTest(absltest.TestCase):
+
   def test_missing_or_wrong_file_says_where_to_get_it(self):
     root = self.create_tempdir().full_path
     with self.assertRaisesRegex(FileNotFoundError, "mseitzer/pytorch-fid"):
@@ -88,9 +86,8 @@ class InceptionTest(absltest.TestCase):
     params = fid.load_inception(path)
     images = rng.uniform(size=(2, 32, 32, 3)).astype(np.float32)
     # 75 px, the smallest input the network takes, keeps the test cheap.
-    feats = jax.jit(fid.inception_features, static_argnums=2)(
-      params, images, 75
-    )
+    feats = jax.jit(fid.inception_features, static_argnums=2)(params, images,
+                                                              75)
     self.assertEqual(feats.shape, (2, fid.FEATURE_DIM))
     self.assertTrue(np.all(np.isfinite(feats)))
     self.assertTrue(np.all(np.asarray(feats) >= 0))  # after a ReLU
@@ -98,6 +95,7 @@ class InceptionTest(absltest.TestCase):
 
 
 class StandardiseTest(absltest.TestCase):
+
   def test_round_trip_and_unit_statistics(self):
     rng = np.random.default_rng(3)
     z = rng.normal(size=(500, 4, 3)) * rng.uniform(0.1, 5, (4, 3)) + 2
@@ -105,14 +103,12 @@ class StandardiseTest(absltest.TestCase):
     s = latents.standardize(z, mean, std)
     np.testing.assert_allclose(s.mean(0), 0.0, atol=1e-10)
     np.testing.assert_allclose(s.std(0), 1.0, rtol=1e-10)
-    np.testing.assert_allclose(
-      latents.unstandardize(s, mean, std), z, atol=1e-12
-    )
+    np.testing.assert_allclose(latents.unstandardize(s, mean, std), z,
+                               atol=1e-12)
 
   def test_missing_dir_names_the_command(self):
-    with self.assertRaisesRegex(
-      FileNotFoundError, "python -m ginr_jax.cli.export_latents"
-    ):
+    with self.assertRaisesRegex(FileNotFoundError,
+                                "python -m ginr_jax.cli.export_latents"):
       latents.read_meta(self.create_tempdir().full_path)
 
 

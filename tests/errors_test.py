@@ -73,14 +73,9 @@ _RUNNER = textwrap.dedent("""
 def run_commands(cases):
   """Runs [(module, argv)] as `python -m module *argv`; [{rc, output}]."""
   # The environment of conftest.py: four CPU devices, fast compiles.
-  proc = subprocess.run(
-    [sys.executable, "-c", _RUNNER, json.dumps(cases)],
-    cwd=ROOT,
-    capture_output=True,
-    text=True,
-    timeout=600,
-    check=True,
-  )
+  proc = subprocess.run([sys.executable, "-c", _RUNNER,
+                         json.dumps(cases)], cwd=ROOT, capture_output=True,
+                        text=True, timeout=600, check=True)
   return json.loads(proc.stdout.splitlines()[-1])
 
 
@@ -96,7 +91,7 @@ def write_images(folder, count, bad=None):
       with open(path, "rb") as f:
         data = f.read()
       with open(path, "wb") as f:
-        f.write(data[: len(data) // 3])
+        f.write(data[:len(data) // 3])
     paths.append(path)
   return paths
 
@@ -104,8 +99,7 @@ def write_images(folder, count, bad=None):
 def fake_workdir(path, config, with_checkpoint=True):
   """A workdir as training leaves it, as far as the checks look."""
   os.makedirs(
-    os.path.join(path, "checkpoints", "3") if with_checkpoint else path
-  )
+      os.path.join(path, "checkpoints", "3") if with_checkpoint else path)
   with open(os.path.join(path, "config.json"), "w") as f:
     f.write(config.to_json_best_effort())
 
@@ -122,11 +116,8 @@ def command_results():
   with open(os.path.join(root, "a_file"), "w") as f:
     f.write("not a folder")
   fake_workdir(os.path.join(root, "trained"), demo.get_config("tiny"))
-  fake_workdir(
-    os.path.join(root, "no_ckpt"),
-    demo.get_config("tiny"),
-    with_checkpoint=False,
-  )
+  fake_workdir(os.path.join(root, "no_ckpt"), demo.get_config("tiny"),
+               with_checkpoint=False)
   data = os.path.join(root, "data", "imagenette2-320")
   write_images(os.path.join(data, "train", "n01"), 8, bad=3)
   write_images(os.path.join(data, "val", "n01"), 8)
@@ -137,68 +128,49 @@ def command_results():
     return main, [*tiny, *args]
 
   cases = {
-    "typo_in_config_argument": (
-      main,
-      ["--config=configs/demo.py:tinyy", wd("w")],
-    ),
-    "unknown_model": (main, ["--config=configs/demo.py:model=nope", wd("w")]),
-    "unknown_key_far_from_any": tiny_main("--config.nope=1", wd("w")),
-    "unknown_nested_key": tiny_main("--config.input.nme=x", wd("w")),
-    "wrong_value_type": tiny_main("--config.total_steps=abc", wd("w")),
-    "missing_config_file": (main, ["--config=configs/nope.py", wd("w")]),
-    "diffusion_config_to_main": (
-      main,
-      ["--config=configs/diffusion_demo.py:tiny", wd("w")],
-    ),
-    "stage1_config_to_diffusion": ("ginr_jax.cli.diffusion", [*tiny, wd("w")]),
-    "negative_total_steps": tiny_main("--config.total_steps=-5", wd("w")),
-    "zero_batch_size": tiny_main("--config.input.batch_size=0", wd("w")),
-    "batch_not_divisible": tiny_main("--config.input.batch_size=6", wd("w")),
-    "wrong_patch_size": tiny_main("--config.input.image_size=15", wd("w")),
-    "workdir_is_a_file": tiny_main(wd("a_file")),
-    "missing_dataset": (
-      main,
-      [
-        "--config=configs/imagenette.py",
-        wd("w"),
-        f"--config.input.data_dir={os.path.join(root, 'nodata')}",
-      ],
-    ),
-    "eval_on_empty_workdir": tiny_main("--mode=eval", wd("empty")),
-    "eval_without_config_or_workdir": (main, ["--mode=eval", wd("w")]),
-    "resume_with_other_model": tiny_main(
-      "--config.model.hyponet.hidden_dim=48", wd("trained")
-    ),
-    "eval_with_other_config": (
-      main,
-      [
-        "--config=configs/demo.py:tiny,model=la_ginr",
-        "--mode=eval",
-        wd("trained"),
-      ],
-    ),
-    "tto_without_checkpoint": ("ginr_jax.cli.tto", [wd("no_ckpt")]),
-    "compare_without_metrics": (
-      "ginr_jax.cli.compare",
-      [os.path.join(root, "empty")],
-    ),
-    "unreadable_image": (
-      main,
-      [
-        "--config=configs/imagenette.py:tiny",
-        wd("bad"),
-        "--config.input.name=imagenette",
-        f"--config.input.data_dir={os.path.join(root, 'data')}",
-      ],
-    ),
-    "nan_loss": tiny_main(
-      "--config.optim.lr=1e30",
-      "--config.num_devices=1",
-      "--config.total_steps=3",
-      "--config.ckpt_steps=1",
-      "--config.eval_steps=100",
-      wd("nan"),
-    ),
+      "typo_in_config_argument":
+          (main, ["--config=configs/demo.py:tinyy",
+                  wd("w")]), "unknown_model":
+                      (main, ["--config=configs/demo.py:model=nope",
+                              wd("w")]),
+      "unknown_key_far_from_any": tiny_main("--config.nope=1", wd("w")),
+      "unknown_nested_key": tiny_main("--config.input.nme=x", wd("w")),
+      "wrong_value_type": tiny_main("--config.total_steps=abc", wd("w")),
+      "missing_config_file": (main, ["--config=configs/nope.py",
+                                     wd("w")]),
+      "diffusion_config_to_main":
+          (main, ["--config=configs/diffusion_demo.py:tiny",
+                  wd("w")]), "stage1_config_to_diffusion":
+                      ("ginr_jax.cli.diffusion", [*tiny, wd("w")]),
+      "negative_total_steps": tiny_main("--config.total_steps=-5", wd("w")),
+      "zero_batch_size": tiny_main("--config.input.batch_size=0", wd("w")),
+      "batch_not_divisible": tiny_main("--config.input.batch_size=6", wd("w")),
+      "wrong_patch_size": tiny_main("--config.input.image_size=15", wd("w")),
+      "workdir_is_a_file": tiny_main(wd("a_file")), "missing_dataset": (main, [
+          "--config=configs/imagenette.py",
+          wd("w"), f"--config.input.data_dir={os.path.join(root, 'nodata')}"
+      ]), "eval_on_empty_workdir": tiny_main(
+          "--mode=eval", wd("empty")), "eval_without_config_or_workdir":
+              (main, ["--mode=eval",
+                      wd("w")]), "resume_with_other_model": tiny_main(
+                          "--config.model.hyponet.hidden_dim=48",
+                          wd("trained")), "eval_with_other_config": (main, [
+                              "--config=configs/demo.py:tiny,model=la_ginr",
+                              "--mode=eval",
+                              wd("trained")
+                          ]), "tto_without_checkpoint":
+                              ("ginr_jax.cli.tto", [wd("no_ckpt")]),
+      "compare_without_metrics":
+          ("ginr_jax.cli.compare", [os.path.join(root, "empty")]
+          ), "unreadable_image": (main, [
+              "--config=configs/imagenette.py:tiny",
+              wd("bad"), "--config.input.name=imagenette",
+              f"--config.input.data_dir={os.path.join(root, 'data')}"
+          ]), "nan_loss": tiny_main("--config.optim.lr=1e30",
+                                    "--config.num_devices=1",
+                                    "--config.total_steps=3",
+                                    "--config.ckpt_steps=1",
+                                    "--config.eval_steps=100", wd("nan"))
   }
   names = sorted(cases)
   return root, cases, dict(zip(names, run_commands([cases[n] for n in names])))
@@ -226,102 +198,72 @@ class CommandLineTest(absltest.TestCase):
 
   def test_typo_in_config_argument_suggests_the_option(self):
     self.assert_error(
-      "typo_in_config_argument",
-      "Config argument 'tinyy' not understood; did you mean 'tiny'? options: ",
+        "typo_in_config_argument",
+        "Config argument 'tinyy' not understood; did you mean 'tiny'? options: "
     )
 
   def test_unknown_model_lists_the_models(self):
     self.assert_error("unknown_model", "model='nope'; use one of ipc, ")
 
   def test_unknown_override_key_lists_valid_keys(self):
-    self.assert_error(
-      "unknown_key_far_from_any",
-      "unknown config key 'nope'",
-      "valid keys of config: ",
-      "total_steps",
-    )
-    self.assert_error(
-      "unknown_nested_key",
-      "unknown config key 'input.nme'",
-      "did you mean 'name'?",
-      "valid keys of input: ",
-    )
+    self.assert_error("unknown_key_far_from_any", "unknown config key 'nope'",
+                      "valid keys of config: ", "total_steps")
+    self.assert_error("unknown_nested_key", "unknown config key 'input.nme'",
+                      "did you mean 'name'?", "valid keys of input: ")
 
   def test_wrong_value_type_names_the_default(self):
-    self.assert_error(
-      "wrong_value_type",
-      "--config.total_steps=abc",
-      "takes a value like its default, 3",
-    )
+    self.assert_error("wrong_value_type", "--config.total_steps=abc",
+                      "takes a value like its default, 3")
 
   def test_missing_config_file(self):
-    self.assert_error(
-      "missing_config_file", "configs/nope.py: no such config file"
-    )
+    self.assert_error("missing_config_file",
+                      "configs/nope.py: no such config file")
 
   def test_each_stage_points_to_the_others_command(self):
     self.assert_error(
-      "diffusion_config_to_main",
-      "python -m ginr_jax.cli.diffusion --config=configs/"
-      "diffusion_demo.py:tiny",
-    )
+        "diffusion_config_to_main",
+        "python -m ginr_jax.cli.diffusion --config=configs/"
+        "diffusion_demo.py:tiny")
     self.assert_error(
-      "stage1_config_to_diffusion",
-      "python -m ginr_jax.cli.main --config=configs/demo.py:tiny",
-    )
+        "stage1_config_to_diffusion",
+        "python -m ginr_jax.cli.main --config=configs/demo.py:tiny")
 
   def test_non_positive_steps_and_batch_fail_before_running(self):
-    self.assert_error(
-      "negative_total_steps", "config.total_steps=-5: it must be at least 1"
-    )
+    self.assert_error("negative_total_steps",
+                      "config.total_steps=-5: it must be at least 1")
     self.assert_error("zero_batch_size", "config.input.batch_size=0")
     self.assertFalse(os.path.exists(os.path.join(self.root, "w")))
 
   def test_batch_not_divisible_by_devices(self):
-    self.assert_error(
-      "batch_not_divisible",
-      "input.batch_size=6 is not divisible by the 4 devices",
-    )
+    self.assert_error("batch_not_divisible",
+                      "input.batch_size=6 is not divisible by the 4 devices")
 
   def test_wrong_patch_size(self):
-    self.assert_error(
-      "wrong_patch_size", "do not tile", "Choose input.image_size"
-    )
+    self.assert_error("wrong_patch_size", "do not tile",
+                      "Choose input.image_size")
 
   def test_workdir_that_is_a_file(self):
     self.assert_error("workdir_is_a_file", "a_file is a file, not a folder")
 
   def test_missing_dataset_names_prepare_command(self):
-    self.assert_error(
-      "missing_dataset",
-      "python -m ginr_jax.cli.prepare imagenette",
-      os.path.join(self.root, "nodata"),
-    )
+    self.assert_error("missing_dataset",
+                      "python -m ginr_jax.cli.prepare imagenette",
+                      os.path.join(self.root, "nodata"))
     self.assertFalse(os.path.exists(os.path.join(self.root, "w")))
 
   def test_eval_on_empty_workdir_creates_nothing(self):
-    self.assert_error(
-      "eval_on_empty_workdir",
-      "No checkpoint in",
-      "train first with the same --workdir",
-    )
+    self.assert_error("eval_on_empty_workdir", "No checkpoint in",
+                      "train first with the same --workdir")
     self.assertEmpty(os.listdir(os.path.join(self.root, "empty")))
     # --config is optional for --mode=eval: it reads the workdir's.
     self.assert_error("eval_without_config_or_workdir", "config.json")
 
   def test_other_config_on_a_trained_workdir_lists_the_differences(self):
-    self.assert_error(
-      "resume_with_other_model",
-      "cannot resume",
-      "model.hyponet.hidden_dim: 16 -> 48",
-      "or a new --workdir",
-    )
-    self.assert_error(
-      "eval_with_other_config",
-      "cannot evaluate",
-      "model_name: ipc -> la_ginr",
-      "more)",
-    )
+    self.assert_error("resume_with_other_model", "cannot resume",
+                      "model.hyponet.hidden_dim: 16 -> 48",
+                      "or a new --workdir")
+    self.assert_error("eval_with_other_config", "cannot evaluate",
+                      "model_name: ipc -> la_ginr", "more)")
 
   def test_tto_without_checkpoint(self):
     self.assert_error("tto_without_checkpoint", "No checkpoint in")
@@ -331,34 +273,32 @@ class CommandLineTest(absltest.TestCase):
 
   def test_unreadable_image_names_path_and_index(self):
     self.assert_error(
-      "unreadable_image",
-      os.path.join("train", "n01", "img3.JPEG") + " (index 3 of the 8 files",
-      "--config.input.skip_bad_files=True",
-    )
+        "unreadable_image",
+        os.path.join("train", "n01", "img3.JPEG") + " (index 3 of the 8 files",
+        "--config.input.skip_bad_files=True")
 
   def test_nan_loss_names_the_last_checkpoint(self):
     self.assert_error(
-      "nan_loss", "at step 2; stopping. The last good checkpoint is step 1"
-    )
+        "nan_loss", "at step 2; stopping. The last good checkpoint is step 1")
 
 
 class UnreadableFileTest(absltest.TestCase):
+
   def test_skip_reads_the_next_file_and_counts(self):
     files = write_images(self.create_tempdir().full_path, 3, bad=1)
-    with self.assertRaisesRegex(
-      images.UnreadableFileError, r"img1.JPEG \(index 1 of the 3 files"
-    ):
+    with self.assertRaisesRegex(images.UnreadableFileError,
+                                r"img1.JPEG \(index 1 of the 3 files"):
       images.read_file(files[1], files)
     with self.assertLogs(level="WARNING") as logs:
       image = images.read_file(files[1], files, skip_bad_files=True)
     self.assertEqual(
-      np.asarray(image).tolist(),
-      np.asarray(preprocess.load_image(files[2])).tolist(),
-    )
+        np.asarray(image).tolist(),
+        np.asarray(preprocess.load_image(files[2])).tolist())
     self.assertIn("1 skipped so far", logs.output[0])
 
 
 class ConfigChecksTest(absltest.TestCase):
+
   def test_resumable_keys_may_change_others_may_not(self):
     saved = demo.get_config("tiny")
     requested = demo.get_config("tiny")
@@ -367,29 +307,27 @@ class ConfigChecksTest(absltest.TestCase):
     requested.optim.lr = 0.5
     self.assertEmpty(checks.differences(saved, requested))
     requested.optim.name, requested.seed = "adamw", 3
-    self.assertEqual(
-      checks.differences(saved, requested),
-      ["seed: 0 -> 3", "optim.name: adam -> adamw"],
-    )
+    self.assertEqual(checks.differences(saved, requested),
+                     ["seed: 0 -> 3", "optim.name: adam -> adamw"])
 
   def test_a_config_without_a_section_fails_naming_it(self):
     saved, requested = demo.get_config("tiny"), demo.get_config("tiny")
     del saved["meta"]
-    self.assertIn(
-      "meta.inner_steps: (none) -> 0", checks.differences(saved, requested)
-    )
+    self.assertIn("meta.inner_steps: (none) -> 0",
+                  checks.differences(saved, requested))
     with self.assertRaisesRegex(cli.ConfigError, "the config has no meta;"):
       train.Setup(saved)
 
   def test_bare_word_still_fills_the_first_option(self):
     self.assertEqual(
-      config_lib.parse_arg("la_ginr", tiny=False, model="ipc").model, "la_ginr"
-    )
+        config_lib.parse_arg("la_ginr", tiny=False, model="ipc").model,
+        "la_ginr")
     with self.assertRaisesRegex(cli.ConfigError, "give a value of that type"):
       config_lib.parse_arg("r=x", r=1)
 
 
 class EvalCheckpointTest(absltest.TestCase):
+
   def test_eval_uses_the_workdirs_config_and_its_own_file(self):
     workdir = self.create_tempdir().full_path
     config = demo.get_config("tiny")
@@ -402,9 +340,8 @@ class EvalCheckpointTest(absltest.TestCase):
     with open(os.path.join(workdir, "eval_metrics.jsonl")) as f:
       evals = [json.loads(line) for line in f]
     self.assertEqual([e["step"] for e in evals], [2])
-    self.assertAlmostEqual(
-      evals[0]["eval/psnr"], scalars["eval/psnr"], places=5
-    )
+    self.assertAlmostEqual(evals[0]["eval/psnr"], scalars["eval/psnr"],
+                           places=5)
     self.assertEqual(compare.curves(workdir)[2].tolist(), [2])
 
 

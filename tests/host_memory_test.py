@@ -56,43 +56,34 @@ print(json.dumps(heavy))
 
 def run_child(**env):
   environ = {
-    k: v
-    for k, v in os.environ.items()
-    if k not in ("GLIBC_TUNABLES", host_memory.OPT_OUT)
+      k: v
+      for k, v in os.environ.items()
+      if k not in ("GLIBC_TUNABLES", host_memory.OPT_OUT)
   }
-  out = subprocess.run(
-    [sys.executable, "-c", CHILD, "first", "--second=2"],
-    cwd=ROOT,
-    env=dict(environ, JAX_PLATFORMS="cpu", **env),
-    capture_output=True,
-    text=True,
-    check=True,
-  ).stdout.splitlines()
+  out = subprocess.run([sys.executable, "-c", CHILD, "first", "--second=2"],
+                       cwd=ROOT, env=dict(environ, JAX_PLATFORMS="cpu",
+                                          **env), capture_output=True,
+                       text=True, check=True).stdout.splitlines()
   tunables, rest = out[-1].split(" ", 1)
   args, faults = rest.rsplit(" ", 1)
   return out[:-1], tunables, args, int(faults)
 
 
 class WantedTest(absltest.TestCase):
+
   def test_programs_restart_before_importing_jax(self):
     out = subprocess.run(
-      [sys.executable, "-c", IMPORTS_AT_RESTART, *RESTARTING],
-      cwd=ROOT,
-      capture_output=True,
-      text=True,
-      check=True,
-    ).stdout
+        [sys.executable, "-c", IMPORTS_AT_RESTART, *RESTARTING], cwd=ROOT,
+        capture_output=True, text=True, check=True).stdout
     self.assertEqual(json.loads(out), {program: [] for program in RESTARTING})
 
   def test_not_wanted_when_set_opted_out_or_on_an_accelerator(self):
     self.assertFalse(
-      host_memory.wanted(
-        {"GLIBC_TUNABLES": "glibc.malloc.arena_max=4", "JAX_PLATFORMS": "cpu"}
-      )
-    )
+        host_memory.wanted({
+            "GLIBC_TUNABLES": "glibc.malloc.arena_max=4", "JAX_PLATFORMS": "cpu"
+        }))
     self.assertFalse(
-      host_memory.wanted({host_memory.OPT_OUT: "0", "JAX_PLATFORMS": "cpu"})
-    )
+        host_memory.wanted({host_memory.OPT_OUT: "0", "JAX_PLATFORMS": "cpu"}))
     self.assertFalse(host_memory.cpu_only({"JAX_PLATFORMS": "cuda,cpu"}))
     self.assertTrue(host_memory.cpu_only({"JAX_PLATFORMS": "cpu"}))
     self.assertEqual(host_memory.wanted({"JAX_PLATFORMS": "cpu"}), GLIBC_LINUX)
@@ -100,6 +91,7 @@ class WantedTest(absltest.TestCase):
 
 @unittest.skipUnless(GLIBC_LINUX, "glibc tunables exist on Linux only")
 class RestartTest(absltest.TestCase):
+
   def test_restarts_once_with_the_arguments_and_reuses_freed_memory(self):
     lines, tunables, args, faults = run_child()
     # Both processes print "started"; the restarted one does not restart.

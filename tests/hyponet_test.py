@@ -10,6 +10,7 @@ from ginr_jax.models import hyponet
 
 
 class FourierFeaturesTest(absltest.TestCase):
+
   def test_hand_computed(self):
     # ff_dim 4 over 2 axes: frequencies exp(linspace(0, ln 4, 2)) = (1, 4).
     net = hyponet.HypoNet(input_dim=2, ff_dim=4, ff_sigma=4.0)
@@ -30,24 +31,15 @@ class FourierFeaturesTest(absltest.TestCase):
   def test_nerf_features_hand_computed(self):
     # The official NeRF hyponet: sigma 8, ff_dim 60 over xyz: 20 frequencies
     # 2**linspace(0, 8, 20), no pi; 120 features.
-    net = hyponet.HypoNet(
-      input_dim=3,
-      output_dim=4,
-      n_layers=6,
-      ff_dim=60,
-      ff_sigma=8.0,
-      output_bias=0.0,
-      fourier="nerf",
-    )
+    net = hyponet.HypoNet(input_dim=3, output_dim=4, n_layers=6, ff_dim=60,
+                          ff_sigma=8.0, output_bias=0.0, fourier="nerf")
     f = net.frequencies()
-    np.testing.assert_allclose(f, 2.0 ** (8 * np.arange(20) / 19), rtol=1e-6)
+    np.testing.assert_allclose(f, 2.0**(8 * np.arange(20) / 19), rtol=1e-6)
     x = np.array([[0.1, -0.2, 0.3]], np.float32)
     z = (x[0][:, None] * f).reshape(-1)
     np.testing.assert_allclose(
-      net.fourier_features(x)[0],
-      np.concatenate([np.cos(z), np.sin(z)]),
-      atol=1e-5,
-    )
+        net.fourier_features(x)[0], np.concatenate([np.cos(z),
+                                                    np.sin(z)]), atol=1e-5)
     self.assertEqual(net.layer_shapes[0], (120, 256))
     self.assertEqual(net.layer_shapes[-1], (256, 4))
     with self.assertRaisesRegex(ValueError, "use transinr or nerf"):
@@ -59,11 +51,11 @@ class FourierFeaturesTest(absltest.TestCase):
 
 
 class WeightNormTest(absltest.TestCase):
+
   def test_hand_computed(self):
     w = np.array([[3.0, 0.0], [4.0, 2.0]], np.float32)  # [fan_in, fan_out]
-    np.testing.assert_allclose(
-      hyponet.normalize_weight(w), [[0.6, 0.0], [0.8, 1.0]], atol=1e-7
-    )
+    np.testing.assert_allclose(hyponet.normalize_weight(w),
+                               [[0.6, 0.0], [0.8, 1.0]], atol=1e-7)
 
   def test_batched_normalises_each_instance_over_fan_in(self):
     w = np.random.default_rng(0).normal(size=(3, 5, 4)).astype(np.float32)
@@ -73,23 +65,22 @@ class WeightNormTest(absltest.TestCase):
 
   def test_zero_column_stays_finite(self):
     self.assertTrue(
-      np.all(
-        np.isfinite(hyponet.normalize_weight(np.zeros((3, 2), np.float32)))
-      )
-    )
+        np.all(
+            np.isfinite(hyponet.normalize_weight(np.zeros((3, 2),
+                                                          np.float32)))))
 
 
 class HypoNetTest(absltest.TestCase):
+
   def setUp(self):
     super().setUp()
-    self.net = hyponet.HypoNet(
-      hidden_dim=8, ff_dim=4, ff_sigma=8.0, n_layers=4, output_bias=0.5
-    )
+    self.net = hyponet.HypoNet(hidden_dim=8, ff_dim=4, ff_sigma=8.0, n_layers=4,
+                               output_bias=0.5)
     self.params = self.net.init(jax.random.key(0))
 
   def test_init_shapes_and_bounds(self):
     shapes = {
-      k: {kk: v.shape for kk, v in d.items()} for k, d in self.params.items()
+        k: {kk: v.shape for kk, v in d.items()} for k, d in self.params.items()
     }
     self.assertEqual(shapes["layer_0"], {"w": (8, 8), "b": (8,)})
     self.assertEqual(shapes["layer_3"], {"w": (8, 3), "b": (3,)})
@@ -116,28 +107,24 @@ class HypoNetTest(absltest.TestCase):
     b = 3
     params = dict(self.params)
     params["layer_1"] = {
-      "w": rng.normal(size=(b, 8, 8)).astype(np.float32),
-      "b": params["layer_1"]["b"],
+        "w": rng.normal(size=(b, 8, 8)).astype(np.float32),
+        "b": params["layer_1"]["b"]
     }
     x = coords.grid((4, 4)).reshape(-1, 2)
     batched = self.net.apply_batch(params, x)
     self.assertEqual(batched.shape, (b, 16, 3))
     for i in range(b):
       single = dict(
-        params,
-        layer_1={"w": params["layer_1"]["w"][i], "b": params["layer_1"]["b"]},
-      )
-      np.testing.assert_allclose(
-        batched[i], self.net.apply(single, x), atol=1e-5
-      )
+          params,
+          layer_1={"w": params["layer_1"]["w"][i], "b": params["layer_1"]["b"]})
+      np.testing.assert_allclose(batched[i], self.net.apply(single, x),
+                                 atol=1e-5)
     # An instance's prediction does not depend on the rest of the batch.
     one = dict(
-      params,
-      layer_1={"w": params["layer_1"]["w"][1:2], "b": params["layer_1"]["b"]},
-    )
+        params,
+        layer_1={"w": params["layer_1"]["w"][1:2], "b": params["layer_1"]["b"]})
     np.testing.assert_allclose(
-      self.net.apply_batch(one, x)[0], batched[1], atol=1e-5
-    )
+        self.net.apply_batch(one, x)[0], batched[1], atol=1e-5)
 
   def test_instance_independent_layers_computed_once(self):
     b, n = 5, 16
@@ -159,14 +146,14 @@ class HypoNetTest(absltest.TestCase):
 
 
 class CoordsTest(absltest.TestCase):
+
   def test_grid_pixel_centres(self):
     g = coords.grid((2, 4))
     self.assertEqual(g.shape, (2, 4, 2))
     np.testing.assert_allclose(g[:, 0, 0], [-0.5, 0.5])  # rows
     np.testing.assert_allclose(g[0, :, 1], [-0.75, -0.25, 0.25, 0.75])
     np.testing.assert_allclose(
-      coords.grid((2,), upsample=2)[:, 0], [-0.75, -0.25, 0.25, 0.75]
-    )
+        coords.grid((2,), upsample=2)[:, 0], [-0.75, -0.25, 0.25, 0.75])
 
   def test_jitter_within_half_pixel_and_per_instance(self):
     g = jnp.asarray(coords.grid((8, 8)).reshape(-1, 2))

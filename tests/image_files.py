@@ -13,24 +13,18 @@ def write_image(path, height, width, mode="RGB", seed=0):
   """Writes a random image file and returns it decoded as uint8 RGB."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
   channels = {"RGB": 3, "RGBA": 4, "L": 1}[mode]
-  pixels = np.random.default_rng(seed).integers(
-    0, 256, (height, width, channels), np.uint8
-  )
-  Image.fromarray(pixels.squeeze(-1) if mode == "L" else pixels, mode).save(
-    path
-  )
+  pixels = np.random.default_rng(seed).integers(0, 256,
+                                                (height, width, channels),
+                                                np.uint8)
+  Image.fromarray(pixels.squeeze(-1) if mode == "L" else pixels,
+                  mode).save(path)
   return np.asarray(Image.open(path).convert("RGB"))
 
 
 def make_imagenette(data_dir, split="train", train=True, image_size=32):
   """`datasets.make("imagenette", ...)` of the folder under `data_dir`."""
-  return datasets.make(
-    "imagenette",
-    split=split,
-    train=train,
-    image_size=image_size,
-    data_dir=data_dir,
-  )
+  return datasets.make("imagenette", split=split, train=train,
+                       image_size=image_size, data_dir=data_dir)
 
 
 def run(transform, element, seed=0):
@@ -59,7 +53,6 @@ def expected_eval(full, size):
   scale = size / min(h, w)
   new_h, new_w = (size, int(w * scale)) if h <= w else (int(h * scale), size)
   resized = np.asarray(
-    Image.fromarray(full).resize((new_w, new_h), Image.BILINEAR)
-  )
+      Image.fromarray(full).resize((new_w, new_h), Image.BILINEAR))
   top, left = round((new_h - size) / 2), round((new_w - size) / 2)
-  return resized[top : top + size, left : left + size] / np.float32(255)
+  return resized[top:top + size, left:left + size] / np.float32(255)

@@ -14,20 +14,12 @@ from ginr_jax.models import tokenizers
 
 def tiny_model(rank=8, hidden=16):
   net = hyponet.HypoNet(hidden_dim=hidden, ff_dim=8, ff_sigma=16.0)
-  return ipc.Model(
-    hyponet=net,
-    patch_size=9,
-    patch_padding=1,
-    rank=rank,
-    width=16,
-    depth=1,
-    num_heads=2,
-    mlp_dim=32,
-    dropout=0.1,
-  )
+  return ipc.Model(hyponet=net, patch_size=9, patch_padding=1, rank=rank,
+                   width=16, depth=1, num_heads=2, mlp_dim=32, dropout=0.1)
 
 
 class PatchifyTest(absltest.TestCase):
+
   def test_matches_unfold_loop(self):
     rng = np.random.default_rng(0)
     images = rng.uniform(size=(2, 7, 7, 3)).astype(np.float32)
@@ -37,11 +29,10 @@ class PatchifyTest(absltest.TestCase):
     for b in range(2):
       for gy in range(3):
         for gx in range(3):
-          patch = padded[b, 3 * gy : 3 * gy + 3, 3 * gx : 3 * gx + 3]
+          patch = padded[b, 3 * gy:3 * gy + 3, 3 * gx:3 * gx + 3]
           # channel-major (C, p, p) like torch.nn.Unfold
-          np.testing.assert_array_equal(
-            got[b, 3 * gy + gx], patch.transpose(2, 0, 1).reshape(-1)
-          )
+          np.testing.assert_array_equal(got[b, 3 * gy + gx],
+                                        patch.transpose(2, 0, 1).reshape(-1))
 
   def test_audio_patches_are_consecutive_samples(self):
     # Official Unfold1D on mono audio: (B, 1, T) -> (B, T/p, p).
@@ -62,13 +53,11 @@ class PatchifyTest(absltest.TestCase):
 
 
 class IPCTest(parameterized.TestCase):
+
   def test_full_size_parameter_count(self):
     model = ipc.Model(hyponet=hyponet.HypoNet())
-    shapes = jax.eval_shape(
-      lambda: model.init(
-        jax.random.key(0), jnp.zeros((1, 178, 178, 3)), jnp.zeros((1, 2))
-      )
-    )
+    shapes = jax.eval_shape(lambda: model.init(jax.random.key(
+        0), jnp.zeros((1, 178, 178, 3)), jnp.zeros((1, 2))))
     n = sum(np.prod(x.shape) for x in jax.tree.leaves(shapes))
     # Official: 43,746,307 trainable, of which 65,536 are the never-used base
     # weight of the modulated layer.
@@ -96,25 +85,14 @@ class IPCTest(parameterized.TestCase):
     self.assertEqual(hypo["layer_1"]["b"].shape, (16,))
 
   def test_u_init_scale(self):
-    model = ipc.Model(
-      hyponet=hyponet.HypoNet(hidden_dim=64, ff_dim=8),
-      rank=32,
-      width=16,
-      depth=1,
-      num_heads=2,
-      mlp_dim=16,
-      patch_size=9,
-      patch_padding=1,
-    )
-    params = model.init(
-      jax.random.key(0), jnp.zeros((1, 16, 16, 3)), jnp.zeros((1, 2))
-    )["params"]
+    model = ipc.Model(hyponet=hyponet.HypoNet(hidden_dim=64, ff_dim=8), rank=32,
+                      width=16, depth=1, num_heads=2, mlp_dim=16, patch_size=9,
+                      patch_padding=1)
+    params = model.init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)),
+                        jnp.zeros((1, 2)))["params"]
     # N(0, 1/sqrt(r * fan_in)) with fan_in = 64.
-    self.assertAlmostEqual(
-      float(jnp.std(params["composer_u"])),
-      1 / np.sqrt(32 * 64),
-      delta=0.1 / np.sqrt(32 * 64),
-    )
+    self.assertAlmostEqual(float(jnp.std(params["composer_u"])),
+                           1 / np.sqrt(32 * 64), delta=0.1 / np.sqrt(32 * 64))
 
   def test_batched_forward_equals_per_instance(self):
     model = tiny_model()
@@ -122,21 +100,15 @@ class IPCTest(parameterized.TestCase):
     x = coords.grid((16, 16)).reshape(-1, 2)
     variables = model.init(jax.random.key(0), images, x)
     batched = jax.jit(model.apply)(variables, images, x)
-    hypo_params = jax.jit(
-      lambda im: model.apply(
-        variables,
-        model.apply(variables, im, method="encode"),
-        method="hypo_params",
-      )
-    )
+    hypo_params = jax.jit(lambda im: model.apply(
+        variables, model.apply(variables, im, method="encode"), method=
+        "hypo_params"))
     for i in range(4):
-      hypo = hypo_params(images[i : i + 1])
-      single = jax.tree.map(
-        lambda leaf: leaf[0] if leaf.ndim == 3 else leaf, hypo
-      )
-      np.testing.assert_allclose(
-        batched[i], model.hyponet.apply(single, x), atol=1e-5
-      )
+      hypo = hypo_params(images[i:i + 1])
+      single = jax.tree.map(lambda leaf: leaf[0]
+                            if leaf.ndim == 3 else leaf, hypo)
+      np.testing.assert_allclose(batched[i], model.hyponet.apply(single, x),
+                                 atol=1e-5)
 
   def test_dropout_only_in_training(self):
     model = tiny_model()
@@ -157,19 +129,10 @@ class ComposerFormTest(parameterized.TestCase):
   """IPC Table 6's modulation forms and Table 7's modulated layers."""
 
   def make(self, form, layer=1, rank=16):
-    model = ipc.Model(
-      hyponet=hyponet.HypoNet(hidden_dim=16, ff_dim=8),
-      patch_size=8,
-      patch_padding=0,
-      rank=rank,
-      modulated_layer=layer,
-      composer_form=form,
-      width=16,
-      depth=1,
-      num_heads=2,
-      mlp_dim=32,
-      dropout=0.0,
-    )
+    model = ipc.Model(hyponet=hyponet.HypoNet(hidden_dim=16, ff_dim=8),
+                      patch_size=8, patch_padding=0, rank=rank,
+                      modulated_layer=layer, composer_form=form, width=16,
+                      depth=1, num_heads=2, mlp_dim=32, dropout=0.0)
     images = jax.random.uniform(jax.random.key(1), (2, 16, 16, 3))
     variables = model.init(jax.random.key(0), images, jnp.zeros((1, 2)))
     return model, variables, images
@@ -178,16 +141,14 @@ class ComposerFormTest(parameterized.TestCase):
     hypo = model.apply(variables, latents, method="hypo_params")
     return hypo[hyponet.layer_name(model.modulated_layer)]["w"]
 
-  @parameterized.parameters(
-    ("shared_u", 16), ("direct", 16), ("instance_u", 32), ("hadamard", 16)
-  )
+  @parameterized.parameters(("shared_u", 16), ("direct", 16),
+                            ("instance_u", 32), ("hadamard", 16))
   def test_shapes(self, form, channels):
     model, variables, images = self.make(form)
     latents = model.apply(variables, images, method="encode")
     self.assertEqual(latents.shape, (2, 16, channels))  # [B, r, C]
-    self.assertEqual(
-      self.weight(model, variables, latents).shape, (2, 16, 16)
-    )  # [B, in, out]
+    self.assertEqual(self.weight(model, variables, latents).shape,
+                     (2, 16, 16))  # [B, in, out]
     pred = model.apply(variables, images, jnp.zeros((5, 2)))
     self.assertEqual(pred.shape, (2, 5, 3))
 
@@ -200,28 +161,21 @@ class ComposerFormTest(parameterized.TestCase):
     # U(n) V(n) with every U(n) equal to the shared U is plain IPC.
     model_iu, variables_iu, _ = self.make("instance_u")
     latents = jnp.concatenate([v, jnp.broadcast_to(u, (2, *u.shape))], -1)
-    np.testing.assert_allclose(
-      self.weight(model_iu, variables_iu, latents), plain, atol=1e-6
-    )
+    np.testing.assert_allclose(self.weight(model_iu, variables_iu, latents),
+                               plain, atol=1e-6)
     # W = V(n) is plain IPC with U = I, and U * V(n) with U = 1.
     identity = {"params": dict(variables["params"], composer_u=jnp.eye(16))}
     direct_model, direct_vars, _ = self.make("direct")
-    np.testing.assert_allclose(
-      self.weight(direct_model, direct_vars, v),
-      self.weight(model, identity, v),
-      atol=1e-6,
-    )
+    np.testing.assert_allclose(self.weight(direct_model, direct_vars, v),
+                               self.weight(model, identity, v), atol=1e-6)
     had_model, had_vars, _ = self.make("hadamard")
     ones = {"params": dict(had_vars["params"], composer_u=jnp.ones((16, 16)))}
-    np.testing.assert_allclose(
-      self.weight(had_model, ones, v), jnp.swapaxes(v, 1, 2), atol=1e-6
-    )
+    np.testing.assert_allclose(self.weight(had_model, ones, v),
+                               jnp.swapaxes(v, 1, 2), atol=1e-6)
     # U * V(n) with the learnt U is the elementwise product.
     np.testing.assert_allclose(
-      self.weight(had_model, had_vars, v),
-      had_vars["params"]["composer_u"] * jnp.swapaxes(v, 1, 2),
-      atol=1e-6,
-    )
+        self.weight(had_model, had_vars, v),
+        had_vars["params"]["composer_u"] * jnp.swapaxes(v, 1, 2), atol=1e-6)
 
   def test_whole_weight_forms_need_rank_fan_out(self):
     with self.assertRaisesRegex(ValueError, "set rank=16"):
@@ -229,22 +183,17 @@ class ComposerFormTest(parameterized.TestCase):
 
   @parameterized.parameters((0, 16, 16), (4, 16, 3))
   def test_first_and_last_layer(self, layer, fan_in, fan_out):
-    model, variables, images = self.make(
-      "shared_u", layer=layer, rank=min(16, fan_out)
-    )
-    self.assertNotIn(
-      "w", variables["params"]["hyponet"][hyponet.layer_name(layer)]
-    )
+    model, variables, images = self.make("shared_u", layer=layer,
+                                         rank=min(16, fan_out))
+    self.assertNotIn("w",
+                     variables["params"]["hyponet"][hyponet.layer_name(layer)])
     latents = model.apply(variables, images, method="encode")
     w = self.weight(model, variables, latents)
     self.assertEqual(w.shape, (2, fan_in, fan_out))
     x = coords.grid((16, 16)).reshape(-1, 2)
     hypo = model.apply(variables, latents, method="hypo_params")
-    single = jax.tree.map(
-      lambda leaf: leaf[1] if leaf.ndim == 3 else leaf, hypo
-    )
+    single = jax.tree.map(lambda leaf: leaf[1]
+                          if leaf.ndim == 3 else leaf, hypo)
     np.testing.assert_allclose(
-      model.apply(variables, images, x)[1],
-      model.hyponet.apply(single, x),
-      atol=1e-5,
-    )
+        model.apply(variables, images, x)[1], model.hyponet.apply(single, x),
+        atol=1e-5)

@@ -13,16 +13,8 @@ B, R, N, D = 2, 5, 7, 8  # instances, latents, coordinates, width
 
 def decoder(**kwargs):
   kwargs = dict(
-    dict(
-      num_latents=R,
-      hidden_dim=D,
-      freq_dim=8,
-      sigma_q=2.0,
-      sigmas=(8.0, 4.0),
-      num_heads=2,
-    ),
-    **kwargs,
-  )
+      dict(num_latents=R, hidden_dim=D, freq_dim=8, sigma_q=2.0,
+           sigmas=(8.0, 4.0), num_heads=2), **kwargs)
   return la_ginr.Decoder(**kwargs)
 
 
@@ -71,15 +63,14 @@ def reference(dec, params, latents, x):
 
 
 class DecoderTest(parameterized.TestCase):
+
   def test_matches_equations(self):
     dec = decoder()
     latents, x = inputs()
     params = dec.init(jax.random.key(1), latents, x)["params"]
-    np.testing.assert_allclose(
-      dec.apply({"params": params}, latents, x),
-      reference(dec, params, latents, np.asarray(x)),
-      atol=1e-5,
-    )
+    np.testing.assert_allclose(dec.apply({"params": params}, latents, x),
+                               reference(dec, params, latents, np.asarray(x)),
+                               atol=1e-5)
 
   def test_attention_weights_sum_to_one(self):
     dec = decoder(num_heads=4)
@@ -101,9 +92,8 @@ class DecoderTest(parameterized.TestCase):
     lin = lambda name, h: h @ p[name]["kernel"] + p[name]["bias"]
     # y = f_out(ReLU(ReLU(W_F gamma + b_F) + b_m)) + output bias.
     hidden = relu(
-      relu(lin("band_freq_0", fourier(np.asarray(x), 8.0, 2)))
-      + p["band_mod_0"]["bias"]
-    )
+        relu(lin("band_freq_0", fourier(np.asarray(x), 8.0, 2))) +
+        p["band_mod_0"]["bias"])
     expected = lin("heads_0", hidden) + 0.5
     got = dec.apply({"params": params}, latents, x)
     for b in range(B):
@@ -120,17 +110,12 @@ class DecoderTest(parameterized.TestCase):
       w = np.asarray(latents[b]).T @ np.asarray(p["composer_u"])  # V U
       w = w / np.linalg.norm(w, axis=0, keepdims=True)
       np.testing.assert_allclose(
-        m[b],
-        relu(np.asarray(query) @ w + np.asarray(p["composer_b"])),
-        atol=1e-5,
-      )
+          m[b], relu(np.asarray(query) @ w + np.asarray(p["composer_b"])),
+          atol=1e-5)
 
-  @parameterized.parameters(
-    dict(multiband=False),
-    dict(freq_linear=False),
-    dict(mod_linear=False),
-    dict(token_aggregation="weight", multiband=False),
-  )
+  @parameterized.parameters(dict(multiband=False), dict(freq_linear=False),
+                            dict(mod_linear=False),
+                            dict(token_aggregation="weight", multiband=False))
   def test_ablations_run_and_drop_their_layers(self, **kwargs):
     dec = decoder(**kwargs)
     latents, x = inputs()
@@ -138,16 +123,13 @@ class DecoderTest(parameterized.TestCase):
     self.assertEqual(dec.apply({"params": params}, latents, x).shape, (B, N, 3))
     names = set(params)
     self.assertEqual(
-      "band_freq_0" in names,
-      kwargs.get("freq_linear", True) and kwargs.get("multiband", True),
-    )
+        "band_freq_0" in names,
+        kwargs.get("freq_linear", True) and kwargs.get("multiband", True))
     self.assertEqual(
-      "band_mod_0" in names,
-      kwargs.get("mod_linear", True) and kwargs.get("multiband", True),
-    )
-    self.assertEqual(
-      "attn_query" in names, kwargs.get("token_aggregation") != "weight"
-    )
+        "band_mod_0" in names,
+        kwargs.get("mod_linear", True) and kwargs.get("multiband", True))
+    self.assertEqual("attn_query" in names,
+                     kwargs.get("token_aggregation") != "weight")
 
   def test_coordinate_features_computed_once_for_shared_coords(self):
     dec = decoder()
@@ -170,42 +152,30 @@ class DecoderTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, "not divisible by num_heads=3"):
       decoder(num_heads=3).init(jax.random.key(0), latents, x)
     with self.assertRaisesRegex(ValueError, "freq_dim = hidden_dim"):
-      decoder(freq_dim=16, freq_linear=False).init(
-        jax.random.key(0), latents, x
-      )
+      decoder(freq_dim=16, freq_linear=False).init(jax.random.key(0), latents,
+                                                   x)
 
 
 class ModelTest(absltest.TestCase):
+
   def test_latents_and_full_size_count(self):
     dec = la_ginr.Decoder(num_latents=256)
     model = la_ginr.Model(decoder=dec)
-    shapes = jax.eval_shape(
-      lambda: model.init(
-        jax.random.key(0), jnp.zeros((1, 178, 178, 3)), jnp.zeros((1, 2))
-      )
-    )
+    shapes = jax.eval_shape(lambda: model.init(jax.random.key(
+        0), jnp.zeros((1, 178, 178, 3)), jnp.zeros((1, 2))))
     params = shapes["params"]
     self.assertEqual(params["encoder"]["weight_tokens"].shape, (256, 768))
     self.assertEqual(params["latent_head"]["kernel"].shape, (768, 256))
-    tiny = la_ginr.Model(
-      decoder=decoder(),
-      patch_size=8,
-      patch_padding=0,
-      width=16,
-      depth=1,
-      num_heads=2,
-      mlp_dim=32,
-    )
+    tiny = la_ginr.Model(decoder=decoder(), patch_size=8, patch_padding=0,
+                         width=16, depth=1, num_heads=2, mlp_dim=32)
     images = jax.random.uniform(jax.random.key(0), (B, 16, 16, 3))
     variables = tiny.init(jax.random.key(1), images, jnp.zeros((1, 2)))
     latents = tiny.apply(variables, images, method="encode")
     self.assertEqual(latents.shape, (B, R, D))
     _, x = inputs()
     np.testing.assert_allclose(
-      tiny.apply(variables, images, x),
-      tiny.apply(variables, latents, x, method="decode"),
-      atol=1e-6,
-    )
+        tiny.apply(variables, images, x),
+        tiny.apply(variables, latents, x, method="decode"), atol=1e-6)
     w = tiny.apply(variables, latents, x, method="attention_weights")
     self.assertEqual(w.shape, (B, 2, N, R))
 

@@ -33,37 +33,20 @@ def start(workdir: str, total_steps: int) -> subprocess.Popen:
   env = dict(os.environ)
   # The launcher sets one device per process; conftest's other flags stay.
   env["XLA_FLAGS"] = " ".join(
-    f
-    for f in env.get("XLA_FLAGS", "").split()
-    if not f.startswith("--xla_force_host_platform_device_count")
-  )
-  return subprocess.Popen(
-    [
-      sys.executable,
-      "launch/local.py",
-      "--num_processes=2",
-      "--",
-      "--config=configs/demo.py:tiny",
-      f"--workdir={workdir}",
-      f"--config.total_steps={total_steps}",
-      *args,
-    ],
-    cwd=ROOT,
-    env=env,
-    start_new_session=True,
-    stdout=subprocess.DEVNULL,
-    stderr=subprocess.PIPE,
-    text=True,
-  )
+      f for f in env.get("XLA_FLAGS", "").split()
+      if not f.startswith("--xla_force_host_platform_device_count"))
+  return subprocess.Popen([
+      sys.executable, "launch/local.py", "--num_processes=2", "--",
+      "--config=configs/demo.py:tiny", f"--workdir={workdir}",
+      f"--config.total_steps={total_steps}", *args
+  ], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
 
 
 def saved_steps(workdir: str) -> list[int]:
   path = os.path.join(workdir, "checkpoints")
-  return (
-    sorted(int(d) for d in os.listdir(path) if d.isdigit())
-    if (os.path.isdir(path))
-    else []
-  )
+  return (sorted(int(d) for d in os.listdir(path) if d.isdigit()) if
+          (os.path.isdir(path)) else [])
 
 
 def wait_for_checkpoint(proc, workdir: str, after: int, timeout=240):
@@ -79,12 +62,13 @@ def wait_for_checkpoint(proc, workdir: str, after: int, timeout=240):
 
 def train_rows(workdir: str) -> dict[int, dict]:
   return {
-    m["step"]: m for m in utils.read_metrics(workdir) if "train/loss" in m
+      m["step"]: m for m in utils.read_metrics(workdir) if "train/loss" in m
   }
 
 
 @pytest.mark.slow
 class TwoProcessTest(absltest.TestCase):
+
   def test_matches_one_process_and_survives_sigterm_and_sigkill(self):
     workdir = self.create_tempdir().full_path
     # SIGTERM: every process stops at the same step with a checkpoint.
@@ -111,17 +95,16 @@ class TwoProcessTest(absltest.TestCase):
     self.assertEqual(sorted(two), list(range(1, total + 1)))
     for step in range(1, total + 1):
       for key in ("train/loss", "train/psnr", "train/l2_grads"):
-        np.testing.assert_allclose(
-          two[step][key], one[step][key], rtol=2e-5, err_msg=f"{key} at {step}"
-        )
-    evals = [
-      [m["eval/psnr"] for m in utils.read_metrics(d) if "eval/psnr" in m]
-      for d in (workdir, reference)
-    ]
+        np.testing.assert_allclose(two[step][key], one[step][key], rtol=2e-5,
+                                   err_msg=f"{key} at {step}")
+    evals = [[
+        m["eval/psnr"] for m in utils.read_metrics(d) if "eval/psnr" in m
+    ] for d in (workdir, reference)]
     np.testing.assert_allclose(evals[0][-1], evals[1][-1], rtol=1e-5)
 
 
 class OneProcessSigtermTest(absltest.TestCase):
+
   def test_sigterm_saves_and_stops_after_the_current_step(self):
     workdir = self.create_tempdir().full_path
 
@@ -143,21 +126,16 @@ class OneProcessSigtermTest(absltest.TestCase):
   def test_cluster_detection(self):
     self.assertIsNone(distributed.detected_cluster({}))
     self.assertIsNone(
-      distributed.detected_cluster({"SLURM_JOB_ID": "1", "SLURM_NTASKS": "1"})
-    )
+        distributed.detected_cluster({"SLURM_JOB_ID": "1",
+                                      "SLURM_NTASKS": "1"}))
     self.assertEqual(
-      distributed.detected_cluster({"SLURM_JOB_ID": "1", "SLURM_NTASKS": "8"}),
-      "slurm",
-    )
+        distributed.detected_cluster({"SLURM_JOB_ID": "1",
+                                      "SLURM_NTASKS": "8"}), "slurm")
     self.assertEqual(
-      distributed.detected_cluster(
-        {"TPU_WORKER_HOSTNAMES": "10.0.0.1,10.0.0.2"}
-      ),
-      "tpu",
-    )
+        distributed.detected_cluster(
+            {"TPU_WORKER_HOSTNAMES": "10.0.0.1,10.0.0.2"}), "tpu")
     self.assertIsNone(
-      distributed.detected_cluster({"TPU_WORKER_HOSTNAMES": "localhost"})
-    )
+        distributed.detected_cluster({"TPU_WORKER_HOSTNAMES": "localhost"}))
     self.assertFalse(distributed.initialize("off"))
     with self.assertRaisesRegex(ValueError, "num_processes"):
       distributed.initialize("auto", coordinator_address="127.0.0.1:1")

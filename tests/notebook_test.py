@@ -17,23 +17,20 @@ NOTEBOOK = os.path.join(ROOT, "notebooks", "explore.ipynb")
 # compilations and a short training run.
 @pytest.mark.slow
 class NotebookTest(absltest.TestCase):
+
   def test_runs_top_to_bottom(self):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     os.environ["GINR_NOTEBOOK_SMOKE"] = "1"  # the kernel inherits it
     try:
       nbclient.NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": os.path.dirname(NOTEBOOK)}},
-      ).execute()
+          notebook, timeout=600, kernel_name="python3",
+          resources={"metadata": {"path": os.path.dirname(NOTEBOOK)}
+                    }).execute()
     finally:
       del os.environ["GINR_NOTEBOOK_SMOKE"]
     outputs = [
-      o
-      for cell in notebook.cells
-      if cell.cell_type == "code"
-      for o in cell.outputs
+        o for cell in notebook.cells if cell.cell_type == "code"
+        for o in cell.outputs
     ]
     self.assertFalse([o for o in outputs if o.output_type == "error"])
     figures = [o for o in outputs if "image/png" in o.get("data", {})]

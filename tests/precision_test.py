@@ -38,39 +38,37 @@ def assert_bf16_step_is_close_to_fp32(test, model, precision):
     state = setup.init(jax.random.key(0))
     size = config.input.image_size
     batch = {
-      "image": jnp.asarray(
-        np.random.default_rng(0).uniform(size=(8, size, size, 3)), jnp.float32
-      )
+        "image": jnp.asarray(
+            np.random.default_rng(0).uniform(size=(8, size, size, 3)),
+            jnp.float32)
     }
     step = jax.jit(setup.train_step)
     if p != "fp32":
-      test.assertIn(
-        "bfloat16", dot_dtypes(step, state, batch, jax.random.key(1))
-      )
+      test.assertIn("bfloat16", dot_dtypes(step, state, batch,
+                                           jax.random.key(1)))
     new_state, metrics = step(state, batch, jax.random.key(1))
     test.assertEqual(
-      {
-        str(x.dtype)
-        for x in jax.tree.leaves(new_state)
-        if jnp.issubdtype(x.dtype, jnp.floating)
-      },
-      {"float32"},
-    )
+        {
+            str(x.dtype)
+            for x in jax.tree.leaves(new_state)
+            if jnp.issubdtype(x.dtype, jnp.floating)
+        }, {"float32"})
     results[p] = metrics
   for key in ("train/loss", "train/l2_grads"):
-    np.testing.assert_allclose(
-      results[precision][key], results["fp32"][key], rtol=2e-2
-    )
+    np.testing.assert_allclose(results[precision][key], results["fp32"][key],
+                               rtol=2e-2)
 
 
 @pytest.mark.slow
 class LAGINRPrecisionTest(absltest.TestCase):
+
   def test_bf16_step_is_close_to_fp32_with_fp32_state(self):
     assert_bf16_step_is_close_to_fp32(self, "la_ginr", "bf16")
 
 
 @pytest.mark.slow
 class MetaIPCPrecisionTest(absltest.TestCase):
+
   def test_bf16_all_step_is_close_to_fp32_with_fp32_state(self):
     assert_bf16_step_is_close_to_fp32(self, "meta_ipc", "bf16_all")
 
@@ -83,9 +81,8 @@ class PrecisionTest(absltest.TestCase):
 
   def test_bf16_hyponet_keeps_features_and_output_in_fp32(self):
     fp32 = hyponet.HypoNet(hidden_dim=32, ff_dim=16, ff_sigma=64.0)
-    bf16 = hyponet.HypoNet(
-      hidden_dim=32, ff_dim=16, ff_sigma=64.0, dtype="bfloat16"
-    )
+    bf16 = hyponet.HypoNet(hidden_dim=32, ff_dim=16, ff_sigma=64.0,
+                           dtype="bfloat16")
     params = fp32.init(jax.random.key(0))
     coords = jax.random.uniform(jax.random.key(1), (64, 2), minval=-1)
     out = bf16.apply(params, coords)

@@ -15,6 +15,7 @@ def read(path):
 
 
 class ReadmeTest(absltest.TestCase):
+
   def test_quick_start_is_two_commands_and_ci_runs_the_test_one(self):
     quick_start = read("README.md").split("## Quick start", 1)[1]
     quick_start = quick_start.split("\n## ", 1)[0]
@@ -29,15 +30,8 @@ class ReadmeTest(absltest.TestCase):
 
   def test_cited_documents_and_sections_exist(self):
     cited = re.compile(r"([\w./-]+\.md)(?:#([\w-]+))?")
-    for folder in (
-      "ginr_jax",
-      "configs",
-      "tests",
-      "tools",
-      "docs",
-      "launch",
-      ".",
-    ):
+    for folder in ("ginr_jax", "configs", "tests", "tools", "docs", "launch",
+                   "."):
       top = os.path.join(ROOT, folder)
       for dirpath, dirnames, files in os.walk(top):
         if folder == ".":
@@ -51,21 +45,16 @@ class ReadmeTest(absltest.TestCase):
             text = f.read()
           for doc, anchor in cited.findall(text):
             target = next(
-              (
-                p
-                for p in (os.path.join(ROOT, doc), os.path.join(dirpath, doc))
-                if os.path.exists(p)
-              ),
-              None,
-            )
+                (p for p in (os.path.join(ROOT, doc),
+                             os.path.join(dirpath, doc)) if os.path.exists(p)),
+                None)
             self.assertIsNotNone(
-              target, f"{where} cites {doc}, which is not in the repository"
-            )
+                target, f"{where} cites {doc}, which is not in the repository")
             if anchor:
               with open(target) as f:
                 headings = [
-                  re.sub(r"[^\w -]", "", h).strip().lower().replace(" ", "-")
-                  for h in re.findall(r"^#+ (.*)$", f.read(), re.M)
+                    re.sub(r"[^\w -]", "", h).strip().lower().replace(" ", "-")
+                    for h in re.findall(r"^#+ (.*)$", f.read(), re.M)
                 ]
               self.assertIn(anchor, headings, f"{where} cites {doc}#{anchor}")
 

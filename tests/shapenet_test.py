@@ -18,14 +18,8 @@ from ginr_jax.datasets import shapenet
 @pytest.fixture(scope="module")
 def scene_dir(tmp_path_factory):
   root = str(tmp_path_factory.mktemp("scenes"))
-  scenes.generate(
-    root,
-    "chairs",
-    num_objects={"train": 2, "test": 1},
-    num_views=30,
-    image_size=24,
-    seed=0,
-  )
+  scenes.generate(root, "chairs", num_objects={"train": 2, "test": 1},
+                  num_views=30, image_size=24, seed=0)
   return root
 
 
@@ -41,9 +35,8 @@ def test_layout_and_composited_views(scene_dir):
   background = rgba[..., 3] == 0
   assert background.any() and (~background).any()
   np.testing.assert_array_equal(view[background], 1.0)  # white
-  np.testing.assert_allclose(
-    view[~background], rgba[~background][:, :3] / 255.0, atol=1e-6
-  )
+  np.testing.assert_allclose(view[~background],
+                             rgba[~background][:, :3] / 255.0, atol=1e-6)
 
 
 def test_pose_and_focal_put_the_object_where_the_pixels_show_it(tmp_path):
@@ -57,12 +50,8 @@ def test_pose_and_focal_put_the_object_where_the_pixels_show_it(tmp_path):
   np.testing.assert_allclose(loaded, poses, atol=1e-6)
   for path, pose in zip(paths, loaded):
     foreground = np.asarray(Image.open(path))[..., 3] > 0
-    o, d = (
-      np.asarray(a, np.float64)
-      for a in rendering.poses_to_rays(
-        pose, 32, 32, rendering.focal_length(32, angle)
-      )
-    )
+    o, d = (np.asarray(a, np.float64) for a in rendering.poses_to_rays(
+        pose, 32, 32, rendering.focal_length(32, angle)))
     d = d / np.linalg.norm(d, axis=-1, keepdims=True)
     miss = np.linalg.norm(np.cross(o, d), axis=-1)  # distance to origin
     assert np.all(miss[foreground] <= 0.8 + 1e-6)
@@ -76,34 +65,27 @@ def test_views_drawn_as_the_official_code(scene_dir):
     support, query = shapenet.draw_views(rng, 30, 4, 1, train=True)
     drawn = np.concatenate([support, query])
     assert len(set(drawn)) == 5 and drawn.max() < shapenet.TRAIN_VIEWS
-  test_draws = np.concatenate(
-    [
+  test_draws = np.concatenate([
       np.concatenate(shapenet.draw_views(rng, 30, 4, 1, train=False))
       for _ in range(20)
-    ]
-  )
+  ])
   assert test_draws.max() >= shapenet.TRAIN_VIEWS  # all views at test
   with pytest.raises(ValueError, match="need 27 distinct views"):
     shapenet.draw_views(rng, 30, 26, 1, train=True)
   example = shapenet.load_example(
-    shapenet.object_folders(scene_dir, "chairs", "test")[0],
-    rng,
-    n_support=3,
-    n_query=2,
-    train=False,
-  )
+      shapenet.object_folders(scene_dir, "chairs", "test")[0], rng, n_support=3,
+      n_query=2, train=False)
   assert example["support_image"].shape == (3, 24, 24, 3)
   assert example["query_pose"].shape == (2, 3, 4)
   assert example["focal"] == pytest.approx(
-    rendering.focal_length(24, scenes.CAMERA_ANGLE_X)
-  )
+      rendering.focal_length(24, scenes.CAMERA_ANGLE_X))
 
 
 def test_more_support_views_keep_the_query_views():
   for seed in range(10):
     draws = [
-      shapenet.draw_views(np.random.default_rng(seed), 50, s, 2, train=False)
-      for s in (1, 3, 5)
+        shapenet.draw_views(np.random.default_rng(seed), 50, s, 2, train=False)
+        for s in (1, 3, 5)
     ]
     for support, query in draws:
       np.testing.assert_array_equal(query, draws[0][1])
@@ -121,13 +103,11 @@ def test_figure_columns_need_more_than_one_view():
     seen = []
     for azimuth in np.radians(np.arange(0, 360, 30) + 15):
       for elevation in np.radians([-10, 20, 60]):
-        eye = scenes.CAMERA_RADIUS * np.array(
-          [
+        eye = scenes.CAMERA_RADIUS * np.array([
             np.cos(elevation) * np.cos(azimuth),
             np.cos(elevation) * np.sin(azimuth),
-            np.sin(elevation),
-          ]
-        )
+            np.sin(elevation)
+        ])
         ids = scenes.part_ids(shapes, scenes.look_at(eye), 32)
         columns = {i for i in range(4) if np.sum(ids == i) >= 2}
         assert len(columns) <= 3, (index, azimuth, elevation)
@@ -149,28 +129,16 @@ def test_trace_colours_the_part_each_pixel_sees():
 
 
 def test_make_repeats_objects_and_pickles(scene_dir):
-  source, transform = shapenet.make(
-    split="train",
-    train=True,
-    category="chairs",
-    n_support=2,
-    train_repeat=3,
-    test_repeat=5,
-    data_dir=scene_dir,
-  )
+  source, transform = shapenet.make(split="train", train=True,
+                                    category="chairs", n_support=2,
+                                    train_repeat=3, test_repeat=5,
+                                    data_dir=scene_dir)
   assert len(source) == 6
-  test_source, _ = shapenet.make(
-    split="test",
-    train=False,
-    category="chairs",
-    n_support=2,
-    train_repeat=3,
-    test_repeat=5,
-    data_dir=scene_dir,
-  )
+  test_source, _ = shapenet.make(split="test", train=False, category="chairs",
+                                 n_support=2, train_repeat=3, test_repeat=5,
+                                 data_dir=scene_dir)
   assert len(test_source) == 5 * len(
-    shapenet.object_folders(scene_dir, "chairs", "test")
-  )
+      shapenet.object_folders(scene_dir, "chairs", "test"))
   transform = pickle.loads(pickle.dumps(transform))
   a = transform(source[0], np.random.default_rng(5))
   b = transform(source[0], np.random.default_rng(5))
@@ -183,14 +151,12 @@ def test_split_entries_as_paths_and_objects_without_transforms(tmp_path):
   root = tmp_path / shapenet.FOLDER / "lamps"
   (root / "a").mkdir(parents=True)
   (root / "a" / "transforms.json").write_text(
-    json.dumps({"camera_angle_x": 0.7, "frames": []})
-  )
+      json.dumps({"camera_angle_x": 0.7, "frames": []}))
   (root / "b").mkdir()  # no transforms.json
   with open(shapenet.splits_file(str(tmp_path), "lamps"), "w") as f:
     json.dump({"train": ["/data/learnit/lamps/a/", "b"], "test": ["b"]}, f)
-  assert shapenet.object_folders(str(tmp_path), "lamps", "train") == [
-    str(root / "a")
-  ]
+  assert shapenet.object_folders(str(tmp_path), "lamps",
+                                 "train") == [str(root / "a")]
   with pytest.raises(images.DatasetNotFoundError, match="no object of split"):
     shapenet.object_folders(str(tmp_path), "lamps", "test")
   with pytest.raises(ValueError, match="has no split 'val'"):
@@ -201,9 +167,8 @@ def test_missing_dataset_names_the_folder_and_how_to_get_it(tmp_path):
   with pytest.raises(images.DatasetNotFoundError) as error:
     shapenet.object_folders(str(tmp_path), "cars", "train")
   message = str(error.value)
-  assert os.path.join(str(tmp_path), shapenet.FOLDER, "car_splits.json") in (
-    message
-  )
+  assert os.path.join(str(tmp_path), shapenet.FOLDER,
+                      "car_splits.json") in (message)
   assert "tancik/learnit" in message and "prepare scenes" in message
 
 

@@ -13,6 +13,7 @@ from configs import imagenette
 
 
 class LeafSpecTest(absltest.TestCase):
+
   def spec(self, path, shape, **kwargs):
     return sharding.leaf_spec(path, shape, 4, strategy="fsdp", **kwargs)
 
@@ -25,25 +26,21 @@ class LeafSpecTest(absltest.TestCase):
 
   def test_first_matching_rule_wins(self):
     rules = (("composer_u", None), ("query/kernel", 0), ("kernel", -1))
+    self.assertEqual(self.spec("params/composer_u", (256, 256), rules=rules),
+                     P())
     self.assertEqual(
-      self.spec("params/composer_u", (256, 256), rules=rules), P()
-    )
+        self.spec("opt/0/mu/attn/query/kernel", (768, 768), rules=rules),
+        P("data"))
     self.assertEqual(
-      self.spec("opt/0/mu/attn/query/kernel", (768, 768), rules=rules),
-      P("data"),
-    )
-    self.assertEqual(
-      self.spec("params/mlp_in/kernel", (768, 3072), rules=rules),
-      P(None, "data"),
-    )
+        self.spec("params/mlp_in/kernel", (768, 3072), rules=rules),
+        P(None, "data"))
     with self.assertRaisesRegex(ValueError, "not divisible by 4"):
       self.spec("params/x/kernel", (768, 3), rules=rules)
 
   def test_data_parallel_and_one_device_replicate(self):
     self.assertEqual(sharding.leaf_spec("params/k", (768, 3072), 4), P())
     self.assertEqual(
-      sharding.leaf_spec("params/k", (768, 3072), 1, strategy="fsdp"), P()
-    )
+        sharding.leaf_spec("params/k", (768, 3072), 1, strategy="fsdp"), P())
     with self.assertRaisesRegex(ValueError, "use one of"):
       sharding.leaf_spec("params/k", (8, 8), 4, strategy="zero")
 
@@ -57,25 +54,24 @@ def tiny_config(num_devices: int, strategy: str):
 
 
 class ShardedStepTest(absltest.TestCase):
+
   def test_adam_moments_follow_their_parameters(self):
     setup = train.Setup(tiny_config(4, "fsdp"))
     specs = {
-      sharding.path_str(path): leaf.spec
-      for path, leaf in jax.tree_util.tree_flatten_with_path(
-        setup.state_sharding
-      )[0]
+        sharding.path_str(path): leaf.spec for path, leaf in
+        jax.tree_util.tree_flatten_with_path(setup.state_sharding)[0]
     }
     params = {
-      k[len("params/") :]: v
-      for k, v in specs.items()
-      if k.startswith("params/")
+        k[len("params/"):]: v
+        for k, v in specs.items()
+        if k.startswith("params/")
     }
     self.assertTrue(any(v != P() for v in params.values()))
     for moment in ("mu", "nu"):
       moments = {
-        k.split(f"/{moment}/", 1)[1]: v
-        for k, v in specs.items()
-        if f"/{moment}/" in k
+          k.split(f"/{moment}/", 1)[1]: v
+          for k, v in specs.items()
+          if f"/{moment}/" in k
       }
       self.assertEqual(moments, params)
 
@@ -91,15 +87,13 @@ class ShardedStepTest(absltest.TestCase):
       self.assertEqual(any(s != P() for s in sharded), n == 4)
       batch = next(input_pipeline.TrainIterator(config.input, setup.mesh, 0))
       step = jax.jit(
-        setup.train_step,
-        out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)),
-      )
+          setup.train_step,
+          out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)))
       for _ in range(2):
         state, metrics = step(state, batch, jax.random.key(1))
       # the state keeps its sharding through the step
       self.assertEqual(
-        [x.sharding.spec for x in jax.tree.leaves(state["params"])], sharded
-      )
+          [x.sharding.spec for x in jax.tree.leaves(state["params"])], sharded)
       results.append(jax.device_get((state, metrics)))
     for a, b in zip(jax.tree.leaves(results[0]), jax.tree.leaves(results[1])):
       np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=2e-5)

@@ -28,24 +28,18 @@ SEED = int(os.environ.get("GINR_JAX_KILL_SEED", "0"))
 
 def command(workdir: str, total_steps: int) -> list[str]:
   return [
-    sys.executable,
-    "-m",
-    "ginr_jax.cli.main",
-    "--config=configs/demo.py:tiny",
-    f"--workdir={workdir}",
-    f"--config.total_steps={total_steps}",
-    "--config.ckpt_steps=1",
-    "--config.log_steps=1",
-    "--config.render_upsample=(1,)",
+      sys.executable, "-m", "ginr_jax.cli.main",
+      "--config=configs/demo.py:tiny", f"--workdir={workdir}",
+      f"--config.total_steps={total_steps}", "--config.ckpt_steps=1",
+      "--config.log_steps=1", "--config.render_upsample=(1,)"
   ]
 
 
 def config(total_steps: int):
   """The config `command` runs."""
   c = demo.get_config("tiny")
-  c.update(
-    total_steps=total_steps, ckpt_steps=1, log_steps=1, render_upsample=(1,)
-  )
+  c.update(total_steps=total_steps, ckpt_steps=1, log_steps=1,
+           render_upsample=(1,))
   return c
 
 
@@ -61,14 +55,9 @@ class Run:
     self.workdir = workdir
     self.log = open(os.path.join(workdir + ".log"), "a+")
     self.start = time.monotonic()
-    self.proc = subprocess.Popen(
-      command(workdir, total_steps),
-      cwd=ROOT,
-      env=env,
-      stdout=subprocess.DEVNULL,
-      stderr=self.log,
-      start_new_session=True,
-    )
+    self.proc = subprocess.Popen(command(workdir, total_steps), cwd=ROOT,
+                                 env=env, stdout=subprocess.DEVNULL,
+                                 stderr=self.log, start_new_session=True)
 
   def wait_until(self, condition, timeout: float = 300) -> bool:
     """True once `condition()` holds, False if the run ends first."""
@@ -93,18 +82,14 @@ class Run:
 
 def committed(workdir: str) -> list[int]:
   path = os.path.join(workdir, "checkpoints")
-  return (
-    sorted(int(d) for d in os.listdir(path) if d.isdigit())
-    if (os.path.isdir(path))
-    else []
-  )
+  return (sorted(int(d) for d in os.listdir(path) if d.isdigit()) if
+          (os.path.isdir(path)) else [])
 
 
 def saving(workdir: str) -> bool:
   path = os.path.join(workdir, "checkpoints")
   return os.path.isdir(path) and any(
-    "orbax-checkpoint-tmp" in d for d in os.listdir(path)
-  )
+      "orbax-checkpoint-tmp" in d for d in os.listdir(path))
 
 
 def evaluated(workdir: str, after: int) -> bool:
@@ -113,10 +98,10 @@ def evaluated(workdir: str, after: int) -> bool:
 
 def rows(workdir: str) -> list[dict]:
   """metrics.jsonl without the time/* keys; lines cut by a kill skipped."""
-  return [
-    {k: v for k, v in row.items() if not k.startswith("time/")}
-    for row in utils.read_metrics(workdir)
-  ]
+  return [{k: v
+           for k, v in row.items()
+           if not k.startswith("time/")}
+          for row in utils.read_metrics(workdir)]
 
 
 def interrupt(workdir: str, total_steps: int, env, moments) -> list[str]:
@@ -132,16 +117,8 @@ def interrupt(workdir: str, total_steps: int, env, moments) -> list[str]:
     base = max(committed(workdir), default=0)
     if sig is None:  # every array data file: which are live is orbax's
       for path in glob.glob(
-        os.path.join(
-          workdir,
-          "checkpoints",
-          str(base),
-          "state",
-          "ocdbt.process_*",
-          "d",
-          "*",
-        )
-      ):
+          os.path.join(workdir, "checkpoints", str(base), "state",
+                       "ocdbt.process_*", "d", "*")):
         damage(path, when)
       events.append(f"damaged checkpoint {base} ({when})")
       continue
@@ -149,30 +126,23 @@ def interrupt(workdir: str, total_steps: int, env, moments) -> list[str]:
     reached = True
     if when != "start":
       reached = run.wait_until(
-        lambda: max(committed(workdir), default=0) > base
-      )
+          lambda: max(committed(workdir), default=0) > base)
     if reached and when == "save":
       reached = run.wait_until(lambda: saving(workdir))
     if reached and when == "eval":
       reached = run.wait_until(lambda: evaluated(workdir, base))
     if not reached:
-      raise AssertionError(
-        f"the run ended before {when} ({events}); "
-        f"make total_steps larger:\n{run.tail()}"
-      )
+      raise AssertionError(f"the run ended before {when} ({events}); "
+                           f"make total_steps larger:\n{run.tail()}")
     time.sleep(delay)
     if run.proc.poll() is not None:
-      raise AssertionError(
-        f"the run ended before {when}+{delay:.2f}s "
-        f"({events}); make total_steps larger"
-      )
+      raise AssertionError(f"the run ended before {when}+{delay:.2f}s "
+                           f"({events}); make total_steps larger")
     code = run.finish(sig)
-    events.append(
-      f"{signal.Signals(sig).name} at {when}+{delay:.2f}s after "
-      f"step {base}: exit {code}, checkpoints "
-      f"{committed(workdir)}, "
-      f"{time.monotonic() - run.start:.1f}s"
-    )
+    events.append(f"{signal.Signals(sig).name} at {when}+{delay:.2f}s after "
+                  f"step {base}: exit {code}, checkpoints "
+                  f"{committed(workdir)}, "
+                  f"{time.monotonic() - run.start:.1f}s")
     if sig == signal.SIGTERM:
       assert code == 0, f"{events[-1]}\n{run.tail()}"
   run = Run(workdir, total_steps, env)
@@ -186,27 +156,24 @@ def interrupt(workdir: str, total_steps: int, env, moments) -> list[str]:
     # uninterrupted run's; DamagedCheckpointTest checks detection itself.)
     if event.startswith("damaged"):
       step = event.split()[2]
-      if os.path.exists(
-        os.path.join(workdir, "checkpoints", f"{step}.damaged")
-      ):
+      if os.path.exists(os.path.join(workdir, "checkpoints",
+                                     f"{step}.damaged")):
         assert f"Checkpoint {step} in" in run.tail(10**7), events
   return events
 
 
 def random_moments(rng: random.Random, kills: int, whens, sigterms: int = 0):
-  moments = [
-    (signal.SIGKILL, rng.choice(whens), rng.uniform(0, 1.0))
-    for _ in range(kills)
-  ]
+  moments = [(signal.SIGKILL, rng.choice(whens), rng.uniform(0, 1.0))
+             for _ in range(kills)]
   for i in rng.sample(range(len(moments)), sigterms):
     moments[i] = (signal.SIGTERM, rng.choice(["eval", "save"]), 0.0)
   return moments
 
 
 class KillTest(absltest.TestCase):
-  def check_interrupted_equals_uninterrupted(
-    self, total_steps, moments, reference_in_process: bool
-  ):
+
+  def check_interrupted_equals_uninterrupted(self, total_steps, moments,
+                                             reference_in_process: bool):
     tmp = self.create_tempdir().full_path
     env = environment()
     workdir = os.path.join(tmp, "killed")
@@ -228,13 +195,9 @@ class KillTest(absltest.TestCase):
   def test_two_kills(self):
     rng = random.Random(SEED)
     events = self.check_interrupted_equals_uninterrupted(
-      7,
-      [
-        (signal.SIGKILL, "save", 0.0),
-        (signal.SIGKILL, "step", rng.uniform(0, 1.0)),
-      ],
-      reference_in_process=True,
-    )
+        7, [(signal.SIGKILL, "save", 0.0),
+            (signal.SIGKILL, "step", rng.uniform(0, 1.0))],
+        reference_in_process=True)
     print("\n".join(events))
 
   @pytest.mark.slow
@@ -242,27 +205,22 @@ class KillTest(absltest.TestCase):
     tmp = self.create_tempdir().full_path
     workdir = os.path.join(tmp, "run")
     os.makedirs(workdir)
-    events = interrupt(
-      workdir, 5, environment(), [(signal.SIGTERM, "eval", 0.0)]
-    )
+    events = interrupt(workdir, 5, environment(),
+                       [(signal.SIGTERM, "eval", 0.0)])
     self.assertIn(
-      "SIGTERM at eval+0.00s after step 0: exit 0, checkpoints [3, 4]",
-      events[0],
-    )
-    self.assertEqual(
-      [r["step"] for r in rows(workdir) if "eval/psnr" in r], [3, 5]
-    )
+        "SIGTERM at eval+0.00s after step 0: exit 0, checkpoints [3, 4]",
+        events[0])
+    self.assertEqual([r["step"] for r in rows(workdir) if "eval/psnr" in r],
+                     [3, 5])
 
   @pytest.mark.slow
   def test_many_kills_sigterms_and_a_damaged_checkpoint(self):
     rng = random.Random(SEED)
-    moments = random_moments(
-      rng, 12, ["start", "step", "step", "save", "eval"], sigterms=2
-    )
+    moments = random_moments(rng, 12, ["start", "step", "step", "save", "eval"],
+                             sigterms=2)
     moments.insert(rng.randrange(2, len(moments)), (None, "flip_byte", 0))
     events = self.check_interrupted_equals_uninterrupted(
-      40, moments, reference_in_process=False
-    )
+        40, moments, reference_in_process=False)
     print("\n".join(events))
 
   @pytest.mark.slow
@@ -270,14 +228,9 @@ class KillTest(absltest.TestCase):
     tmp = self.create_tempdir().full_path
     workdir = os.path.join(tmp, "run")
     # stderr to a pipe: the file-size limit below would stop a log file too.
-    proc = subprocess.Popen(
-      command(workdir, 20),
-      cwd=ROOT,
-      env=environment(),
-      stdout=subprocess.DEVNULL,
-      stderr=subprocess.PIPE,
-      text=True,
-    )
+    proc = subprocess.Popen(command(workdir, 20), cwd=ROOT, env=environment(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
     deadline = time.monotonic() + 300
     while not committed(workdir) and time.monotonic() < deadline:
       time.sleep(0.005)
@@ -286,9 +239,7 @@ class KillTest(absltest.TestCase):
     _, err = proc.communicate(timeout=120)
     self.assertNotEqual(proc.returncode, 0)
     self.assertRegex(
-      err,
-      r"\nerror: Saving checkpoint \d+ in .* "
-      r"failed .*File too large.* The last good checkpoint is "
-      r"step \d+",
-    )
+        err, r"\nerror: Saving checkpoint \d+ in .* "
+        r"failed .*File too large.* The last good checkpoint is "
+        r"step \d+")
     self.assertEqual(Run(workdir, 4, environment()).finish(), 0)

@@ -30,9 +30,9 @@ def read_events(folder: str) -> list[event_pb2.Event]:
       data = f.read()
     offset = 0
     while offset < len(data):
-      (length,) = struct.unpack("<Q", data[offset : offset + 8])
+      (length,) = struct.unpack("<Q", data[offset:offset + 8])
       offset += 12
-      events.append(event_pb2.Event.FromString(data[offset : offset + length]))
+      events.append(event_pb2.Event.FromString(data[offset:offset + length]))
       offset += length + 4
   return events
 
@@ -40,10 +40,8 @@ def read_events(folder: str) -> list[event_pb2.Event]:
 def summaries(folder: str, kind: str) -> dict[str, object]:
   """{tag: the last value's `kind` field ("image", "audio", ...)}."""
   return {
-    v.tag: getattr(v, kind)
-    for e in read_events(folder)
-    for v in e.summary.value
-    if v.HasField(kind)
+      v.tag: getattr(v, kind)
+      for e in read_events(folder) for v in e.summary.value if v.HasField(kind)
   }
 
 
@@ -52,6 +50,7 @@ def image_tags(folder: str) -> set[str]:
 
 
 class TensorBoardTest(absltest.TestCase):
+
   def test_images_and_audio_read_back(self):
     workdir = self.create_tempdir().full_path
     writer = utils.MetricWriter(workdir)
@@ -64,19 +63,18 @@ class TensorBoardTest(absltest.TestCase):
     folder = os.path.join(workdir, "tensorboard")
     decoded = summaries(folder, "image")["images/grid"]
     np.testing.assert_array_equal(
-      np.asarray(Image.open(io.BytesIO(decoded.encoded_image_string))), image
-    )
+        np.asarray(Image.open(io.BytesIO(decoded.encoded_image_string))), image)
     audio = summaries(folder, "audio")["audio/0/target"]
     self.assertEqual(audio.sample_rate, 16_000)
     with wave.open(io.BytesIO(audio.encoded_audio_string)) as f:
       samples = np.frombuffer(f.readframes(f.getnframes()), np.int16)
     np.testing.assert_allclose(samples / 32767, clip, atol=1e-3)
-    self.assertIn(
-      "eval/psnr", {v.tag for e in read_events(folder) for v in e.summary.value}
-    )
+    self.assertIn("eval/psnr",
+                  {v.tag for e in read_events(folder) for v in e.summary.value})
 
 
 class GridTest(absltest.TestCase):
+
   def test_labels_sit_left_of_their_rows(self):
     rows = [np.zeros((3, 4, 5, 3)), np.ones((3, 4, 5, 3))]
     plain = evaluators.grid_canvas(rows)
@@ -90,8 +88,8 @@ class GridTest(absltest.TestCase):
 
   def test_views_grid_has_a_row_per_view(self):
     sample = {
-      "support_image": np.zeros((3, 2, 4, 4, 3)),
-      "query_image": np.zeros((3, 1, 4, 4, 3)),
+        "support_image": np.zeros((3, 2, 4, 4, 3)), "query_image": np.zeros(
+            (3, 1, 4, 4, 3))
     }
     grid = evaluators.views_grid(sample, np.ones((3, 1, 4, 4, 3)))
     # support 1, support 2, target, rendered; one column per object.
@@ -100,10 +98,11 @@ class GridTest(absltest.TestCase):
 
 
 class ParameterTablesTest(absltest.TestCase):
+
   def test_one_table_per_module_from_shapes(self):
     params = {
-      "encoder": {"dense": {"kernel": jnp.ones((3, 4))}},
-      "composer_u": jnp.ones((2, 2)),
+        "encoder": {"dense": {"kernel": jnp.ones((3, 4))}},
+        "composer_u": jnp.ones((2, 2))
     }
     tables = utils.parameter_tables(jax.eval_shape(lambda: params))
     self.assertLen(tables, 2)

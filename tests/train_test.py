@@ -33,6 +33,7 @@ def leaves_close(a, b, atol):
 
 
 class ShardedStepTest(absltest.TestCase):
+
   def test_four_devices_equal_one(self):
     self.assertGreaterEqual(jax.device_count(), 4)
     results = []
@@ -44,18 +45,10 @@ class ShardedStepTest(absltest.TestCase):
       self.assertEqual(batch["image"].sharding.mesh.size, n)
       task = dataclasses.replace(setup.task, jitter=True, subsample=0.5)
       step = jax.jit(
-        lambda s, b, r, setup=setup, task=task: train.train_step(
-          s,
-          b,
-          r,
-          model=setup.model,
-          tx=setup.tx,
-          schedule=setup.schedule,
-          task=task,
-          meta=setup.meta,
-        ),
-        out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)),
-      )
+          lambda s, b, r, setup=setup, task=task: train.train_step(
+              s, b, r, model=setup.model, tx=setup.tx, schedule=setup.schedule,
+              task=task, meta=setup.meta),
+          out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)))
       for _ in range(2):
         state, metrics = step(state, batch, jax.random.key(1))
       results.append(jax.device_get((state, metrics)))
@@ -63,6 +56,7 @@ class ShardedStepTest(absltest.TestCase):
 
 
 class TrainLoopTest(absltest.TestCase):
+
   def test_resume_equals_uninterrupted_and_writes_outputs(self):
     root = self.create_tempdir().full_path
     straight, resumed = os.path.join(root, "a"), os.path.join(root, "b")
@@ -72,7 +66,7 @@ class TrainLoopTest(absltest.TestCase):
     leaves_close(final["params"], again["params"], atol=1e-6)
 
     by_step = lambda d: {
-      m["step"]: m for m in utils.read_metrics(d) if "train/loss" in m
+        m["step"]: m for m in utils.read_metrics(d) if "train/loss" in m
     }
     a, b = by_step(straight), by_step(resumed)
     self.assertEqual(sorted(a), [1, 2, 3, 4])
@@ -85,39 +79,32 @@ class TrainLoopTest(absltest.TestCase):
     self.assertEqual(evals[-1]["step"], 4)
     self.assertEqual(evals[-1]["eval/num_examples"], 8)
     self.assertIn("eval/baseline_psnr", evals[-1])
-    for key in (
-      "train/psnr",
-      "train/l2_grads",
-      "train/lr",
-      "time/steps_per_sec",
-    ):
+    for key in ("train/psnr", "train/l2_grads", "train/lr",
+                "time/steps_per_sec"):
       self.assertIn(key, a[4])
     with open(os.path.join(straight, "config.json")) as f:
       self.assertEqual(json.load(f)["total_steps"], 4)
     self.assertEqual(tiny_config().render_upsample, (1, 2))
     for factor in (1, 2):
       self.assertTrue(
-        os.path.exists(
-          os.path.join(straight, "images", f"recon_00000004_x{factor}.png")
-        )
-      )
+          os.path.exists(
+              os.path.join(straight, "images",
+                           f"recon_00000004_x{factor}.png")))
     self.assertNotEmpty(os.listdir(os.path.join(straight, "tensorboard")))
     self.assertIn("4", os.listdir(os.path.join(straight, "checkpoints")))
 
     # Evaluating the saved checkpoint reproduces the end-of-training eval.
     scalars = train.evaluate_checkpoint(tiny_config(total_steps=4), straight)
-    self.assertAlmostEqual(
-      scalars["eval/psnr"], evals[-1]["eval/psnr"], places=4
-    )
+    self.assertAlmostEqual(scalars["eval/psnr"], evals[-1]["eval/psnr"],
+                           places=4)
 
   def test_nan_loss_stops_naming_last_checkpoint(self):
     workdir = self.create_tempdir().full_path
     config = tiny_config(total_steps=5, ckpt_steps=1)
     config.optim.lr = 1e30  # the first update overflows the weights
     with self.assertRaisesRegex(
-      FloatingPointError,
-      r"at step 2; stopping. The last good checkpoint is step 1 in",
-    ):
+        FloatingPointError,
+        r"at step 2; stopping. The last good checkpoint is step 1 in"):
       train.train_and_evaluate(config, workdir)
     self.assertEqual(os.listdir(os.path.join(workdir, "checkpoints")), ["1"])
 

@@ -22,24 +22,20 @@ def numpy_attention(p, x, heads):
 
 
 class SelfAttentionTest(absltest.TestCase):
+
   def test_matches_per_head_formula(self):
     x = jax.random.normal(jax.random.key(0), (2, 7, 12))
     attn = transformer.SelfAttention(num_heads=3)
     params = attn.init(jax.random.key(1), x)["params"]
     p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
     expected = [numpy_attention(p, np.asarray(xi, np.float64), 3) for xi in x]
-    np.testing.assert_allclose(
-      attn.apply({"params": params}, x),
-      np.stack(expected),
-      rtol=1e-5,
-      atol=1e-5,
-    )
+    np.testing.assert_allclose(attn.apply({"params": params}, x),
+                               np.stack(expected), rtol=1e-5, atol=1e-5)
 
   def test_width_not_divisible_by_heads_is_refused(self):
     with self.assertRaisesRegex(ValueError, "not divisible by 5 heads"):
       transformer.SelfAttention(num_heads=5).init(
-        jax.random.key(0), np.zeros((1, 3, 12), np.float32)
-      )
+          jax.random.key(0), np.zeros((1, 3, 12), np.float32))
 
 
 if __name__ == "__main__":

@@ -11,23 +11,15 @@ from ginr_jax.models import transinr
 
 
 def tiny_model(groups=2, output_dim=4):
-  net = hyponet.HypoNet(
-    hidden_dim=4, ff_dim=2, ff_sigma=4.0, n_layers=3, output_dim=output_dim
-  )
-  return transinr.Model(
-    hyponet=net,
-    patch_size=8,
-    patch_padding=0,
-    groups=groups,
-    width=16,
-    depth=1,
-    num_heads=2,
-    mlp_dim=32,
-    dropout=0.0,
-  )
+  net = hyponet.HypoNet(hidden_dim=4, ff_dim=2, ff_sigma=4.0, n_layers=3,
+                        output_dim=output_dim)
+  return transinr.Model(hyponet=net, patch_size=8, patch_padding=0,
+                        groups=groups, width=16, depth=1, num_heads=2,
+                        mlp_dim=32, dropout=0.0)
 
 
 class TransINRTest(absltest.TestCase):
+
   def setUp(self):
     super().setUp()
     self.model = tiny_model()
@@ -63,13 +55,12 @@ class TransINRTest(absltest.TestCase):
     hypo = self.model.apply(self.variables, latents, method="hypo_params")
     pred = self.model.apply(self.variables, self.images, self.x)
     for b in range(2):
-      single = jax.tree.map(
-        lambda leaf: leaf[b] if leaf.ndim == 3 else leaf, hypo
-      )
+      single = jax.tree.map(lambda leaf: leaf[b]
+                            if leaf.ndim == 3 else leaf, hypo)
       # The hyponet normalises W_base * tile(G) per unit, as the official.
-      np.testing.assert_allclose(
-        pred[b], self.model.hyponet.apply(single, self.x), atol=1e-5
-      )
+      np.testing.assert_allclose(pred[b],
+                                 self.model.hyponet.apply(single, self.x),
+                                 atol=1e-5)
 
 
 if __name__ == "__main__":

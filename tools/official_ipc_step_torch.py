@@ -25,14 +25,14 @@ import torch.nn.functional as F
 
 
 class Block(nn.Module):
+
   def __init__(self, d=768, heads=12, pdrop=0.1):
     super().__init__()
     self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
     self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
     self.proj = nn.Linear(d, d)
-    self.mlp = nn.Sequential(
-      nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d)
-    )
+    self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(),
+                             nn.Linear(4 * d, d))
     self.drop1, self.drop2 = nn.Dropout(pdrop), nn.Dropout(pdrop)
     self.heads = heads
 
@@ -53,21 +53,12 @@ class Block(nn.Module):
 
 
 class IPC(nn.Module):
-  def __init__(
-    self,
-    size=178,
-    p=9,
-    pad=1,
-    d=768,
-    width=256,
-    layers=5,
-    ff_dim=128,
-    sigma=128.0,
-    rank=256,
-  ):
+
+  def __init__(self, size=178, p=9, pad=1, d=768, width=256, layers=5,
+               ff_dim=128, sigma=128.0, rank=256):
     super().__init__()
     self.unfold = nn.Unfold(p, padding=pad, stride=p)
-    n = ((size + 2 * pad) // p) ** 2
+    n = ((size + 2 * pad) // p)**2
     self.embed = nn.Linear(3 * p * p, d)
     self.pos = nn.Parameter(torch.randn(1, n, d))
     self.wtokens = nn.Parameter(torch.randn(rank, d))
@@ -82,8 +73,7 @@ class IPC(nn.Module):
       w[-1].zero_()
       self.wb.append(nn.Parameter(w))
     self.register_buffer(
-      "freqs", torch.exp(torch.linspace(0, math.log(sigma), ff_dim // 2))
-    )
+        "freqs", torch.exp(torch.linspace(0, math.log(sigma), ff_dim // 2)))
     self.rank = rank
 
   def hyponet(self, coords, mod):
@@ -105,7 +95,7 @@ class IPC(nn.Module):
   def forward(self, images, coords):
     tokens = self.embed(self.unfold(images).transpose(1, 2)) + self.pos
     w = self.wtokens.unsqueeze(0).expand(images.shape[0], -1, -1)
-    x = self.blocks(torch.cat([tokens, w], 1))[:, -self.rank :]
+    x = self.blocks(torch.cat([tokens, w], 1))[:, -self.rank:]
     v = self.post(x).transpose(1, 2)  # (B, fan_in, r)
     return self.hyponet(coords, torch.bmm(v, self.u.expand(v.shape[0], -1, -1)))
 
@@ -125,7 +115,7 @@ def main(batch=2, steps=5, warmup=2, size=178):
     coords = coords + (torch.rand_like(coords) - 0.5) * (2 / size)
     pred = model(images, coords)
     target = images.permute(0, 2, 3, 1).reshape(batch, -1, 3)
-    loss = ((pred - target) ** 2).mean()
+    loss = ((pred - target)**2).mean()
     opt.zero_grad()
     loss.backward()
     opt.step()

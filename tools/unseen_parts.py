@@ -20,9 +20,8 @@ from ginr_jax.datasets import shapenet
 SUPPORT = (1, 2, 3, 5)
 
 
-def unseen_fractions(
-  kind: str, objects: int, size: int, seed: int = 0
-) -> dict[int, float]:
+def unseen_fractions(kind: str, objects: int, size: int,
+                     seed: int = 0) -> dict[int, float]:
   """Mean fraction of query object pixels whose part no support view shows
   (in at least 2 pixels), per number of support views."""
   rng = np.random.default_rng(seed)
@@ -34,9 +33,8 @@ def unseen_fractions(
     shown = [scenes.part_ids(shapes, poses[i], size) for i in support]
     for s in SUPPORT:
       seen = [
-        i
-        for i in range(len(shapes))
-        if sum(np.sum(view == i) for view in shown[:s]) >= 2
+          i for i in range(len(shapes)) if sum(
+              np.sum(view == i) for view in shown[:s]) >= 2
       ]
       unseen = (target >= 0) & ~np.isin(target, seen)
       fractions[s].append(unseen.sum() / max((target >= 0).sum(), 1))
@@ -50,10 +48,8 @@ def main():
   p.add_argument("--size", type=int, default=32)
   a = p.parse_args()
   for s, f in unseen_fractions(a.kind, a.objects, a.size).items():
-    print(
-      f"{a.kind}: {s} support view{'s' * (s > 1)}: "
-      f"{100 * f:.1f}% of the query's object pixels unseen"
-    )
+    print(f"{a.kind}: {s} support view{'s' * (s > 1)}: "
+          f"{100 * f:.1f}% of the query's object pixels unseen")
 
 
 if __name__ == "__main__":

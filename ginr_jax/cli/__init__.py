@@ -84,10 +84,8 @@ def parse_flags(argv: list[str]) -> list[str]:
       getattr(config, "keys", None)
     except OSError:
       path = _config_arg(argv).split(":", 1)[0]
-      fail(
-        f"--{CONFIG_FLAG}={path}: no such config file; pass one of "
-        "configs/*.py (with :arg where it takes one)."
-      )
+      fail(f"--{CONFIG_FLAG}={path}: no such config file; pass one of "
+           "configs/*.py (with :arg where it takes one).")
   return rest
 
 
@@ -98,8 +96,7 @@ def _flag_error(message: str, argv: list[str]) -> str:
     # get_config raised: its traceback is in the message, the error last.
     last = [l for l in message.splitlines() if l.strip()][-1].strip()
     return f"--{CONFIG_FLAG}={_config_arg(argv)}: " + re.sub(
-      r"^[\w.]*(Error|Exception): ", "", last
-    )
+        r"^[\w.]*(Error|Exception): ", "", last)
   match = re.match(rf"--{CONFIG_FLAG}\.([\w.]+)=", message)
   config = _load_config(argv)
   if match and config is not None:
@@ -107,10 +104,8 @@ def _flag_error(message: str, argv: list[str]) -> str:
       default = _lookup(config, match.group(1).split("."))
     except KeyError:
       return message
-    return (
-      f"{message.splitlines()[0]}; --{CONFIG_FLAG}.{match.group(1)} "
-      f"takes a value like its default, {default!r}."
-    )
+    return (f"{message.splitlines()[0]}; --{CONFIG_FLAG}.{match.group(1)} "
+            f"takes a value like its default, {default!r}.")
   return message.splitlines()[0]
 
 
@@ -138,9 +133,8 @@ def _load_config(argv: list[str]) -> ml_collections.ConfigDict | None:
 def _lookup(config, path: list[str]):
   node = config
   for part in path:
-    if not isinstance(node, (dict, ml_collections.ConfigDict)) or (
-      part not in node
-    ):
+    if not isinstance(node,
+                      (dict, ml_collections.ConfigDict)) or (part not in node):
       raise KeyError(part)
     node = node[part]
   return node
@@ -167,9 +161,7 @@ def unknown_override(argv: list[str]) -> str | None:
       keys = sorted(node.keys())
       close = difflib.get_close_matches(path[depth], keys, n=1)
       hint = f"did you mean {close[0]!r}? " if close else ""
-      return (
-        f"unknown config key {'.'.join(path[: depth + 1])!r} in {arg}; "
-        f"{hint}valid keys of {parent or CONFIG_FLAG}: "
-        f"{', '.join(keys)}."
-      )
+      return (f"unknown config key {'.'.join(path[: depth + 1])!r} in {arg}; "
+              f"{hint}valid keys of {parent or CONFIG_FLAG}: "
+              f"{', '.join(keys)}.")
   return None

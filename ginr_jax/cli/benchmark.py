@@ -63,29 +63,20 @@ from ginr_jax import sharding
 from ginr_jax import train
 from ginr_jax import utils
 
-_CONFIG = config_flags.DEFINE_config_file(
-  "config", None, "Config file, optionally with :arg.", lock_config=True
-)
+_CONFIG = config_flags.DEFINE_config_file("config", None,
+                                          "Config file, optionally with :arg.",
+                                          lock_config=True)
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed steps.")
 _WARMUP = flags.DEFINE_integer("warmup", 1, "Untimed steps after compiling.")
 _VARIANTS = flags.DEFINE_multi_string(
-  "variant",
-  [],
-  "Config-file arguments of a variant to time against the "
-  "others, e.g. model=la_ginr; repeat the flag.",
-)
+    "variant", [], "Config-file arguments of a variant to time against the "
+    "others, e.g. model=la_ginr; repeat the flag.")
 _COMPILE_ONLY = flags.DEFINE_bool(
-  "compile_only",
-  False,
-  "Only compile from shapes and report the compiled "
-  "cost and memory; run nothing.",
-)
+    "compile_only", False, "Only compile from shapes and report the compiled "
+    "cost and memory; run nothing.")
 _BATCH_SIZES = flags.DEFINE_list(
-  "batch_sizes",
-  [],
-  "With --compile_only: compile at each of these global "
-  "batch sizes (e.g. 1,2,4,8) to find the largest that fits a device.",
-)
+    "batch_sizes", [], "With --compile_only: compile at each of these global "
+    "batch sizes (e.g. 1,2,4,8) to find the largest that fits a device.")
 flags.mark_flags_as_required(["config"])
 
 
@@ -103,17 +94,15 @@ class _Timed:
     self.config = config
     self.setup = setup = train.Setup(config)
     data_sharding = sharding.data_sharded(setup.mesh)
-    batch = setup.task.dummy_batch(
-      config.input.batch_size, np.random.default_rng(0)
-    )
+    batch = setup.task.dummy_batch(config.input.batch_size,
+                                   np.random.default_rng(0))
     if compile_only:  # shapes only: nothing is allocated
       self.batch = {
-        k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=data_sharding)
-        for k, v in batch.items()
+          k: jax.ShapeDtypeStruct(v.shape, v.dtype, sharding=data_sharding)
+          for k, v in batch.items()
       }
-      self.state = checkpoint.abstract_like(
-        setup.state_shape, setup.state_sharding
-      )
+      self.state = checkpoint.abstract_like(setup.state_shape,
+                                            setup.state_sharding)
     else:
       self.batch = jax.device_put(batch, data_sharding)
       self.state = setup.init(jax.random.key(config.seed))
@@ -131,17 +120,17 @@ class _Timed:
   def compiled_result(self) -> dict:
     """What compiling tells: size, cost and memory of the step."""
     return {
-      "model": self.config.model_name,
-      "num_params": utils.count_params(self.setup.state_shape["params"]),
-      "batch_size": self.config.input.batch_size,
-      "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
-      # host_memory's malloc settings, when the process runs with them.
-      "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
-      "compile_sec": self.compile_sec,
-      # XLA's count for the compiled step (0 where the backend has none).
-      "flops_per_step": self.flops,
-      "bytes_accessed_per_step": self.bytes_accessed,
-      **utils.compiled_memory(self.compiled),
+        "model": self.config.model_name,
+        "num_params": utils.count_params(self.setup.state_shape["params"]),
+        "batch_size": self.config.input.batch_size,
+        "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
+        # host_memory's malloc settings, when the process runs with them.
+        "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
+        "compile_sec": self.compile_sec,
+        # XLA's count for the compiled step (0 where the backend has none).
+        "flops_per_step": self.flops,
+        "bytes_accessed_per_step": self.bytes_accessed,
+        **utils.compiled_memory(self.compiled)
     }
 
   def step(self, timed: bool):
@@ -154,12 +143,11 @@ class _Timed:
   def result(self) -> dict:
     sec = float(np.median(self.times))
     return {
-      **self.compiled_result(),
-      "step_sec_median": sec,
-      "step_sec_all": [round(t, 4) for t in self.times],
-      "steps_per_sec": 1.0 / sec,
-      "examples_per_sec": self.config.input.batch_size / sec,
-      "peak_memory_bytes": peak_memory_bytes(),
+        **self.compiled_result(), "step_sec_median": sec,
+        "step_sec_all": [round(t, 4) for t in self.times],
+        "steps_per_sec": 1.0 / sec,
+        "examples_per_sec": self.config.input.batch_size / sec,
+        "peak_memory_bytes": peak_memory_bytes()
     }
 
 
@@ -181,9 +169,8 @@ def variant_configs(variants: list[str]):
   """The --config file built with each variant's arguments + overrides."""
   path = config_flags.get_config_filename(flags.FLAGS["config"])
   overrides = config_flags.get_override_values(flags.FLAGS["config"])
-  spec = importlib.util.spec_from_file_location(
-    "benchmarked_config", path.split(":")[0]
-  )
+  spec = importlib.util.spec_from_file_location("benchmarked_config",
+                                                path.split(":")[0])
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   configs = []
@@ -197,41 +184,33 @@ def variant_configs(variants: list[str]):
 def main(argv):
   del argv
   if _COMPILE_ONLY.value:
-    configs = (
-      variant_configs(_VARIANTS.value) if _VARIANTS.value else [_CONFIG.value]
-    )
+    configs = (variant_configs(_VARIANTS.value)
+               if _VARIANTS.value else [_CONFIG.value])
     for variant, config in zip(_VARIANTS.value or [None], configs):
       for batch_size in _BATCH_SIZES.value or [config.input.batch_size]:
         config = config.copy_and_resolve_references()
         config.input.batch_size = int(batch_size)
         result = _Timed(config, compile_only=True).compiled_result()
-        print(
-          json.dumps(dict(result, variant=variant) if variant else result),
-          flush=True,
-        )
+        print(json.dumps(dict(result, variant=variant) if variant else result),
+              flush=True)
     return
   if not _VARIANTS.value:
     result = benchmark(_CONFIG.value, _STEPS.value, _WARMUP.value)
     logging.info("benchmark: %s", result)
     print(json.dumps(result), flush=True)
     return
-  results = benchmark_interleaved(
-    variant_configs(_VARIANTS.value), _STEPS.value, _WARMUP.value
-  )
+  results = benchmark_interleaved(variant_configs(_VARIANTS.value),
+                                  _STEPS.value, _WARMUP.value)
   for variant, result in zip(_VARIANTS.value, results):
     print(json.dumps(dict(result, variant=variant)), flush=True)
   first = results[0]["step_sec_median"]
   print(
-    json.dumps(
-      {
-        "step_time_vs_first": {
-          v: round(r["step_sec_median"] / first, 3)
-          for v, r in zip(_VARIANTS.value, results)
-        }
-      }
-    ),
-    flush=True,
-  )
+      json.dumps({
+          "step_time_vs_first": {
+              v: round(r["step_sec_median"] / first, 3)
+              for v, r in zip(_VARIANTS.value, results)
+          }
+      }), flush=True)
 
 
 if __name__ == "__main__":

@@ -20,25 +20,22 @@ from ginr_jax import utils
 
 _OUT = flags.DEFINE_string("out", "curves.png", "Where to write the plot.")
 _SMOOTH = flags.DEFINE_integer(
-  "smooth", 5, "Moving-average window over logged training PSNRs."
-)
+    "smooth", 5, "Moving-average window over logged training PSNRs.")
 
 
 def curves(workdir: str):
   """(train steps, train PSNR, eval steps, eval PSNR, eval baseline)."""
   if not os.path.exists(os.path.join(workdir, "metrics.jsonl")):
     raise cli.NotFoundError(
-      f"No metrics.jsonl in {workdir}: is it the --workdir of a training run?"
+        f"No metrics.jsonl in {workdir}: is it the --workdir of a training run?"
     )
   rows = utils.read_metrics(workdir)
   if not rows:
     raise cli.NotFoundError(f"No metrics in {workdir}: is it a workdir?")
   train = [(r["step"], r["train/psnr"]) for r in rows if "train/psnr" in r]
-  evals = [
-    (r["step"], r["eval/psnr"], r["eval/baseline_psnr"])
-    for r in rows
-    if "eval/psnr" in r
-  ]
+  evals = [(r["step"], r["eval/psnr"], r["eval/baseline_psnr"])
+           for r in rows
+           if "eval/psnr" in r]
   t = np.array(train).reshape(-1, 2)
   e = np.array(evals).reshape(-1, 3)
   return t[:, 0], t[:, 1], e[:, 0], e[:, 1], e[:, 2]
@@ -46,17 +43,15 @@ def curves(workdir: str):
 
 def table(workdirs: list[str]) -> str:
   lines = [
-    "| run | steps | test PSNR (dB) | mean-colour baseline (dB) |",
-    "|---|---|---|---|",
+      "| run | steps | test PSNR (dB) | mean-colour baseline (dB) |",
+      "|---|---|---|---|"
   ]
   for w in workdirs:
     _, _, steps, psnr, base = curves(w)
     if not len(steps):
       raise cli.ConfigError(f"{w} has no evaluation yet.")
-    lines.append(
-      f"| {os.path.basename(os.path.normpath(w))} | "
-      f"{int(steps[-1])} | {psnr[-1]:.2f} | {base[-1]:.2f} |"
-    )
+    lines.append(f"| {os.path.basename(os.path.normpath(w))} | "
+                 f"{int(steps[-1])} | {psnr[-1]:.2f} | {base[-1]:.2f} |")
   return "\n".join(lines)
 
 
@@ -67,11 +62,10 @@ def plot(workdirs: list[str], out: str, smooth: int = 5):
     t_step, t_psnr, e_step, e_psnr, _ = curves(w)
     window = max(1, min(smooth, len(t_psnr)))
     smoothed = np.convolve(t_psnr, np.ones(window) / window, mode="valid")
-    ax_train.plot(t_step[window - 1 :], smoothed, label=name)
+    ax_train.plot(t_step[window - 1:], smoothed, label=name)
     ax_eval.plot(e_step, e_psnr, marker="o", label=name)
-  ax_train.set(
-    title="training PSNR (moving average)", xlabel="step", ylabel="dB"
-  )
+  ax_train.set(title="training PSNR (moving average)", xlabel="step",
+               ylabel="dB")
   ax_eval.set(title="test PSNR", xlabel="step", ylabel="dB")
   for ax in (ax_train, ax_eval):
     ax.grid(alpha=0.3)

@@ -35,76 +35,50 @@ from ginr_jax.diffusion import sample
 from ginr_jax.diffusion import train
 
 _CONFIG = config_flags.DEFINE_config_file(
-  "config",
-  None,
-  "Config file (configs/diffusion_*.py), optionally with :arg.",
-  lock_config=True,
-)
+    "config", None,
+    "Config file (configs/diffusion_*.py), optionally with :arg.",
+    lock_config=True)
 _WORKDIR = flags.DEFINE_string(
-  "workdir",
-  None,
-  "Where checkpoints, metrics and samples go; reused to resume.",
-)
+    "workdir", None,
+    "Where checkpoints, metrics and samples go; reused to resume.")
 _STEP = flags.DEFINE_integer(
-  "step", None, "Checkpoint step for --mode=sample (default: the latest)."
-)
+    "step", None, "Checkpoint step for --mode=sample (default: the latest).")
 _DISTRIBUTED = flags.DEFINE_enum(
-  "distributed",
-  "auto",
-  list(distributed.MODES),
-  "Start JAX's multi-process runtime (as ginr_jax.cli.main).",
-)
-_MODE = flags.DEFINE_enum(
-  "mode",
-  "train",
-  ["train", "sample", "compile"],
-  "train, sample a checkpoint, or compile only.",
-)
-_SAMPLE_STEPS = flags.DEFINE_integer(
-  "sample_steps", None, "--mode=sample: DDIM steps."
-)
-_GUIDANCE = flags.DEFINE_float(
-  "guidance", None, "--mode=sample: guidance scale."
-)
+    "distributed", "auto", list(distributed.MODES),
+    "Start JAX's multi-process runtime (as ginr_jax.cli.main).")
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "sample", "compile"],
+                          "train, sample a checkpoint, or compile only.")
+_SAMPLE_STEPS = flags.DEFINE_integer("sample_steps", None,
+                                     "--mode=sample: DDIM steps.")
+_GUIDANCE = flags.DEFINE_float("guidance", None,
+                               "--mode=sample: guidance scale.")
 _UPSAMPLE = flags.DEFINE_list(
-  "upsample", None, "--mode=sample: decoding grid densities, e.g. 1,2,4."
-)
+    "upsample", None, "--mode=sample: decoding grid densities, e.g. 1,2,4.")
 
 
 def compile_only(config) -> dict:
   """Per-device memory and parameter count of the compiled training step."""
   setup = train.Setup(config)
   state = checkpoint.abstract_like(setup.state_shape, setup.state_sharding)
-  compiled = (
-    run_loop.jit_step(setup)
-    .lower(state, setup.batch_shape(), jax.random.key(0))
-    .compile()
-  )
+  compiled = (run_loop.jit_step(setup).lower(state, setup.batch_shape(),
+                                             jax.random.key(0)).compile())
   return {
-    "num_params": utils.count_params(setup.state_shape["params"]),
-    "batch_size": config.input.batch_size,
-    "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
-    "sharding": config.sharding.strategy,
-    **utils.compiled_memory(compiled),
+      "num_params": utils.count_params(setup.state_shape["params"]),
+      "batch_size": config.input.batch_size,
+      "devices": f"{jax.device_count()}x {jax.devices()[0].device_kind}",
+      "sharding": config.sharding.strategy, **utils.compiled_memory(compiled)
   }
 
 
 def sample_checkpoint(workdir: str):
   config, setup, state = train.load_workdir(workdir, _STEP.value)
-  evaluator = sample.Evaluator(
-    config, setup, latents.read_meta(config.latents_dir)
-  )
+  evaluator = sample.Evaluator(config, setup,
+                               latents.read_meta(config.latents_dir))
   writer = utils.MetricWriter(workdir)
   upsample = tuple(int(u) for u in _UPSAMPLE.value) if _UPSAMPLE.value else None
-  scalars = evaluator.evaluate(
-    state["ema"],
-    writer,
-    int(jax.device_get(state["step"])),
-    workdir,
-    _SAMPLE_STEPS.value,
-    _GUIDANCE.value,
-    upsample,
-  )
+  scalars = evaluator.evaluate(state["ema"], writer,
+                               int(jax.device_get(state["step"])), workdir,
+                               _SAMPLE_STEPS.value, _GUIDANCE.value, upsample)
   writer.close()
   if jax.process_index() == 0:
     print(json.dumps(scalars))
@@ -116,9 +90,8 @@ def main(argv):
   if "latents_dir" not in _CONFIG.value:
     path = config_flags.get_config_filename(flags.FLAGS["config"])
     raise cli.ConfigError(
-      f"{path} configures stage 1 (an INR model); run it with python -m "
-      f"ginr_jax.cli.main --config={path} --workdir=..."
-    )
+        f"{path} configures stage 1 (an INR model); run it with python -m "
+        f"ginr_jax.cli.main --config={path} --workdir=...")
   checkpoint.quiet_orbax()
   distributed.initialize(_DISTRIBUTED.value)
   if jax.process_index() > 0:  # process 0 speaks for the run

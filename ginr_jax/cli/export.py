@@ -35,8 +35,7 @@ def export(workdir: str, out: str, step: int | None = None) -> api.Model:
   """
   if not os.path.isdir(workdir):
     raise cli.NotFoundError(
-      f"--workdir={workdir}: no such folder; pass a training workdir."
-    )
+        f"--workdir={workdir}: no such folder; pass a training workdir.")
   model = api.load(workdir, step)
   portable.write(out, model.config, model.params, model.step)
   return model
@@ -47,11 +46,9 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # orbax's restore logs at INFO
   f = flags.FLAGS
   model = export(f.workdir, f.out, f.step)
-  print(
-    f"wrote {f.out}: {model.config.model_name} at step {model.step}, "
-    f"{utils.count_params(model.params):,} parameters, "
-    f"{os.path.getsize(f.out) / 2**20:.1f} MiB"
-  )
+  print(f"wrote {f.out}: {model.config.model_name} at step {model.step}, "
+        f"{utils.count_params(model.params):,} parameters, "
+        f"{os.path.getsize(f.out) / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -20,22 +20,15 @@ _OUT = flags.DEFINE_string("out", None, "Latent directory to write.")
 _SPLITS = flags.DEFINE_list("splits", ["train", "test"], "Splits to encode.")
 _BATCH = flags.DEFINE_integer("batch_size", 64, "Images per encoding step.")
 _INPUT_KWARGS = flags.DEFINE_string(
-  "input_kwargs", "{}", "JSON overrides of the stage-1 input.kwargs."
-)
+    "input_kwargs", "{}", "JSON overrides of the stage-1 input.kwargs.")
 _MAX = flags.DEFINE_integer("max_examples", None, "Cap per split.")
 
 
 def main(argv):
   del argv
   checkpoint.quiet_orbax()
-  latents.export(
-    _WORKDIR.value,
-    _OUT.value,
-    tuple(_SPLITS.value),
-    _BATCH.value,
-    json.loads(_INPUT_KWARGS.value),
-    _MAX.value,
-  )
+  latents.export(_WORKDIR.value, _OUT.value, tuple(_SPLITS.value), _BATCH.value,
+                 json.loads(_INPUT_KWARGS.value), _MAX.value)
 
 
 if __name__ == "__main__":

@@ -30,43 +30,26 @@ from ginr_jax import distributed
 from ginr_jax import train
 
 _CONFIG = config_flags.DEFINE_config_file(
-  "config",
-  None,
-  "Config file (configs/*.py), optionally with :arg; "
-  "--mode=eval defaults to the workdir's config.json.",
-  lock_config=True,
-)
+    "config", None, "Config file (configs/*.py), optionally with :arg; "
+    "--mode=eval defaults to the workdir's config.json.", lock_config=True)
 _WORKDIR = flags.DEFINE_string(
-  "workdir", None, "Where checkpoints, metrics and images go; reused to resume."
-)
-_MODE = flags.DEFINE_enum(
-  "mode",
-  "train",
-  ["train", "eval"],
-  "train (and evaluate), or evaluate a checkpoint.",
-)
+    "workdir", None,
+    "Where checkpoints, metrics and images go; reused to resume.")
+_MODE = flags.DEFINE_enum("mode", "train", ["train", "eval"],
+                          "train (and evaluate), or evaluate a checkpoint.")
 _STEP = flags.DEFINE_integer(
-  "step", None, "Checkpoint step for --mode=eval (default: the latest)."
-)
+    "step", None, "Checkpoint step for --mode=eval (default: the latest).")
 _DISTRIBUTED = flags.DEFINE_enum(
-  "distributed",
-  "auto",
-  list(distributed.MODES),
-  "Start JAX's multi-process runtime: auto (when a coordinator is given or "
-  "SLURM / a TPU pod / Open MPI runs several processes), on, off.",
-)
+    "distributed", "auto", list(distributed.MODES),
+    "Start JAX's multi-process runtime: auto (when a coordinator is given or "
+    "SLURM / a TPU pod / Open MPI runs several processes), on, off.")
 _COORDINATOR = flags.DEFINE_string(
-  "coordinator_address",
-  None,
-  "host:port of process 0, for a run of "
-  "several processes started by hand (launch/local.py sets it).",
-)
-_NUM_PROCESSES = flags.DEFINE_integer(
-  "num_processes", None, "Processes in the run."
-)
-_PROCESS_ID = flags.DEFINE_integer(
-  "process_id", None, "This process's index, 0 .. n-1."
-)
+    "coordinator_address", None, "host:port of process 0, for a run of "
+    "several processes started by hand (launch/local.py sets it).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None,
+                                      "Processes in the run.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None,
+                                   "This process's index, 0 .. n-1.")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -75,42 +58,29 @@ def check_stage(config):
   if config is not None and "latents_dir" in config:
     path = config_flags.get_config_filename(flags.FLAGS["config"])
     raise cli.ConfigError(
-      f"{path} configures the diffusion stage; run it with python -m "
-      f"ginr_jax.cli.diffusion --config={path} --workdir=..."
-    )
+        f"{path} configures the diffusion stage; run it with python -m "
+        f"ginr_jax.cli.diffusion --config={path} --workdir=...")
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   if _MODE.value == "train" and _CONFIG.value is None:
-    raise cli.UserError(
-      "--config is required to train (only --mode=eval "
-      "reads the workdir's config.json)."
-    )
+    raise cli.UserError("--config is required to train (only --mode=eval "
+                        "reads the workdir's config.json).")
   check_stage(_CONFIG.value)
   checkpoint.quiet_orbax()
-  distributed.initialize(
-    _DISTRIBUTED.value,
-    _COORDINATOR.value,
-    _NUM_PROCESSES.value,
-    _PROCESS_ID.value,
-  )
+  distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
+                         _NUM_PROCESSES.value, _PROCESS_ID.value)
   if jax.process_index() > 0:  # process 0 speaks for the run
     logging.set_verbosity(logging.WARNING)
-  logging.info(
-    "JAX %s, process %d/%d, devices: %s",
-    jax.__version__,
-    jax.process_index(),
-    jax.process_count(),
-    jax.devices(),
-  )
+  logging.info("JAX %s, process %d/%d, devices: %s", jax.__version__,
+               jax.process_index(), jax.process_count(), jax.devices())
   if host_memory.tuned():
     logging.info(
-      "glibc malloc tuned for XLA's CPU steps (host_memory.py): "
-      "faster steps, more memory held; %s=0 turns it off.",
-      host_memory.OPT_OUT,
-    )
+        "glibc malloc tuned for XLA's CPU steps (host_memory.py): "
+        "faster steps, more memory held; %s=0 turns it off.",
+        host_memory.OPT_OUT)
   if _MODE.value == "train":
     train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   else:

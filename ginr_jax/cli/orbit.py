@@ -27,8 +27,8 @@ from ginr_jax import train
 flags.DEFINE_string("workdir", None, "An NVS training workdir.", required=True)
 flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
 flags.DEFINE_integer(
-  "object", 0, "Which of the test sample's objects (config.num_images of them)."
-)
+    "object", 0,
+    "Which of the test sample's objects (config.num_images of them).")
 flags.DEFINE_integer("frames", 24, "Views along the orbit.")
 flags.DEFINE_float("elevation", 30.0, "Camera elevation, deg.")
 
@@ -40,20 +40,14 @@ def main(argv):
   sample = input_pipeline.eval_sample(config.input, config.num_images)
   index = f.object
   if not 0 <= index < len(sample["support_image"]):
-    raise cli.ConfigError(
-      f"--object={index}: the sample has "
-      f"{len(sample['support_image'])} objects."
-    )
+    raise cli.ConfigError(f"--object={index}: the sample has "
+                          f"{len(sample['support_image'])} objects.")
   example = {k: v[index] for k, v in sample.items()}
-  frames = orbit.render_orbit(
-    setup, params, example, orbit.orbit_poses(f.frames, f.elevation)
-  )
-  gif, png = orbit.write_orbit(
-    os.path.join(f.workdir, "orbit"),
-    f"orbit_{index}",
-    example["support_image"],
-    frames,
-  )
+  frames = orbit.render_orbit(setup, params, example,
+                              orbit.orbit_poses(f.frames, f.elevation))
+  gif, png = orbit.write_orbit(os.path.join(f.workdir,
+                                            "orbit"), f"orbit_{index}",
+                               example["support_image"], frames)
   print(f"wrote {gif} and {png}")
 
 

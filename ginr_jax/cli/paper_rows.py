@@ -29,11 +29,9 @@ def load(config_dir: str) -> dict[str, tuple]:
 def main():
   found = load("configs")
   paths = {
-    os.path.join("configs", f"{name}.py"): (
-      paper_rows_lib.with_table,
-      paper_rows,
-    )
-    for name, paper_rows in found.items()
+      os.path.join("configs", f"{name}.py"):
+          (paper_rows_lib.with_table, paper_rows)
+      for name, paper_rows in found.items()
   }
   paths["README.md"] = (paper_rows_lib.with_summary, found)
   for path, (rewrite, data) in paths.items():

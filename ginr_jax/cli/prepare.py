@@ -41,23 +41,19 @@ from ginr_jax.datasets import images
 from ginr_jax.datasets import scenes
 from ginr_jax.datasets import shapenet
 
-_DATA_DIR = flags.DEFINE_string(
-  "data_dir", images.DEFAULT_DATA_DIR, "Root folder of the datasets."
-)
+_DATA_DIR = flags.DEFINE_string("data_dir", images.DEFAULT_DATA_DIR,
+                                "Root folder of the datasets.")
 
 IMAGENETTE_URL = (
-  "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-320.tgz"
-)
+    "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-320.tgz")
 
 SPLITS = {
-  "imagenette": tuple(images.IMAGENETTE_SPLITS),
-  "celeba": tuple(images.CELEBA_SPLITS),
-  "ffhq": images.FFHQ_SPLITS,
+    "imagenette": tuple(images.IMAGENETTE_SPLITS),
+    "celeba": tuple(images.CELEBA_SPLITS), "ffhq": images.FFHQ_SPLITS
 }
 _FILES = {
-  "imagenette": images.imagenette_files,
-  "celeba": images.celeba_files,
-  "ffhq": images.ffhq_files,
+    "imagenette": images.imagenette_files, "celeba": images.celeba_files,
+    "ffhq": images.ffhq_files
 }
 
 CELEBA_STEPS = """\
@@ -114,10 +110,8 @@ def download(url: str, path: str, chunk_bytes: int = 1 << 20) -> None:
   Raises:
     OSError: the transfer failed or ended short of the announced size.
   """
-  with (
-    urllib.request.urlopen(url, timeout=60) as response,
-    open(path, "wb") as f,
-  ):
+  with (urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as
+        f):
     total = int(response.headers.get("Content-Length") or 0)
     done, shown = 0, -1
     while chunk := response.read(chunk_bytes):
@@ -179,8 +173,7 @@ def prepare_scenes(data_dir: str) -> dict[str, int]:
     path = shapenet.splits_file(data_dir, category)
     if os.path.exists(path):
       raise cli.ExistsError(
-        f"{path} exists; generate scenes into another --data_dir."
-      )
+          f"{path} exists; generate scenes into another --data_dir.")
   counts = {}
   for seed, category in enumerate(shapenet.CATEGORIES):
     folder = scenes.generate(data_dir, category, seed=seed)
@@ -192,13 +185,10 @@ def prepare_scenes(data_dir: str) -> dict[str, int]:
 PHOTO_CROPS = {"train": 250, "test": 125}
 
 
-def prepare_photos(
-  data_dir: str,
-  crops: dict[str, int] = PHOTO_CROPS,
-  short_side: int = 256,
-  crop_sides: tuple[int, int] = (64, 192),
-  seed: int = 0,
-) -> dict[str, int]:
+def prepare_photos(data_dir: str, crops: dict[str, int] = PHOTO_CROPS,
+                   short_side: int = 256, crop_sides: tuple[int,
+                                                            int] = (64, 192),
+                   seed: int = 0) -> dict[str, int]:
   """The embedded photos as folders of random crops; images per split.
 
   Each photo is downscaled to a `short_side` (`embedded.photo`); each of
@@ -211,8 +201,7 @@ def prepare_photos(
   """
   if os.path.isdir(data_dir) and os.listdir(data_dir):
     raise cli.ExistsError(
-      f"{data_dir} is not empty; write the photos into another --data_dir."
-    )
+        f"{data_dir} is not empty; write the photos into another --data_dir.")
   rng = np.random.default_rng(seed)
   for split, names in embedded.PHOTOS.items():
     for name in names:
@@ -223,11 +212,11 @@ def prepare_photos(
         h, w = rng.integers(crop_sides[0], crop_sides[1] + 1, size=2)
         top = rng.integers(photo.shape[0] - h + 1)
         left = rng.integers(photo.shape[1] - w + 1)
-        Image.fromarray(photo[top : top + h, left : left + w]).save(
-          os.path.join(folder, f"{i:04d}.png")
-        )
+        Image.fromarray(photo[top:top + h, left:left + w]).save(
+            os.path.join(folder, f"{i:04d}.png"))
   return {
-    split: len(names) * crops[split] for split, names in embedded.PHOTOS.items()
+      split: len(names) * crops[split]
+      for split, names in embedded.PHOTOS.items()
   }
 
 
@@ -237,25 +226,18 @@ _GENERATED = ("scenes", "photos")
 def main(argv):
   if len(argv) != 2 or argv[1] not in (*SPLITS, *_GENERATED):
     raise app.UsageError(
-      "usage: python -m ginr_jax.cli.prepare "
-      f"{{{','.join((*SPLITS, *_GENERATED))}}} --data_dir=DIR"
-    )
+        "usage: python -m ginr_jax.cli.prepare "
+        f"{{{','.join((*SPLITS, *_GENERATED))}}} --data_dir=DIR")
   name, data_dir = argv[1], _DATA_DIR.value
   if name == "photos":
     counts = prepare_photos(data_dir)
-    print(
-      f"wrote photo crops to {os.path.abspath(data_dir)}: "
-      + ", ".join(f"{split} {count} images" for split, count in counts.items())
-    )
+    print(f"wrote photo crops to {os.path.abspath(data_dir)}: " + ", ".join(
+        f"{split} {count} images" for split, count in counts.items()))
     return 0
   if name == "scenes":
     counts = prepare_scenes(data_dir)
-    print(
-      f"generated scenes in {os.path.abspath(data_dir)}: "
-      + ", ".join(
-        f"{category} {count} objects" for category, count in counts.items()
-      )
-    )
+    print(f"generated scenes in {os.path.abspath(data_dir)}: " + ", ".join(
+        f"{category} {count} objects" for category, count in counts.items()))
     return 0
   try:
     if name == "imagenette":
@@ -267,10 +249,8 @@ def main(argv):
   except images.DatasetNotFoundError as e:
     print(f"{name} is not ready: {e}", file=sys.stderr)
     return 1
-  print(
-    f"{name} in {os.path.abspath(data_dir)}: "
-    + ", ".join(f"{split} {count} images" for split, count in counts.items())
-  )
+  print(f"{name} in {os.path.abspath(data_dir)}: " +
+        ", ".join(f"{split} {count} images" for split, count in counts.items()))
   return 0
 
 

@@ -36,37 +36,27 @@ def define_flags():
   """The command's flags (defined on use: other modules' share names)."""
   flags.DEFINE_string("workdir", None, "A training workdir.")
   flags.DEFINE_string(
-    "model",
-    None,
-    "A model file of python -m ginr_jax.cli.export (instead of --workdir).",
-  )
-  flags.DEFINE_integer(
-    "step", None, "--workdir's checkpoint step; default latest."
-  )
-  flags.DEFINE_multi_string(
-    "image", [], "An image file (repeat the flag for several)."
-  )
+      "model", None,
+      "A model file of python -m ginr_jax.cli.export (instead of --workdir).")
+  flags.DEFINE_integer("step", None,
+                       "--workdir's checkpoint step; default latest.")
+  flags.DEFINE_multi_string("image", [],
+                            "An image file (repeat the flag for several).")
   flags.DEFINE_string(
-    "images", None, "A folder of JPEG / PNG / WebP images, read recursively."
-  )
+      "images", None, "A folder of JPEG / PNG / WebP images, read recursively.")
   flags.DEFINE_multi_string(
-    "audio", [], "A WAV (or FLAC) file, for audio models (repeatable)."
-  )
+      "audio", [], "A WAV (or FLAC) file, for audio models (repeatable).")
   flags.DEFINE_integer(
-    "scale", None, "Render this many times the model's resolution (default 1)."
-  )
+      "scale", None,
+      "Render this many times the model's resolution (default 1).")
   flags.DEFINE_string(
-    "size",
-    None,
-    "Render images at HxW pixels, e.g. 256x256 (instead of --scale).",
-  )
-  flags.DEFINE_integer(
-    "rate", api.SAMPLE_RATE, "Audio: samples per second of the written WAV."
-  )
+      "size", None,
+      "Render images at HxW pixels, e.g. 256x256 (instead of --scale).")
+  flags.DEFINE_integer("rate", api.SAMPLE_RATE,
+                       "Audio: samples per second of the written WAV.")
   flags.DEFINE_string("out", None, "The output file (one input).")
-  flags.DEFINE_string(
-    "out_dir", None, "The output folder (any number of inputs)."
-  )
+  flags.DEFINE_string("out_dir", None,
+                      "The output folder (any number of inputs).")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -77,8 +67,7 @@ def parse_size(text: str) -> tuple[int, int]:
     h = w = 0
   if min(h, w) < 1:
     raise cli.ConfigError(
-      f"--size={text}: pass HxW in pixels, e.g. --size=256x256."
-    )
+        f"--size={text}: pass HxW in pixels, e.g. --size=256x256.")
   return h, w
 
 
@@ -91,19 +80,15 @@ def input_files(f) -> list[str]:
     files += folder.image_files(f.images)
   files += f.audio
   if not files:
-    raise cli.ConfigError(
-      "nothing to render: pass --image=FILE "
-      "(repeatable) or --images=FOLDER; audio models: "
-      "--audio=FILE.wav."
-    )
+    raise cli.ConfigError("nothing to render: pass --image=FILE "
+                          "(repeatable) or --images=FOLDER; audio models: "
+                          "--audio=FILE.wav.")
   for path in files:
     if not os.path.isfile(path):
       raise cli.NotFoundError(f"{path}: no such file.")
   if f.out and len(files) > 1:
-    raise cli.ConfigError(
-      f"--out names one file, but there are "
-      f"{len(files)} inputs; pass --out_dir=FOLDER."
-    )
+    raise cli.ConfigError(f"--out names one file, but there are "
+                          f"{len(files)} inputs; pass --out_dir=FOLDER.")
   if not f.out and not f.out_dir:
     raise cli.ConfigError("pass --out=FILE (one input) or --out_dir=FOLDER.")
   return files
@@ -112,20 +97,15 @@ def input_files(f) -> list[str]:
 def check_kind(f, kind: str):
   """Fails on inputs of another kind than the model's."""
   if kind == "views":
-    raise cli.ConfigError(
-      "this is a novel view synthesis model; render its "
-      "views with python -m ginr_jax.cli.orbit "
-      "--workdir=W."
-    )
+    raise cli.ConfigError("this is a novel view synthesis model; render its "
+                          "views with python -m ginr_jax.cli.orbit "
+                          "--workdir=W.")
   if kind == "audio" and (f.image or f.images):
     raise cli.ConfigError(
-      "this is an audio model: pass --audio=FILE.wav, not images."
-    )
+        "this is an audio model: pass --audio=FILE.wav, not images.")
   if kind == "image" and f.audio:
-    raise cli.ConfigError(
-      "this is an image model: pass --image=FILE or "
-      "--images=FOLDER, not --audio."
-    )
+    raise cli.ConfigError("this is an image model: pass --image=FILE or "
+                          "--images=FOLDER, not --audio.")
 
 
 def read_image(path: str) -> np.ndarray:
@@ -133,8 +113,7 @@ def read_image(path: str) -> np.ndarray:
     return np.asarray(preprocess.load_image(path))
   except (OSError, SyntaxError, ValueError) as e:
     raise cli.UserError(
-      f"cannot read image {path}: {e}; pass a JPEG or PNG file."
-    ) from e
+        f"cannot read image {path}: {e}; pass a JPEG or PNG file.") from e
 
 
 def read_audio(path: str) -> tuple[np.ndarray, int]:
@@ -143,8 +122,7 @@ def read_audio(path: str) -> tuple[np.ndarray, int]:
     samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
   except (OSError, RuntimeError) as e:  # soundfile's LibsndfileError
     raise cli.UserError(
-      f"cannot read audio {path}: {e}; pass a WAV or FLAC file."
-    ) from e
+        f"cannot read audio {path}: {e}; pass a WAV or FLAC file.") from e
   return samples.mean(axis=1), rate
 
 
@@ -154,19 +132,16 @@ def output_path(f, path: str, suffix: str, extension: str) -> str:
   name = os.path.basename(path)
   if f.images and path.startswith(os.path.join(f.images, "")):
     name = os.path.relpath(path, f.images)  # keeps --images' subfolders
-  return os.path.join(
-    f.out_dir, f"{os.path.splitext(name)[0]}_{suffix}{extension}"
-  )
+  return os.path.join(f.out_dir,
+                      f"{os.path.splitext(name)[0]}_{suffix}{extension}")
 
 
 def main(argv):
   del argv
   f = flags.FLAGS
   if bool(f.workdir) == bool(f.model):
-    raise cli.ConfigError(
-      "pass one of --workdir=W (a training run) or "
-      "--model=m.npz (python -m ginr_jax.cli.export)."
-    )
+    raise cli.ConfigError("pass one of --workdir=W (a training run) or "
+                          "--model=m.npz (python -m ginr_jax.cli.export).")
   if f.scale is not None and f.size:
     raise cli.ConfigError("pass one of --scale and --size.")
   scale = 1 if f.scale is None else f.scale

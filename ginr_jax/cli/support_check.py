@@ -39,32 +39,26 @@ def swap_test(setup, params) -> dict[str, float]:
   """Test PSNR from own and from other objects' support views, and the
   mean-colour baseline, over the whole test split."""
   if not isinstance(setup.task, views.Views):
-    raise cli.ConfigError(
-      "support_check needs an NVS run (configs/"
-      "shapenet.py, configs/nvs_demo.py)."
-    )
+    raise cli.ConfigError("support_check needs an NVS run (configs/"
+                          "shapenet.py, configs/nvs_demo.py).")
   cfg = setup.config
   if cfg.input.eval_batch_size < 2:
-    raise cli.ConfigError(
-      "input.eval_batch_size=1: the swap test rolls the "
-      "support views within a batch; use at least 2."
-    )
+    raise cli.ConfigError("input.eval_batch_size=1: the swap test rolls the "
+                          "support views within a batch; use at least 2.")
 
   def scalars(transform):
-    batches = (
-      dict(transform(b), mask=b["mask"])
-      for b in input_pipeline.eval_batches(cfg.input, setup.mesh)
-    )
+    batches = (dict(transform(b), mask=b["mask"])
+               for b in input_pipeline.eval_batches(cfg.input, setup.mesh))
     return evaluators.evaluate(setup.metrics_fn, params, batches)
 
   own = scalars(lambda b: b)
   other = scalars(views.other_support)
   result = {
-    "psnr_own_support": own["eval/psnr"],
-    "psnr_other_support": other["eval/psnr"],
-    "drop": own["eval/psnr"] - other["eval/psnr"],
-    "baseline_psnr": own["eval/baseline_psnr"],
-    "num_examples": own["eval/num_examples"],
+      "psnr_own_support": own["eval/psnr"],
+      "psnr_other_support": other["eval/psnr"],
+      "drop": own["eval/psnr"] - other["eval/psnr"],
+      "baseline_psnr": own["eval/baseline_psnr"],
+      "num_examples": own["eval/num_examples"]
   }
   if cfg.input.kwargs.get("n_support", 1) > 1:
     later = scalars(lambda b: views.other_support(b, first=1))

@@ -28,65 +28,38 @@ from ginr_jax import cli
 from ginr_jax import tto
 
 flags.DEFINE_multi_string(
-  "workdir",
-  None,
-  "Training workdirs (repeat the flag to compare models).",
-  required=True,
-)
+    "workdir", None, "Training workdirs (repeat the flag to compare models).",
+    required=True)
 flags.DEFINE_integer("step", None, "Checkpoint step; default latest.")
-flags.DEFINE_multi_enum(
-  "what",
-  ["latents"],
-  ["latents", "all"],
-  "What to optimise per instance (repeatable).",
-)
+flags.DEFINE_multi_enum("what", ["latents"], ["latents", "all"],
+                        "What to optimise per instance (repeatable).")
 flags.DEFINE_integer("steps", 100, "Optimisation steps.")
 flags.DEFINE_float("lr", 1e-4, "Learning rate of TTO.")
 flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"], "Optimiser.")
 flags.DEFINE_integer("num_images", 10, "Test images (views: objects) to fit.")
 flags.DEFINE_integer("rays", 1024, "Views: support rays per step.")
 flags.DEFINE_bool(
-  "scratch",
-  False,
-  "Also train a randomly initialised "
-  "FFNet per image (the per-sample baseline).",
-)
+    "scratch", False, "Also train a randomly initialised "
+    "FFNet per image (the per-sample baseline).")
 flags.DEFINE_float("scratch_lr", 1e-3, "Learning rate of the FFNets.")
 flags.DEFINE_string(
-  "plot",
-  None,
-  "Write every run's PSNR-vs-seconds curve "
-  "to this PNG (and its numbers to the same path .json).",
-)
+    "plot", None, "Write every run's PSNR-vs-seconds curve "
+    "to this PNG (and its numbers to the same path .json).")
 
 
 def main(argv):
   del argv
   f = flags.FLAGS
-  curves = tto.compare(
-    f.workdir,
-    whats=f.what,
-    steps=f.steps,
-    lr=f.lr,
-    optimizer=f.optimizer,
-    num_images=f.num_images,
-    rays=f.rays,
-    scratch=f.scratch,
-    scratch_lr=f.scratch_lr,
-    plot_path=f.plot,
-    step=f.step,
-  )
+  curves = tto.compare(f.workdir, whats=f.what, steps=f.steps, lr=f.lr,
+                       optimizer=f.optimizer, num_images=f.num_images,
+                       rays=f.rays, scratch=f.scratch, scratch_lr=f.scratch_lr,
+                       plot_path=f.plot, step=f.step)
   for c in curves:
     print(
-      json.dumps(
-        {
-          "run": c["label"],
-          "psnr_before": c["psnr"][0],
-          "psnr_after": c["psnr"][-1],
-          "seconds": c["seconds"][-1],
-        }
-      )
-    )
+        json.dumps({
+            "run": c["label"], "psnr_before": c["psnr"][0],
+            "psnr_after": c["psnr"][-1], "seconds": c["seconds"][-1]
+        }))
   if f.plot:
     print(f"wrote {f.plot}")
 

@@ -39,18 +39,18 @@ DatasetNotFoundError = images.DatasetNotFoundError
 UnreadableFileError = images.UnreadableFileError
 
 _MAKERS = {
-  "embedded": embedded.make,
-  "synthetic": synthetic.make,
-  "imagenette": images.make_imagenette,
-  "celeba": images.make_celeba,
-  "ffhq": images.make_ffhq,
-  "folder": folder.make,
-  "tfds": images.make_tfds,
-  # Audio and views have no image size (`element_spec` gives theirs).
-  "librispeech": lambda image_size, **kw: librispeech.make(**kw),
-  "synthetic_audio": lambda image_size, **kw: synthetic_audio.make(**kw),
-  "shapenet": shapenet.make,
-  "scenes": scenes.make,
+    "embedded": embedded.make,
+    "synthetic": synthetic.make,
+    "imagenette": images.make_imagenette,
+    "celeba": images.make_celeba,
+    "ffhq": images.make_ffhq,
+    "folder": folder.make,
+    "tfds": images.make_tfds,
+    # Audio and views have no image size (`element_spec` gives theirs).
+    "librispeech": lambda image_size, **kw: librispeech.make(**kw),
+    "synthetic_audio": lambda image_size, **kw: synthetic_audio.make(**kw),
+    "shapenet": shapenet.make,
+    "scenes": scenes.make
 }
 AUDIO = ("librispeech", "synthetic_audio")
 # The datasets of image files, which can skip unreadable ones.
@@ -58,16 +58,8 @@ IMAGE_FILES = ("imagenette", "celeba", "ffhq", "folder")
 NAMES = tuple(_MAKERS)
 
 
-def make(
-  name,
-  *,
-  split,
-  train,
-  image_size,
-  data_dir=None,
-  skip_bad_files=False,
-  **kwargs,
-):
+def make(name, *, split, train, image_size, data_dir=None, skip_bad_files=False,
+         **kwargs):
   """Builds a dataset's random-access source and its per-example transform.
 
   Args:
@@ -106,19 +98,13 @@ def make(
   """
   if name not in _MAKERS:
     raise cli.ConfigError(
-      f"Unknown dataset {name!r}; valid names: {', '.join(NAMES)}."
-    )
+        f"Unknown dataset {name!r}; valid names: {', '.join(NAMES)}.")
   if image_size < 1:
     raise cli.ConfigError(f"image_size={image_size} must be >= 1.")
   if name in IMAGE_FILES:
     kwargs["skip_bad_files"] = skip_bad_files
-  return _MAKERS[name](
-    split=split,
-    train=train,
-    image_size=image_size,
-    data_dir=data_dir,
-    **kwargs,
-  )
+  return _MAKERS[name](split=split, train=train, image_size=image_size,
+                       data_dir=data_dir, **kwargs)
 
 
 def element_spec(input_cfg) -> dict[str, tuple[int, ...]]:
@@ -131,7 +117,7 @@ def element_spec(input_cfg) -> dict[str, tuple[int, ...]]:
   size = input_cfg.image_size
   if input_cfg.name in ("shapenet", "scenes"):
     return {
-      "support_image": (kwargs["n_support"], size, size, 3),
-      "query_image": (kwargs.get("n_query", 1), size, size, 3),
+        "support_image": (kwargs["n_support"], size, size, 3),
+        "query_image": (kwargs.get("n_query", 1), size, size, 3)
     }
   return {"image": (size, size, 3)}

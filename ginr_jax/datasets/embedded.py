@@ -29,27 +29,18 @@ from skimage import data
 from ginr_jax.datasets import preprocess
 
 _LOADERS = {
-  "astronaut": data.astronaut,
-  "rocket": data.rocket,
-  "hubble_deep_field": data.hubble_deep_field,
-  "immunohistochemistry": data.immunohistochemistry,
-  "retina": data.retina,
-  "stereo_motorcycle_left": lambda: data.stereo_motorcycle()[0],
-  "stereo_motorcycle_right": lambda: data.stereo_motorcycle()[1],
-  "chelsea": data.chelsea,
-  "coffee": data.coffee,
+    "astronaut": data.astronaut, "rocket": data.rocket,
+    "hubble_deep_field": data.hubble_deep_field,
+    "immunohistochemistry": data.immunohistochemistry, "retina": data.retina,
+    "stereo_motorcycle_left": lambda: data.stereo_motorcycle()[0],
+    "stereo_motorcycle_right": lambda: data.stereo_motorcycle()[1],
+    "chelsea": data.chelsea, "coffee": data.coffee
 }
 PHOTOS = {
-  "train": (
-    "astronaut",
-    "rocket",
-    "hubble_deep_field",
-    "immunohistochemistry",
-    "retina",
-    "stereo_motorcycle_left",
-    "stereo_motorcycle_right",
-  ),
-  "test": ("chelsea", "coffee"),
+    "train":
+        ("astronaut", "rocket", "hubble_deep_field", "immunohistochemistry",
+         "retina", "stereo_motorcycle_left", "stereo_motorcycle_right"),
+    "test": ("chelsea", "coffee")
 }
 
 
@@ -64,17 +55,15 @@ def photo(name: str, short_side: int) -> np.ndarray:
   Returns:
     Read-only uint8 array (H, W, 3), min(H, W) == short_side.
   """
-  img = preprocess.resize_short_side(
-    preprocess.to_pil(_LOADERS[name]()), short_side
-  )
+  img = preprocess.resize_short_side(preprocess.to_pil(_LOADERS[name]()),
+                                     short_side)
   array = np.asarray(img)
   array.setflags(write=False)  # Shared by every caller through the cache.
   return array
 
 
-def grid_positions(
-  height: int, width: int, size: int, count: int
-) -> list[tuple[int, int]]:
+def grid_positions(height: int, width: int, size: int,
+                   count: int) -> list[tuple[int, int]]:
   """`count` evenly spaced (top, left) offsets of size x size crops.
 
   The grid is rows x cols = count, with the factor pair whose shape best
@@ -90,33 +79,25 @@ def grid_positions(
     A row-major list of `count` (top, left) pairs.
   """
   aspect = (height - size + 1) / (width - size + 1)
-  rows = min(
-    (r for r in range(1, count + 1) if count % r == 0),
-    key=lambda r: abs(np.log(r * r / count / aspect)),
-  )
+  rows = min((r for r in range(1, count + 1) if count % r == 0),
+             key=lambda r: abs(np.log(r * r / count / aspect)))
   tops = np.linspace(0, height - size, rows).round().astype(int)
   lefts = np.linspace(0, width - size, count // rows).round().astype(int)
   return [(int(t), int(l)) for t, l in itertools.product(tops, lefts)]
 
 
-def _random_crop(
-  index, rng, *, names, image_size, photo_short_side, permute_channels
-):
+def _random_crop(index, rng, *, names, image_size, photo_short_side,
+                 permute_channels):
   del index  # Each draw is fresh; its content comes from `rng` alone.
   photos = [photo(name, photo_short_side) for name in names]
   # Weighting photos by their number of crop positions makes every
   # (photo, position) pair equally likely.
-  positions = np.array(
-    [
-      (p.shape[0] - image_size + 1) * (p.shape[1] - image_size + 1)
-      for p in photos
-    ],
-    np.float64,
-  )
+  positions = np.array([(p.shape[0] - image_size + 1) *
+                        (p.shape[1] - image_size + 1)
+                        for p in photos], np.float64)
   chosen = photos[rng.choice(len(photos), p=positions / positions.sum())]
-  crop = preprocess.random_flip(
-    preprocess.random_crop(chosen, image_size, rng), rng
-  )
+  crop = preprocess.random_flip(preprocess.random_crop(chosen, image_size, rng),
+                                rng)
   if permute_channels:
     crop = crop[..., rng.permutation(3)]
   return {"image": preprocess.to_unit_float(crop)}
@@ -126,21 +107,13 @@ def _grid_crop(element, rng, *, image_size, photo_short_side):
   del rng  # Evaluation crops are fixed.
   name, top, left = element
   image = photo(name, photo_short_side)
-  crop = image[top : top + image_size, left : left + image_size]
+  crop = image[top:top + image_size, left:left + image_size]
   return {"image": preprocess.to_unit_float(crop)}
 
 
-def make(
-  *,
-  split,
-  train,
-  image_size,
-  data_dir=None,
-  photo_short_side=128,
-  train_examples_per_epoch=1000,
-  test_crops_per_photo=32,
-  permute_channels=False,
-):
+def make(*, split, train, image_size, data_dir=None, photo_short_side=128,
+         train_examples_per_epoch=1000, test_crops_per_photo=32,
+         permute_channels=False):
   """The embedded photo-crop dataset.
 
   Args:
@@ -166,38 +139,29 @@ def make(
   del data_dir  # See the docstring.
   if split not in PHOTOS:
     raise ValueError(
-      f"embedded: unknown split {split!r}; valid splits: {', '.join(PHOTOS)}."
+        f"embedded: unknown split {split!r}; valid splits: {', '.join(PHOTOS)}."
     )
   if image_size > photo_short_side:
     raise ValueError(
-      f"embedded: image_size={image_size} exceeds photo_short_side="
-      f"{photo_short_side}; pass photo_short_side >= image_size."
-    )
+        f"embedded: image_size={image_size} exceeds photo_short_side="
+        f"{photo_short_side}; pass photo_short_side >= image_size.")
   if min(train_examples_per_epoch, test_crops_per_photo) < 1:
     raise ValueError(
-      "embedded: train_examples_per_epoch and test_crops_per_photo must be "
-      ">= 1, or the split is empty."
-    )
+        "embedded: train_examples_per_epoch and test_crops_per_photo must be "
+        ">= 1, or the split is empty.")
   names = PHOTOS[split]
   if train:
-    transform = functools.partial(
-      _random_crop,
-      names=names,
-      image_size=image_size,
-      photo_short_side=photo_short_side,
-      permute_channels=permute_channels,
-    )
+    transform = functools.partial(_random_crop, names=names,
+                                  image_size=image_size,
+                                  photo_short_side=photo_short_side,
+                                  permute_channels=permute_channels)
     return grain.MapDataset.range(train_examples_per_epoch), transform
   crops = [
-    (name, top, left)
-    for name in names
-    for top, left in grid_positions(
-      *photo(name, photo_short_side).shape[:2],
-      image_size,
-      test_crops_per_photo,
-    )
+      (name, top, left)
+      for name in names
+      for top, left in grid_positions(*photo(name, photo_short_side).shape[:2],
+                                      image_size, test_crops_per_photo)
   ]
-  transform = functools.partial(
-    _grid_crop, image_size=image_size, photo_short_side=photo_short_side
-  )
+  transform = functools.partial(_grid_crop, image_size=image_size,
+                                photo_short_side=photo_short_side)
   return grain.MapDataset.source(crops), transform

@@ -48,9 +48,9 @@ def image_files(folder: str) -> list[str]:
   for root, dirs, names in os.walk(folder):
     dirs[:] = [d for d in dirs if not d.startswith(".")]
     found += [
-      os.path.join(root, name)
-      for name in names
-      if not name.startswith(".") and name.lower().endswith(EXTENSIONS)
+        os.path.join(root, name)
+        for name in names
+        if not name.startswith(".") and name.lower().endswith(EXTENSIONS)
     ]
   return sorted(found)
 
@@ -74,9 +74,8 @@ def _not_found(problem: str) -> images.DatasetNotFoundError:
   return images.DatasetNotFoundError(f"folder: {problem}")
 
 
-def split_files(
-  data_dir: str, test_fraction: float = 0.1
-) -> dict[str, list[str]]:
+def split_files(data_dir: str,
+                test_fraction: float = 0.1) -> dict[str, list[str]]:
   """{"train": paths, "test": paths} of the images under `data_dir`.
 
   Raises:
@@ -85,63 +84,52 @@ def split_files(
   """
   root = os.path.abspath(data_dir)
   if not os.path.isdir(root):
-    raise _not_found(
-      f"no such folder: {root}; pass the folder of your "
-      "images as --config.input.data_dir=PATH."
-    )
+    raise _not_found(f"no such folder: {root}; pass the folder of your "
+                     "images as --config.input.data_dir=PATH.")
   train_dir = os.path.join(root, TRAIN_FOLDER)
   test_dirs = [
-    os.path.join(root, name)
-    for name in TEST_FOLDERS
-    if os.path.isdir(os.path.join(root, name))
+      os.path.join(root, name)
+      for name in TEST_FOLDERS
+      if os.path.isdir(os.path.join(root, name))
   ]
   if os.path.isdir(train_dir) != bool(test_dirs):
-    there, missing = (
-      (f"{os.path.basename(test_dirs[0])}/", "train/")
-      if test_dirs
-      else ("train/", "test/ (or val/)")
-    )
-    raise _not_found(
-      f"{root} has a {there} subfolder but no {missing} "
-      "beside it; add one to split by subfolder, or rename "
-      f"{there} to split all the images by hash."
-    )
+    there, missing = ((f"{os.path.basename(test_dirs[0])}/",
+                       "train/") if test_dirs else
+                      ("train/", "test/ (or val/)"))
+    raise _not_found(f"{root} has a {there} subfolder but no {missing} "
+                     "beside it; add one to split by subfolder, or rename "
+                     f"{there} to split all the images by hash.")
   if test_dirs:
     where = {"train": train_dir, "test": test_dirs[0]}
     splits = {split: image_files(folder) for split, folder in where.items()}
   else:
     if not 0.0 < test_fraction < 1.0:
       raise cli.ConfigError(
-        f"folder: test_fraction={test_fraction}; use a fraction in (0, 1)."
-      )
+          f"folder: test_fraction={test_fraction}; use a fraction in (0, 1).")
     files = image_files(root)
     where = {"train": root, "test": root}
     test = [
-      in_test_split(
-        pathlib.PurePath(os.path.relpath(p, root)).as_posix(), test_fraction
-      )
-      for p in files
+        in_test_split(
+            pathlib.PurePath(os.path.relpath(p, root)).as_posix(),
+            test_fraction) for p in files
     ]
     splits = {
-      "train": [p for p, t in zip(files, test) if not t],
-      "test": [p for p, t in zip(files, test) if t],
+        "train": [p for p, t in zip(files, test) if not t],
+        "test": [p for p, t in zip(files, test) if t]
     }
   for split, files in splits.items():
     if files:
       continue
     if test_dirs or not any(splits.values()):
-      raise _not_found(
-        f"no {', '.join(EXTENSIONS)} images under "
-        f"{where[split]} (searched in subfolders too)."
-      )
+      raise _not_found(f"no {', '.join(EXTENSIONS)} images under "
+                       f"{where[split]} (searched in subfolders too).")
     total = sum(map(len, splits.values()))
     raise _not_found(
-      f"the hash split puts none of the {total} images under {root} in "
-      f"the {split} split (test_fraction "
-      f"{test_fraction:g}); add images, change "
-      "--config.input.kwargs.test_fraction, or split them yourself into "
-      "train/ and test/ subfolders."
-    )
+        f"the hash split puts none of the {total} images under {root} in "
+        f"the {split} split (test_fraction "
+        f"{test_fraction:g}); add images, change "
+        "--config.input.kwargs.test_fraction, or split them yourself into "
+        "train/ and test/ subfolders.")
   return splits
 
 
@@ -186,9 +174,8 @@ def _log_once(level: int, message: str):
     logging.log(level, message)
 
 
-def readable_splits(
-  data_dir: str, test_fraction: float, image_size: int, skip_bad_files: bool
-) -> dict[str, list[str]]:
+def readable_splits(data_dir: str, test_fraction: float, image_size: int,
+                    skip_bad_files: bool) -> dict[str, list[str]]:
   """`split_files` with every file of both splits checked (module
   docstring); unreadable ones left out when `skip_bad_files`.
 
@@ -200,57 +187,44 @@ def readable_splits(
   splits = split_files(root, test_fraction)
   paths = splits["train"] + splits["test"]
   _log_once(
-    logging.INFO,
-    f"folder: {len(splits['train'])} train and "
-    f"{len(splits['test'])} test images under {root}; checking "
-    "that each decodes.",
-  )
+      logging.INFO, f"folder: {len(splits['train'])} train and "
+      f"{len(splits['test'])} test images under {root}; checking "
+      "that each decodes.")
   start, misses = time.monotonic(), _probe.cache_info().misses
   probed = probe_files(paths)
   checked = _probe.cache_info().misses - misses
   if checked:
-    logging.info(
-      "folder: checked %d image files in %.1f s.",
-      checked,
-      time.monotonic() - start,
-    )
+    logging.info("folder: checked %d image files in %.1f s.", checked,
+                 time.monotonic() - start)
   bad = sorted((p, why) for p, (_, why) in probed.items() if why is not None)
   if bad and not skip_bad_files:
     raise images.UnreadableFileError(
-      f"folder: {len(bad)} of the {len(paths)} images under {root} are "
-      f"unreadable, the first {bad[0][0]} ({bad[0][1]}); replace or delete "
-      "them, or pass --config.input.skip_bad_files=True to skip them."
-    )
+        f"folder: {len(bad)} of the {len(paths)} images under {root} are "
+        f"unreadable, the first {bad[0][0]} ({bad[0][1]}); replace or delete "
+        "them, or pass --config.input.skip_bad_files=True to skip them.")
   if bad:
     _log_once(
-      logging.WARNING,
-      f"folder: skipped {len(bad)} unreadable "
-      f"images of the {len(paths)} under {root}, the first "
-      f"{bad[0][0]} ({bad[0][1]}).",
-    )
+        logging.WARNING, f"folder: skipped {len(bad)} unreadable "
+        f"images of the {len(paths)} under {root}, the first "
+        f"{bad[0][0]} ({bad[0][1]}).")
     skipped = {p for p, _ in bad}
     splits = {
-      s: [p for p in files if p not in skipped] for s, files in splits.items()
+        s: [p for p in files if p not in skipped] for s, files in splits.items()
     }
     for split, files in splits.items():
       if not files:
         raise images.UnreadableFileError(
-          f"folder: no readable image in the {split} split under {root}."
-        )
-  small = sorted(
-    (min(size), p)
-    for p, (size, _) in probed.items()
-    if size and min(size) < image_size
-  )
+            f"folder: no readable image in the {split} split under {root}.")
+  small = sorted((min(size), p)
+                 for p, (size, _) in probed.items()
+                 if size and min(size) < image_size)
   if small:
     side, path = small[0]
     _log_once(
-      logging.WARNING,
-      f"folder: {len(small)} of the {len(paths)} "
-      f"images are smaller than {image_size} px on their short side "
-      f"and are upscaled (bilinear) to it; the smallest: {path} "
-      f"({side} px).",
-    )
+        logging.WARNING, f"folder: {len(small)} of the {len(paths)} "
+        f"images are smaller than {image_size} px on their short side "
+        f"and are upscaled (bilinear) to it; the smallest: {path} "
+        f"({side} px).")
   return splits
 
 
@@ -260,15 +234,8 @@ def _transform(path, rng, *, files, image_size, augment, skip_bad_files):
   return {"image": preprocess.random_flip(image, rng) if augment else image}
 
 
-def make(
-  *,
-  split,
-  train,
-  image_size,
-  data_dir=None,
-  skip_bad_files=False,
-  test_fraction=0.1,
-):
+def make(*, split, train, image_size, data_dir=None, skip_bad_files=False,
+         test_fraction=0.1):
   """The images of a folder (module docstring).
 
   Args:
@@ -291,20 +258,13 @@ def make(
   """
   if not data_dir:
     raise cli.ConfigError(
-      "folder: pass the folder of your images as --config.input.data_dir=PATH."
+        "folder: pass the folder of your images as --config.input.data_dir=PATH."
     )
   if split not in SPLITS:
     raise cli.ConfigError(
-      f"folder: unknown split {split!r}; valid splits: {', '.join(SPLITS)}."
-    )
-  files = readable_splits(data_dir, test_fraction, image_size, skip_bad_files)[
-    split
-  ]
-  transform = functools.partial(
-    _transform,
-    files=files,
-    image_size=image_size,
-    augment=train,
-    skip_bad_files=skip_bad_files,
-  )
+        f"folder: unknown split {split!r}; valid splits: {', '.join(SPLITS)}.")
+  files = readable_splits(data_dir, test_fraction, image_size,
+                          skip_bad_files)[split]
+  transform = functools.partial(_transform, files=files, image_size=image_size,
+                                augment=train, skip_bad_files=skip_bad_files)
   return grain.MapDataset.source(files), transform

@@ -32,29 +32,22 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 IMAGENETTE_FOLDER = "imagenette2-320"
 # The tgz names its held-out split `val`; the papers report on it.
 IMAGENETTE_SPLITS = {"train": "train", "test": "val"}
-IMAGENETTE_LAYOUT = (
-  "DATA_DIR/imagenette2-320/{train,val}/<class>/*.JPEG "
-  "(imagenette2-320.tgz extracted)"
-)
+IMAGENETTE_LAYOUT = ("DATA_DIR/imagenette2-320/{train,val}/<class>/*.JPEG "
+                     "(imagenette2-320.tgz extracted)")
 
 CELEBA_FOLDER = "img_align_celeba"
 # Official index ranges (inclusive); `test` is what the papers evaluate on.
 CELEBA_SPLITS = {
-  "train": (1, 162_770),
-  "val": (162_771, 182_637),
-  "test": (182_638, 202_599),
+    "train": (1, 162_770), "val": (162_771, 182_637), "test": (182_638, 202_599)
 }
-CELEBA_LAYOUT = (
-  "DATA_DIR/img_align_celeba/000001.jpg ... 202599.jpg "
-  "(the aligned 178x218 CelebA JPEGs, flat)"
-)
+CELEBA_LAYOUT = ("DATA_DIR/img_align_celeba/000001.jpg ... 202599.jpg "
+                 "(the aligned 178x218 CelebA JPEGs, flat)")
 
 FFHQ_FOLDER = "ffhq"
 FFHQ_NUM_TRAIN = 60_000
 FFHQ_SPLITS = ("train", "test")
 FFHQ_LAYOUT = (
-  "DATA_DIR/ffhq/00000.png ... 69999.png (the 1024x1024 FFHQ PNGs, flat)"
-)
+    "DATA_DIR/ffhq/00000.png ... 69999.png (the 1024x1024 FFHQ PNGs, flat)")
 
 
 class DatasetNotFoundError(cli.NotFoundError):
@@ -67,11 +60,10 @@ class UnreadableFileError(cli.UserError):
 
 def _not_found(name, problem, folder, layout, data_dir):
   return DatasetNotFoundError(
-    f"{name}: {problem}: {os.path.abspath(folder)}\n"
-    f"  expected layout: {layout}\n"
-    f"  to prepare it, run: python -m ginr_jax.cli.prepare {name} "
-    f"--data_dir={data_dir}"
-  )
+      f"{name}: {problem}: {os.path.abspath(folder)}\n"
+      f"  expected layout: {layout}\n"
+      f"  to prepare it, run: python -m ginr_jax.cli.prepare {name} "
+      f"--data_dir={data_dir}")
 
 
 def _existing(name, folder, layout, data_dir):
@@ -84,8 +76,7 @@ def _existing(name, folder, layout, data_dir):
 def _check_split(name, split, valid):
   if split not in valid:
     raise cli.ConfigError(
-      f"{name}: unknown split {split!r}; valid splits: {', '.join(valid)}."
-    )
+        f"{name}: unknown split {split!r}; valid splits: {', '.join(valid)}.")
 
 
 # ----------------------------------------------------------------------------
@@ -95,10 +86,9 @@ def _check_split(name, split, valid):
 def _image_files(folder):
   """The names of the JPEG and PNG files in `folder`, sorted."""
   return sorted(
-    entry.name
-    for entry in os.scandir(folder)
-    if entry.is_file() and entry.name.lower().endswith(IMAGE_EXTENSIONS)
-  )
+      entry.name
+      for entry in os.scandir(folder)
+      if entry.is_file() and entry.name.lower().endswith(IMAGE_EXTENSIONS))
 
 
 def _indexed_files(folder, extension):
@@ -127,26 +117,19 @@ def imagenette_files(data_dir: str, split: str) -> list[str]:
   """
   _check_split("imagenette", split, tuple(IMAGENETTE_SPLITS))
   folder = _existing(
-    "imagenette",
-    os.path.join(data_dir, IMAGENETTE_FOLDER, IMAGENETTE_SPLITS[split]),
-    IMAGENETTE_LAYOUT,
-    data_dir,
-  )
+      "imagenette",
+      os.path.join(data_dir, IMAGENETTE_FOLDER, IMAGENETTE_SPLITS[split]),
+      IMAGENETTE_LAYOUT, data_dir)
   files = []
   for class_name in sorted(os.listdir(folder)):
     class_folder = os.path.join(folder, class_name)
     if os.path.isdir(class_folder):
       files += [
-        os.path.join(class_folder, f) for f in _image_files(class_folder)
+          os.path.join(class_folder, f) for f in _image_files(class_folder)
       ]
   if not files:
-    raise _not_found(
-      "imagenette",
-      "no images in class subfolders of",
-      folder,
-      IMAGENETTE_LAYOUT,
-      data_dir,
-    )
+    raise _not_found("imagenette", "no images in class subfolders of", folder,
+                     IMAGENETTE_LAYOUT, data_dir)
   return files
 
 
@@ -167,24 +150,18 @@ def celeba_files(data_dir: str, split: str) -> list[str]:
       files, or has none in the split's range.
   """
   _check_split("celeba", split, tuple(CELEBA_SPLITS))
-  folder = _existing(
-    "celeba", os.path.join(data_dir, CELEBA_FOLDER), CELEBA_LAYOUT, data_dir
-  )
+  folder = _existing("celeba", os.path.join(data_dir, CELEBA_FOLDER),
+                     CELEBA_LAYOUT, data_dir)
   indexed = _indexed_files(folder, ".jpg")
   if not indexed:
-    raise _not_found(
-      "celeba", "no <index>.jpg files in", folder, CELEBA_LAYOUT, data_dir
-    )
+    raise _not_found("celeba", "no <index>.jpg files in", folder, CELEBA_LAYOUT,
+                     data_dir)
   low, high = CELEBA_SPLITS[split]
   files = [path for i, path in sorted(indexed.items()) if low <= i <= high]
   if not files:
-    raise _not_found(
-      "celeba",
-      f"split {split!r} (indices {low}-{high}) is empty in",
-      folder,
-      CELEBA_LAYOUT,
-      data_dir,
-    )
+    raise _not_found("celeba",
+                     f"split {split!r} (indices {low}-{high}) is empty in",
+                     folder, CELEBA_LAYOUT, data_dir)
   return files
 
 
@@ -194,12 +171,8 @@ def _read_list(list_file):
     return [os.path.basename(line.strip()) for line in f if line.strip()]
 
 
-def ffhq_files(
-  data_dir: str,
-  split: str,
-  train_list: str | None = None,
-  test_list: str | None = None,
-) -> list[str]:
+def ffhq_files(data_dir: str, split: str, train_list: str | None = None,
+               test_list: str | None = None) -> list[str]:
   """Paths of an FFHQ split.
 
   By default files 00000-59999 are `train` and 60000-69999 are `test`, a
@@ -223,9 +196,8 @@ def ffhq_files(
       empty, or a listed file is missing.
   """
   _check_split("ffhq", split, FFHQ_SPLITS)
-  folder = _existing(
-    "ffhq", os.path.join(data_dir, FFHQ_FOLDER), FFHQ_LAYOUT, data_dir
-  )
+  folder = _existing("ffhq", os.path.join(data_dir, FFHQ_FOLDER), FFHQ_LAYOUT,
+                     data_dir)
   list_file = train_list if split == "train" else test_list
   if list_file:
     names = _read_list(list_file)
@@ -233,36 +205,29 @@ def ffhq_files(
     missing = [name for name in names if name not in present]
     if missing:
       raise _not_found(
-        "ffhq",
-        f"{len(missing)} files of {list_file} (e.g. {missing[0]}) are not in",
-        folder,
-        FFHQ_LAYOUT,
-        data_dir,
-      )
+          "ffhq",
+          f"{len(missing)} files of {list_file} (e.g. {missing[0]}) are not in",
+          folder, FFHQ_LAYOUT, data_dir)
     files = [os.path.join(folder, name) for name in names]
   else:
     indexed = _indexed_files(folder, ".png")
     if not indexed:
-      raise _not_found(
-        "ffhq", "no <index>.png files in", folder, FFHQ_LAYOUT, data_dir
-      )
+      raise _not_found("ffhq", "no <index>.png files in", folder, FFHQ_LAYOUT,
+                       data_dir)
     in_train = split == "train"
     files = [
-      path
-      for i, path in sorted(indexed.items())
-      if (i < FFHQ_NUM_TRAIN) == in_train
+        path for i, path in sorted(indexed.items())
+        if (i < FFHQ_NUM_TRAIN) == in_train
     ]
   if not files:
-    raise _not_found(
-      "ffhq", f"split {split!r} is empty in", folder, FFHQ_LAYOUT, data_dir
-    )
+    raise _not_found("ffhq", f"split {split!r} is empty in", folder,
+                     FFHQ_LAYOUT, data_dir)
   return files
 
 
 # ----------------------------------------------------------------------------
 # Transforms and makers. Transforms are partials of module-level functions so
 # grain can pickle them into worker processes.
-
 
 # The unreadable files skipped so far by this process (skip_bad_files).
 _skipped = set()
@@ -275,9 +240,8 @@ def _skip(path, error):
       return
     _skipped.add(path)
     count = len(_skipped)
-  logging.warning(
-    "Skipped unreadable image %s (%s); %d skipped so far.", path, error, count
-  )
+  logging.warning("Skipped unreadable image %s (%s); %d skipped so far.", path,
+                  error, count)
 
 
 def read_file(path, files, skip_bad_files=False):
@@ -304,17 +268,16 @@ def read_file(path, files, skip_bad_files=False):
       index = files.index(path) if index is None else index
       if not skip_bad_files:
         raise UnreadableFileError(
-          f"Unreadable image {path} (index {index} of the {len(files)} "
-          f"files of its split): {e}; replace or delete it, or pass "
-          "--config.input.skip_bad_files=True to skip unreadable files."
+            f"Unreadable image {path} (index {index} of the {len(files)} "
+            f"files of its split): {e}; replace or delete it, or pass "
+            "--config.input.skip_bad_files=True to skip unreadable files."
         ) from e
       _skip(path, e)
       index = (index + 1) % len(files)
       path = files[index]
   raise UnreadableFileError(
-    f"No readable image among the {len(files)} files of the split of "
-    f"{files[0]}."
-  )
+      f"No readable image among the {len(files)} files of the split of "
+      f"{files[0]}.")
 
 
 def _transform_file(path, rng, *, files, image_size, augment, skip_bad_files):
@@ -325,19 +288,14 @@ def _transform_file(path, rng, *, files, image_size, augment, skip_bad_files):
 
 
 def _make_folder(files, image_size, augment, skip_bad_files):
-  transform = functools.partial(
-    _transform_file,
-    files=files,
-    image_size=image_size,
-    augment=augment,
-    skip_bad_files=skip_bad_files,
-  )
+  transform = functools.partial(_transform_file, files=files,
+                                image_size=image_size, augment=augment,
+                                skip_bad_files=skip_bad_files)
   return grain.MapDataset.source(files), transform
 
 
-def make_imagenette(
-  *, split, train, image_size, data_dir=None, skip_bad_files=False
-):
+def make_imagenette(*, split, train, image_size, data_dir=None,
+                    skip_bad_files=False):
   """ImageNette 320px (`imagenette2-320.tgz`), as in the official code.
 
   train=True takes `RandomCrop(image_size)` from the 320-px-short-side image
@@ -360,9 +318,8 @@ def make_imagenette(
   return _make_folder(files, image_size, train, skip_bad_files)
 
 
-def make_celeba(
-  *, split, train, image_size, data_dir=None, skip_bad_files=False
-):
+def make_celeba(*, split, train, image_size, data_dir=None,
+                skip_bad_files=False):
   """Aligned CelebA: `Resize(R)` + `CenterCrop(R)`, never augmented.
 
   Args:
@@ -380,16 +337,8 @@ def make_celeba(
   return _make_folder(files, image_size, False, skip_bad_files)
 
 
-def make_ffhq(
-  *,
-  split,
-  train,
-  image_size,
-  data_dir=None,
-  train_list=None,
-  test_list=None,
-  skip_bad_files=False,
-):
+def make_ffhq(*, split, train, image_size, data_dir=None, train_list=None,
+              test_list=None, skip_bad_files=False):
   """FFHQ 1024px PNGs: `Resize(R)` + `CenterCrop(R)`, never augmented.
 
   Args:
@@ -418,23 +367,14 @@ def _transform_tfds(example, rng, *, image_key, image_size, augment):
     return {"image": preprocess.crop_flip_preprocess(img, image_size, rng)}
   # Too small for a full-resolution crop: take the whole (resized) image.
   return {
-    "image": preprocess.random_flip(
-      preprocess.eval_preprocess(img, image_size), rng
-    )
+      "image": preprocess.random_flip(
+          preprocess.eval_preprocess(img, image_size), rng)
   }
 
 
-def make_tfds(
-  *,
-  split,
-  train,
-  image_size,
-  data_dir=None,
-  tfds_name,
-  tfds_train_split="train",
-  tfds_test_split=None,
-  image_key="image",
-):
+def make_tfds(*, split, train, image_size, data_dir=None, tfds_name,
+              tfds_train_split="train", tfds_test_split=None,
+              image_key="image"):
   """A prepared TFDS image dataset, read TF-free with `tfds.data_source`.
 
   Preprocessing: train=True takes a random full-resolution crop and flip when
@@ -466,15 +406,12 @@ def make_tfds(
     tfds_test_split = "test" if "test" in builder.info.splits else "validation"
   tfds_split = tfds_train_split if split == "train" else tfds_test_split
   if image_key not in builder.info.features:
-    raise ValueError(
-      f"{tfds_name} has no feature {image_key!r}; features: "
-      f"{', '.join(builder.info.features)}."
-    )
+    raise ValueError(f"{tfds_name} has no feature {image_key!r}; features: "
+                     f"{', '.join(builder.info.features)}.")
   how = (
-    f"to prepare it, run (with TensorFlow installed, e.g. in another venv): "
-    f"tfds build {tfds_name} --data_dir={builder.data_dir_root} "
-    f"--file_format=array_record"
-  )
+      f"to prepare it, run (with TensorFlow installed, e.g. in another venv): "
+      f"tfds build {tfds_name} --data_dir={builder.data_dir_root} "
+      f"--file_format=array_record")
   try:
     data_source = builder.as_data_source(split=tfds_split)
   # tfds reports a missing, unconverted or split-less dataset in all of these.
@@ -482,18 +419,12 @@ def make_tfds(
     # For a missing dataset tfds blames the TFRECORD format; say what it is.
     problem = e if builder.is_prepared() else "the dataset is not prepared"
     raise DatasetNotFoundError(
-      f"tfds: cannot read {tfds_name} split {tfds_split!r} from "
-      f"{builder.data_dir}: {problem}\n  {how}"
-    ) from e
+        f"tfds: cannot read {tfds_name} split {tfds_split!r} from "
+        f"{builder.data_dir}: {problem}\n  {how}") from e
   if not len(data_source):
     raise DatasetNotFoundError(
-      f"tfds: {tfds_name} split {tfds_split!r} in {builder.data_dir} is "
-      f"empty.\n  {how}"
-    )
-  transform = functools.partial(
-    _transform_tfds,
-    image_key=image_key,
-    image_size=image_size,
-    augment=train,
-  )
+        f"tfds: {tfds_name} split {tfds_split!r} in {builder.data_dir} is "
+        f"empty.\n  {how}")
+  transform = functools.partial(_transform_tfds, image_key=image_key,
+                                image_size=image_size, augment=train)
   return grain.MapDataset.source(data_source), transform

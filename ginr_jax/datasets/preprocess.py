@@ -71,7 +71,7 @@ def center_crop(image: np.ndarray, size: int) -> np.ndarray:
   h, w = image.shape[:2]
   top = round((h - size) / 2)
   left = round((w - size) / 2)
-  return image[top : top + size, left : left + size]
+  return image[top:top + size, left:left + size]
 
 
 def pad_to_size(image: np.ndarray, size: int) -> np.ndarray:
@@ -80,19 +80,12 @@ def pad_to_size(image: np.ndarray, size: int) -> np.ndarray:
   pad_h, pad_w = max(size - h, 0), max(size - w, 0)
   if not pad_h and not pad_w:
     return image
-  return np.pad(
-    image,
-    (
-      (pad_h // 2, pad_h - pad_h // 2),
-      (pad_w // 2, pad_w - pad_w // 2),
-      (0, 0),
-    ),
-  )
+  return np.pad(image, ((pad_h // 2, pad_h - pad_h // 2),
+                        (pad_w // 2, pad_w - pad_w // 2), (0, 0)))
 
 
-def random_crop(
-  image: np.ndarray, size: int, rng: np.random.Generator
-) -> np.ndarray:
+def random_crop(image: np.ndarray, size: int,
+                rng: np.random.Generator) -> np.ndarray:
   """A uniformly placed `size` x `size` window, like torchvision `RandomCrop`.
 
   torchvision raises when the image is smaller than the crop; we zero-pad it
@@ -110,7 +103,7 @@ def random_crop(
   h, w = image.shape[:2]
   top = rng.integers(h - size + 1)
   left = rng.integers(w - size + 1)
-  return image[top : top + size, left : left + size]
+  return image[top:top + size, left:left + size]
 
 
 def random_flip(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -137,9 +130,8 @@ def eval_preprocess(img: Image.Image, size: int) -> np.ndarray:
   return to_unit_float(center_crop(resized, size))
 
 
-def crop_flip_preprocess(
-  img: Image.Image, size: int, rng: np.random.Generator
-) -> np.ndarray:
+def crop_flip_preprocess(img: Image.Image, size: int,
+                         rng: np.random.Generator) -> np.ndarray:
   """Full-resolution `RandomCrop(size)` + `RandomHorizontalFlip` + `ToTensor`.
 
   Args:

@@ -51,14 +51,11 @@ def camera_poses(rng: np.random.Generator, num_views: int) -> np.ndarray:
   """[V, 3, 4] poses at random azimuths and elevations in [-10, 60] deg."""
   azimuth = rng.uniform(0, 2 * np.pi, num_views)
   elevation = np.radians(rng.uniform(-10, 60, num_views))
-  eyes = CAMERA_RADIUS * np.stack(
-    [
+  eyes = CAMERA_RADIUS * np.stack([
       np.cos(elevation) * np.cos(azimuth),
       np.cos(elevation) * np.sin(azimuth),
-      np.sin(elevation),
-    ],
-    axis=-1,
-  )
+      np.sin(elevation)
+  ], axis=-1)
   return np.stack([look_at(e) for e in eyes])
 
 
@@ -81,14 +78,10 @@ def vivid_colours(rng: np.random.Generator, count: int) -> np.ndarray:
   """[count, 3] saturated RGB colours: random hues, saturation and value
   in [0.6, 1] and [0.55, 1] (averages of such colours stay coloured, where
   those of uniform RGB colours tend to grey)."""
-  return np.array(
-    [
-      colorsys.hsv_to_rgb(
-        rng.uniform(), rng.uniform(0.6, 1.0), rng.uniform(0.55, 1.0)
-      )
-      for _ in range(count)
-    ]
-  )
+  return np.array([
+      colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.6, 1.0),
+                          rng.uniform(0.55, 1.0)) for _ in range(count)
+  ])
 
 
 def figure_object(rng: np.random.Generator) -> list:
@@ -101,17 +94,15 @@ def figure_object(rng: np.random.Generator) -> list:
   not, more views do: a camera sees at most three of the columns, and the
   lid hides the body's top, which would show all four."""
   half = np.array(
-    [rng.uniform(0.4, 0.7), rng.uniform(0.4, 0.7), rng.uniform(0.3, 0.55)]
-  )
+      [rng.uniform(0.4, 0.7),
+       rng.uniform(0.4, 0.7),
+       rng.uniform(0.3, 0.55)])
   body = np.array([0.0, 0.0, -1.0 + half[2]])
   colours = vivid_colours(rng, 7)
   column = half * [0.5, 0.5, 1.0]
-  shapes = [
-    ("box", body + column * [sx, sy, 0], column, colour)
-    for (sx, sy), colour in zip(
-      ((1, 1), (1, -1), (-1, 1), (-1, -1)), colours[:4]
-    )
-  ]
+  shapes = [("box", body + column * [sx, sy, 0], column, colour)
+            for (sx, sy), colour in zip(((1, 1), (1, -1), (-1, 1),
+                                         (-1, -1)), colours[:4])]
   lid_half = np.array([half[0] + 0.02, half[1] + 0.02, 0.06])
   lid = body + [0.0, 0.0, half[2] + lid_half[2]]
   head_r = rng.uniform(0.25, 0.45)
@@ -121,11 +112,9 @@ def figure_object(rng: np.random.Generator) -> list:
   axis, sign = side % 2, (1.0 if side < 2 else -1.0)
   hand = body.copy()
   hand[axis] += sign * (half[axis] + hand_r)
-  return shapes + [
-    ("box", lid, lid_half, colours[4]),
-    ("sphere", head, head_r, colours[5]),
-    ("sphere", hand, hand_r, colours[6]),
-  ]
+  return shapes + [("box", lid, lid_half, colours[4]),
+                   ("sphere", head, head_r, colours[5]),
+                   ("sphere", hand, hand_r, colours[6])]
 
 
 def random_primitives(rng: np.random.Generator) -> list:
@@ -148,8 +137,7 @@ def _hit(shape, origins, directions):
     t = np.where(t > 0, t, np.inf)
     normals = oc + np.where(np.isfinite(t), t, 0.0)[..., None] * directions
     return t, normals / np.maximum(
-      np.linalg.norm(normals, axis=-1, keepdims=True), 1e-9
-    )
+        np.linalg.norm(normals, axis=-1, keepdims=True), 1e-9)
   with np.errstate(divide="ignore", invalid="ignore"):
     t0, t1 = (-size - oc) / directions, (size - oc) / directions
   near = np.max(np.minimum(t0, t1), -1)
@@ -158,11 +146,8 @@ def _hit(shape, origins, directions):
   axis = np.argmax(np.minimum(t0, t1), -1)  # the face entered
   normals = np.zeros_like(directions)
   np.put_along_axis(
-    normals,
-    axis[..., None],
-    -np.sign(np.take_along_axis(directions, axis[..., None], -1)),
-    -1,
-  )
+      normals, axis[..., None],
+      -np.sign(np.take_along_axis(directions, axis[..., None], -1)), -1)
   return t, normals
 
 
@@ -170,10 +155,8 @@ def _nearest(shapes: list, pose: np.ndarray, size: int):
   """Index of the part each pixel's ray hits first ([size, size], -1 where
   it misses) and the part's normal there ([size, size, 3])."""
   focal = rendering.focal_length(size, CAMERA_ANGLE_X)
-  origins, directions = (
-    np.asarray(a, np.float64)
-    for a in rendering.poses_to_rays(pose, size, size, focal)
-  )
+  origins, directions = (np.asarray(
+      a, np.float64) for a in rendering.poses_to_rays(pose, size, size, focal))
   best = np.full((size, size), np.inf)
   part = np.full((size, size), -1)
   normal = np.zeros((size, size, 3))
@@ -204,31 +187,23 @@ def trace(shapes: list, pose: np.ndarray, size: int) -> np.ndarray:
   return np.round(255 * rgba).astype(np.uint8)
 
 
-def write_object(
-  folder: str, shapes: list, poses: np.ndarray, size: int
-) -> None:
+def write_object(folder: str, shapes: list, poses: np.ndarray,
+                 size: int) -> None:
   """One object folder: r_<i>.png per view and transforms.json."""
   os.makedirs(folder, exist_ok=True)
   frames = []
   for i, pose in enumerate(poses):
-    Image.fromarray(trace(shapes, pose, size), "RGBA").save(
-      os.path.join(folder, f"r_{i}.png")
-    )
+    Image.fromarray(trace(shapes, pose, size),
+                    "RGBA").save(os.path.join(folder, f"r_{i}.png"))
     matrix = np.concatenate([pose, [[0, 0, 0, 1]]]).tolist()
     frames.append({"file_path": f"./r_{i}", "transform_matrix": matrix})
   with open(os.path.join(folder, "transforms.json"), "w") as f:
     json.dump({"camera_angle_x": CAMERA_ANGLE_X, "frames": frames}, f)
 
 
-def generate(
-  data_dir: str,
-  category: str = "chairs",
-  *,
-  num_objects: dict[str, int] | None = None,
-  num_views: int = 50,
-  image_size: int = 128,
-  seed: int = 0,
-) -> str:
+def generate(data_dir: str, category: str = "chairs", *,
+             num_objects: dict[str, int] | None = None, num_views: int = 50,
+             image_size: int = 128, seed: int = 0) -> str:
   """Writes a generated category in the learnit layout; returns its folder.
 
   Args:
@@ -248,12 +223,8 @@ def generate(
     splits[split] = []
     for i in range(count):
       name = f"{split}_{i:04d}"
-      write_object(
-        os.path.join(root, category, name),
-        random_primitives(rng),
-        camera_poses(rng, num_views),
-        image_size,
-      )
+      write_object(os.path.join(root, category, name), random_primitives(rng),
+                   camera_poses(rng, num_views), image_size)
       splits[split].append(name)
   with open(shapenet.splits_file(data_dir, category), "w") as f:
     json.dump(splits, f)
@@ -270,52 +241,29 @@ def scene(seed: tuple[int, ...], num_views: int, objects: str = "random"):
   return OBJECTS[objects](rng), camera_poses(rng, num_views)
 
 
-def _example(
-  index,
-  rng,
-  *,
-  split_id,
-  seed,
-  num_views,
-  image_size,
-  n_support,
-  n_query,
-  train,
-  objects="random",
-):
+def _example(index, rng, *, split_id, seed, num_views, image_size, n_support,
+             n_query, train, objects="random"):
   shapes, poses = scene((seed, split_id, int(index)), num_views, objects)
-  support, query = shapenet.draw_views(
-    rng, num_views, n_support, n_query, train
-  )
+  support, query = shapenet.draw_views(rng, num_views, n_support, n_query,
+                                       train)
 
   def view(i):
     rgba = trace(shapes, poses[i], image_size).astype(np.float32) / 255.0
     return rgba[..., :3] * rgba[..., 3:] + (1.0 - rgba[..., 3:])
 
   return {
-    "support_image": np.stack([view(i) for i in support]),
-    "support_pose": poses[support].astype(np.float32),
-    "query_image": np.stack([view(i) for i in query]),
-    "query_pose": poses[query].astype(np.float32),
-    "focal": np.float32(rendering.focal_length(image_size, CAMERA_ANGLE_X)),
+      "support_image": np.stack([view(i) for i in support]),
+      "support_pose": poses[support].astype(np.float32),
+      "query_image": np.stack([view(i) for i in query]),
+      "query_pose": poses[query].astype(np.float32),
+      "focal": np.float32(rendering.focal_length(image_size, CAMERA_ANGLE_X))
   }
 
 
-def make(
-  *,
-  split: str,
-  train: bool,
-  image_size: int,
-  n_support: int,
-  n_query: int = 1,
-  train_objects: int = 24,
-  test_objects: int = 8,
-  num_views: int = 50,
-  seed: int = 0,
-  objects: str = "random",
-  data_dir=None,
-  **unused_shapenet_kwargs,
-):
+def make(*, split: str, train: bool, image_size: int, n_support: int,
+         n_query: int = 1, train_objects: int = 24, test_objects: int = 8,
+         num_views: int = 50, seed: int = 0, objects: str = "random",
+         data_dir=None, **unused_shapenet_kwargs):
   """Generated objects as a dataset, views traced on reading.
 
   Args:
@@ -333,21 +281,12 @@ def make(
   del data_dir, unused_shapenet_kwargs
   if split not in SPLITS:
     raise ValueError(
-      f"scenes: unknown split {split!r}; valid splits: {', '.join(SPLITS)}."
-    )
+        f"scenes: unknown split {split!r}; valid splits: {', '.join(SPLITS)}.")
   if objects not in OBJECTS:
     raise cli.ConfigError(
-      f"input.kwargs.objects={objects!r}; use one of {tuple(OBJECTS)}."
-    )
+        f"input.kwargs.objects={objects!r}; use one of {tuple(OBJECTS)}.")
   count = train_objects if split == "train" else test_objects
   return grain.MapDataset.range(count), functools.partial(
-    _example,
-    split_id=SPLITS.index(split),
-    seed=seed,
-    num_views=num_views,
-    image_size=image_size,
-    n_support=n_support,
-    n_query=n_query,
-    train=train,
-    objects=objects,
-  )
+      _example, split_id=SPLITS.index(split), seed=seed, num_views=num_views,
+      image_size=image_size, n_support=n_support, n_query=n_query, train=train,
+      objects=objects)

@@ -33,27 +33,23 @@ from ginr_jax.datasets import images
 FOLDER = "learnit_shapenet"
 CATEGORIES = ("cars", "chairs", "lamps")
 TRAIN_VIEWS = 25  # training draws from the first 25 views only
-_LAYOUT = (
-  "learnit_shapenet/<category>/<object>/{transforms.json, *.png} "
-  "and learnit_shapenet/<category without s>_splits.json"
-)
+_LAYOUT = ("learnit_shapenet/<category>/<object>/{transforms.json, *.png} "
+           "and learnit_shapenet/<category without s>_splits.json")
 
 
 def splits_file(data_dir: str, category: str) -> str:
-  return os.path.join(
-    data_dir, FOLDER, f"{category.removesuffix('s')}_splits.json"
-  )
+  return os.path.join(data_dir, FOLDER,
+                      f"{category.removesuffix('s')}_splits.json")
 
 
 def _missing(problem: str, path: str, data_dir: str):
   return images.DatasetNotFoundError(
-    f"shapenet: {problem}: {os.path.abspath(path)}\n"
-    f"  expected layout: {_LAYOUT}\n"
-    "  get learnit's ShapeNet renders (github.com/tancik/learnit, data "
-    f"linked from its README) into {os.path.join(data_dir, FOLDER)}, or "
-    "generate scenes in this layout: python -m ginr_jax.cli.prepare "
-    f"scenes --data_dir={data_dir}"
-  )
+      f"shapenet: {problem}: {os.path.abspath(path)}\n"
+      f"  expected layout: {_LAYOUT}\n"
+      "  get learnit's ShapeNet renders (github.com/tancik/learnit, data "
+      f"linked from its README) into {os.path.join(data_dir, FOLDER)}, or "
+      "generate scenes in this layout: python -m ginr_jax.cli.prepare "
+      f"scenes --data_dir={data_dir}")
 
 
 def object_folders(data_dir: str, category: str, split: str) -> list[str]:
@@ -65,20 +61,18 @@ def object_folders(data_dir: str, category: str, split: str) -> list[str]:
     splits = json.load(f)
   if split not in splits:
     raise ValueError(
-      f"shapenet: {path} has no split {split!r}; it has {', '.join(splits)}."
-    )
+        f"shapenet: {path} has no split {split!r}; it has {', '.join(splits)}.")
   root = os.path.join(data_dir, FOLDER, category)
   folders = [
-    os.path.join(root, os.path.basename(os.path.normpath(name)))
-    for name in splits[split]
+      os.path.join(root, os.path.basename(os.path.normpath(name)))
+      for name in splits[split]
   ]
   folders = [
-    f for f in folders if os.path.isfile(os.path.join(f, "transforms.json"))
+      f for f in folders if os.path.isfile(os.path.join(f, "transforms.json"))
   ]
   if not folders:
-    raise _missing(
-      f"no object of split {split!r} has a transforms.json", root, data_dir
-    )
+    raise _missing(f"no object of split {split!r} has a transforms.json", root,
+                   data_dir)
   return folders
 
 
@@ -87,12 +81,12 @@ def read_transforms(folder: str) -> tuple[list[str], np.ndarray, float]:
   with open(os.path.join(folder, "transforms.json")) as f:
     meta = json.load(f)
   paths = [
-    os.path.join(folder, os.path.basename(fr["file_path"]) + ".png")
-    for fr in meta["frames"]
+      os.path.join(folder,
+                   os.path.basename(fr["file_path"]) + ".png")
+      for fr in meta["frames"]
   ]
-  poses = np.asarray(
-    [fr["transform_matrix"] for fr in meta["frames"]], np.float32
-  )[:, :3, :4]
+  poses = np.asarray([fr["transform_matrix"] for fr in meta["frames"]],
+                     np.float32)[:, :3, :4]
   return paths, poses, float(meta["camera_angle_x"])
 
 
@@ -102,37 +96,24 @@ def load_view(path: str) -> np.ndarray:
   return rgba[..., :3] * rgba[..., 3:] + (1.0 - rgba[..., 3:])
 
 
-def draw_views(
-  rng: np.random.Generator,
-  num_views: int,
-  n_support: int,
-  n_query: int,
-  train: bool,
-) -> tuple[np.ndarray, np.ndarray]:
+def draw_views(rng: np.random.Generator, num_views: int, n_support: int,
+               n_query: int, train: bool) -> tuple[np.ndarray, np.ndarray]:
   """Distinct support and query view indices, uniformly at random (in
   training from the first TRAIN_VIEWS only). The query views are drawn
   first, so that from the same `rng` every number of support views predicts
   the same query views, and fewer support views are a subset of more."""
   pool = min(num_views, TRAIN_VIEWS) if train else num_views
   if n_support + n_query > pool:
-    raise ValueError(
-      f"shapenet: {n_support} support + {n_query} query views"
-      f" need {n_support + n_query} distinct views; the object"
-      f" has {pool} to draw from."
-    )
-  drawn = rng.permutation(pool)[: n_query + n_support]
+    raise ValueError(f"shapenet: {n_support} support + {n_query} query views"
+                     f" need {n_support + n_query} distinct views; the object"
+                     f" has {pool} to draw from.")
+  drawn = rng.permutation(pool)[:n_query + n_support]
   return drawn[n_query:], drawn[:n_query]
 
 
-def load_example(
-  folder: str,
-  rng: np.random.Generator,
-  *,
-  n_support: int,
-  n_query: int,
-  train: bool,
-  image_size: int | None = None,
-) -> dict[str, np.ndarray]:
+def load_example(folder: str, rng: np.random.Generator, *, n_support: int,
+                 n_query: int, train: bool,
+                 image_size: int | None = None) -> dict[str, np.ndarray]:
   """One object's drawn views: images [S|Q, H, W, 3], poses [S|Q, 3, 4]
   and the focal length in pixels; `image_size`, if given, is checked."""
   paths, poses, angle = read_transforms(folder)
@@ -140,37 +121,24 @@ def load_example(
   views = {i: load_view(paths[i]) for i in (*support, *query)}
   height, width = views[support[0]].shape[:2]
   if height != width:
-    raise ValueError(
-      f"shapenet: {paths[support[0]]} is {height}x{width}; "
-      "the renders are square."
-    )
+    raise ValueError(f"shapenet: {paths[support[0]]} is {height}x{width}; "
+                     "the renders are square.")
   if image_size and height != image_size:
-    raise ValueError(
-      f"shapenet: {paths[support[0]]} is {height}x{width}, "
-      f"but input.image_size is {image_size}: set it to "
-      f"{height}."
-    )
+    raise ValueError(f"shapenet: {paths[support[0]]} is {height}x{width}, "
+                     f"but input.image_size is {image_size}: set it to "
+                     f"{height}.")
   return {
-    "support_image": np.stack([views[i] for i in support]),
-    "support_pose": poses[support],
-    "query_image": np.stack([views[i] for i in query]),
-    "query_pose": poses[query],
-    "focal": np.float32(rendering.focal_length(width, angle)),
+      "support_image": np.stack([views[i] for i in support]),
+      "support_pose": poses[support],
+      "query_image": np.stack([views[i] for i in query]),
+      "query_pose": poses[query],
+      "focal": np.float32(rendering.focal_length(width, angle))
   }
 
 
-def make(
-  *,
-  split: str,
-  train: bool,
-  category: str,
-  n_support: int,
-  n_query: int = 1,
-  train_repeat: int = 1,
-  test_repeat: int = 100,
-  data_dir: str | None = None,
-  image_size: int | None = None,
-):
+def make(*, split: str, train: bool, category: str, n_support: int,
+         n_query: int = 1, train_repeat: int = 1, test_repeat: int = 100,
+         data_dir: str | None = None, image_size: int | None = None):
   """A split's objects, each repeated, and the transform drawing views.
 
   The official repeats: train cars 2, chairs 1, lamps 3; test 100 (every
@@ -184,16 +152,10 @@ def make(
   """
   data_dir = data_dir or images.DEFAULT_DATA_DIR
   if category not in CATEGORIES:
-    raise ValueError(
-      f"shapenet: unknown category {category!r}; use one of "
-      f"{', '.join(CATEGORIES)}."
-    )
+    raise ValueError(f"shapenet: unknown category {category!r}; use one of "
+                     f"{', '.join(CATEGORIES)}.")
   repeat = train_repeat if split == "train" else test_repeat
   folders = object_folders(data_dir, category, split) * repeat
   return grain.MapDataset.source(folders), functools.partial(
-    load_example,
-    n_support=n_support,
-    n_query=n_query,
-    train=train,
-    image_size=image_size,
-  )
+      load_example, n_support=n_support, n_query=n_query, train=train,
+      image_size=image_size)

@@ -35,11 +35,9 @@ def smooth_image(seed: tuple[int, ...], image_size: int) -> np.ndarray:
   y = (np.arange(image_size) + 0.5) / image_size
   # [3, K, R, R]: one wave per channel and component.
   angle = (
-    2
-    * np.pi
-    * (freq[..., 0, None, None] * y[:, None] + freq[..., 1, None, None] * y)
-    + phase[..., None, None]
-  )
+      2 * np.pi *
+      (freq[..., 0, None, None] * y[:, None] + freq[..., 1, None, None] * y) +
+      phase[..., None, None])
   waves = np.einsum("ck,ckhw->hwc", amp, np.sin(angle))
   # Dividing by the total amplitude keeps every value inside [0, 1].
   image = 0.5 + 0.5 * waves / amp.sum(axis=1)
@@ -68,13 +66,12 @@ def make(*, split, train, image_size, data_dir=None, num_examples=None):
   del train, data_dir  # See the docstring.
   if split not in SPLITS:
     raise ValueError(
-      f"synthetic: unknown split {split!r}; valid splits: {', '.join(SPLITS)}."
+        f"synthetic: unknown split {split!r}; valid splits: {', '.join(SPLITS)}."
     )
   if num_examples is None:
     num_examples = DEFAULT_NUM_EXAMPLES[split]
   if num_examples < 1:
     raise ValueError(f"synthetic: num_examples={num_examples} must be >= 1.")
-  transform = functools.partial(
-    _transform, split_id=SPLITS.index(split), image_size=image_size
-  )
+  transform = functools.partial(_transform, split_id=SPLITS.index(split),
+                                image_size=image_size)
   return grain.MapDataset.range(num_examples), transform

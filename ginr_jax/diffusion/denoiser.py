@@ -30,9 +30,8 @@ import numpy as np
 from ginr_jax.models import transformer
 
 
-def timestep_features(
-  t: jax.Array, dim: int, max_period: float = 10_000.0
-) -> jax.Array:
+def timestep_features(t: jax.Array, dim: int,
+                      max_period: float = 10_000.0) -> jax.Array:
   """Sinusoidal features [B, dim] of timesteps [B] (DiT's, cos first)."""
   half = dim // 2
   freqs = jnp.exp(-np.log(max_period) * jnp.arange(half) / half)
@@ -61,21 +60,18 @@ class Block(nn.Module):
   @nn.compact
   def __call__(self, h: jax.Array, c: jax.Array) -> jax.Array:
     d = h.shape[-1]
-    mod = nn.Dense(6 * d, kernel_init=nn.initializers.zeros, name="adaln")(
-      nn.silu(c)
-    )
+    mod = nn.Dense(6 * d, kernel_init=nn.initializers.zeros,
+                   name="adaln")(nn.silu(c))
     shift1, scale1, gate1, shift2, scale2, gate2 = jnp.split(mod, 6, -1)
-    y = transformer.SelfAttention(self.num_heads, self.dtype, name="attn")(
-      _modulate(_norm("ln_1")(h), shift1, scale1)
-    )
+    y = transformer.SelfAttention(self.num_heads, self.dtype,
+                                  name="attn")(_modulate(
+                                      _norm("ln_1")(h), shift1, scale1))
     h = h + gate1[:, None] * y
     y = _modulate(_norm("ln_2")(h), shift2, scale2)
-    y = nn.Dense(
-      self.mlp_ratio * d, kernel_init=_xavier, dtype=self.dtype, name="mlp_in"
-    )(y)
-    y = nn.Dense(d, kernel_init=_xavier, dtype=self.dtype, name="mlp_out")(
-      nn.gelu(y, approximate=True)
-    )
+    y = nn.Dense(self.mlp_ratio * d, kernel_init=_xavier, dtype=self.dtype,
+                 name="mlp_in")(y)
+    y = nn.Dense(d, kernel_init=_xavier, dtype=self.dtype,
+                 name="mlp_out")(nn.gelu(y, approximate=True))
     return h + gate2[:, None] * y
 
 
@@ -108,32 +104,24 @@ class Denoiser(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, t: jax.Array, y: jax.Array) -> jax.Array:
     d = self.width
-    c = nn.Dense(d, kernel_init=_xavier, name="time_in")(
-      timestep_features(t, self.freq_dim)
-    )
+    c = nn.Dense(d, kernel_init=_xavier,
+                 name="time_in")(timestep_features(t, self.freq_dim))
     c = nn.Dense(d, kernel_init=_xavier, name="time_out")(nn.silu(c))
     c = c + nn.Embed(self.num_classes + 1, d, name="class_embed")(y)
-    token_embed = self.param(
-      "token_embed", nn.initializers.normal(0.02), (self.num_tokens, d)
-    )
+    token_embed = self.param("token_embed", nn.initializers.normal(0.02),
+                             (self.num_tokens, d))
     h = nn.Dense(d, kernel_init=_xavier, name="token_in")(x) + token_embed
     if self.dtype is not None:
       h = h.astype(self.dtype)
     for i in range(self.depth):
-      h = Block(self.num_heads, self.mlp_ratio, self.dtype, name=f"block_{i}")(
-        h, c
-      )
+      h = Block(self.num_heads, self.mlp_ratio, self.dtype,
+                name=f"block_{i}")(h, c)
     shift, scale = jnp.split(
-      nn.Dense(2 * d, kernel_init=nn.initializers.zeros, name="final_adaln")(
-        nn.silu(c)
-      ),
-      2,
-      -1,
-    )
+        nn.Dense(2 * d, kernel_init=nn.initializers.zeros,
+                 name="final_adaln")(nn.silu(c)), 2, -1)
     h = _modulate(_norm("final_ln")(h.astype(jnp.float32)), shift, scale)
-    return nn.Dense(
-      self.token_dim, kernel_init=nn.initializers.zeros, name="token_out"
-    )(h)
+    return nn.Dense(self.token_dim, kernel_init=nn.initializers.zeros,
+                    name="token_out")(h)
 
 
 def build(cfg: dict) -> Denoiser:

@@ -46,12 +46,10 @@ from ginr_jax.datasets import embedded
 STD_FLOOR = 1e-6  # a constant channel would divide by zero
 
 
-def export_command(
-  workdir: str = "STAGE1_WORKDIR", out: str = "LATENT_DIR"
-) -> str:
+def export_command(workdir: str = "STAGE1_WORKDIR",
+                   out: str = "LATENT_DIR") -> str:
   return (
-    f"python -m ginr_jax.cli.export_latents --workdir={workdir} --out={out}"
-  )
+      f"python -m ginr_jax.cli.export_latents --workdir={workdir} --out={out}")
 
 
 def element_label(dataset: str, split: str, element) -> int:
@@ -69,27 +67,20 @@ def class_names(dataset: str, split: str) -> list[str] | None:
 
 def _encode_fn(params, images, *, model, task, meta, chunk: int):
   """Latents [B, R, d] and their per-instance reconstruction PSNR [B]."""
-  latents, _ = stage1.encode(
-    params, {"image": images}, model=model, task=task, meta=meta
-  )
+  latents, _ = stage1.encode(params, {"image": images}, model=model, task=task,
+                             meta=meta)
   if not isinstance(latents, jax.Array) or latents.ndim != 3:
     raise ValueError(
-      "latent export needs latents [B, R, d] (LA-GINR or IPC); this model's"
-      f" encode gives {jax.tree.map(jnp.shape, latents)}."
-    )
+        "latent export needs latents [B, R, d] (LA-GINR or IPC); this model's"
+        f" encode gives {jax.tree.map(jnp.shape, latents)}.")
   decode = lambda z, c: model.apply({"params": params}, z, c, method="decode")
   pred = evaluators.render(decode, latents, images.shape[1:-1], chunk=chunk)
   return latents, evaluators.reconstruction_metrics(pred, images)["psnr"]
 
 
-def export(
-  workdir: str,
-  out: str,
-  splits=("train", "test"),
-  batch_size: int = 64,
-  input_kwargs: dict | None = None,
-  max_examples: int | None = None,
-) -> dict:
+def export(workdir: str, out: str, splits=("train", "test"),
+           batch_size: int = 64, input_kwargs: dict | None = None,
+           max_examples: int | None = None) -> dict:
   """Writes the latents of `splits` (module doc); returns meta.json's dict.
 
   Args:
@@ -103,49 +94,32 @@ def export(
   """
   if "train" not in splits:
     raise ValueError(
-      f"splits={splits}: 'train' is needed for the standardisation statistics."
+        f"splits={splits}: 'train' is needed for the standardisation statistics."
     )
   config, setup, params = stage1.load_workdir(workdir)
   if getattr(setup.task, "key", None) != "image":
     raise ValueError(
-      f"{workdir} was trained on {setup.task}; latent export encodes images."
-    )
+        f"{workdir} was trained on {setup.task}; latent export encodes images.")
   cfg = config.input
   kwargs = dict(cfg.kwargs.to_dict(), **(input_kwargs or {}))
   mesh = setup.mesh
   sharding.check_batch_size(batch_size, mesh, "--batch_size")
   encode = jax.jit(
-    lambda p, x: _encode_fn(
-      p,
-      x,
-      model=setup.model,
-      task=setup.task,
-      meta=setup.meta,
-      chunk=config.eval_coord_chunk,
-    )
-  )
+      lambda p, x: _encode_fn(p, x, model=setup.model, task=setup.task, meta=
+                              setup.meta, chunk=config.eval_coord_chunk))
   os.makedirs(out, exist_ok=True)
   meta = {
-    "stage1_workdir": os.path.abspath(workdir),
-    "model_name": config.model_name,
-    "dataset": cfg.name,
-    "image_size": cfg.image_size,
-    "input_kwargs": kwargs,
-    "splits": {},
+      "stage1_workdir": os.path.abspath(workdir),
+      "model_name": config.model_name, "dataset": cfg.name,
+      "image_size": cfg.image_size, "input_kwargs": kwargs, "splits": {}
   }
   for split in splits:
-    source, transform = datasets.make(
-      cfg.name,
-      split=split,
-      train=False,
-      image_size=cfg.image_size,
-      data_dir=cfg.data_dir,
-      **kwargs,
-    )
+    source, transform = datasets.make(cfg.name, split=split, train=False,
+                                      image_size=cfg.image_size,
+                                      data_dir=cfg.data_dir, **kwargs)
     n = len(source) if max_examples is None else min(len(source), max_examples)
     labels = np.asarray(
-      [element_label(cfg.name, split, source[i]) for i in range(n)], np.int32
-    )
+        [element_label(cfg.name, split, source[i]) for i in range(n)], np.int32)
     tmp = os.path.join(out, f".{split}_latents.npy.tmp")
     array, psnr_sum = None, 0.0
     total, total_sq = 0.0, 0.0
@@ -155,57 +129,39 @@ def export(
       idx = [min(i, n - 1) for i in range(start, start + batch_size)]
       images = np.stack([transform(source[i], None)["image"] for i in idx])
       latents, psnr = jax.device_get(
-        encode(params, jax.device_put(images, sharding.data_sharded(mesh)))
-      )
+          encode(params, jax.device_put(images, sharding.data_sharded(mesh))))
       valid = min(batch_size, n - start)
       latents, psnr = np.asarray(latents[:valid], np.float32), psnr[:valid]
       if array is None:
-        array = np.lib.format.open_memmap(
-          tmp, mode="w+", dtype=np.float32, shape=(n, *latents.shape[1:])
-        )
-      array[start : start + valid] = latents
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
+                                          shape=(n, *latents.shape[1:]))
+      array[start:start + valid] = latents
       psnr_sum += float(np.sum(psnr))
       total = total + latents.astype(np.float64).sum(0)
       total_sq = total_sq + np.square(latents.astype(np.float64)).sum(0)
       if (start // batch_size + 1) % 20 == 0 or start + valid == n:
-        logging.info(
-          "%s: encoded %d/%d images (%.1f/s), PSNR so far %.2f dB",
-          split,
-          start + valid,
-          n,
-          (start + valid) / (time.monotonic() - start_time),
-          psnr_sum / (start + valid),
-        )
+        logging.info("%s: encoded %d/%d images (%.1f/s), PSNR so far %.2f dB",
+                     split, start + valid, n,
+                     (start + valid) / (time.monotonic() - start_time),
+                     psnr_sum / (start + valid))
     array.flush()
     del array
     os.replace(tmp, os.path.join(out, f"{split}_latents.npy"))
     np.save(os.path.join(out, f"{split}_labels.npy"), labels)
     meta["splits"][split] = {
-      "num_examples": n,
-      "psnr": psnr_sum / n,
-      "class_names": class_names(cfg.name, split),
+        "num_examples": n, "psnr": psnr_sum / n,
+        "class_names": class_names(cfg.name, split)
     }
     if split == "train":
       mean = total / n
       std = np.sqrt(np.maximum(total_sq / n - np.square(mean), 0.0))
-      np.savez(
-        os.path.join(out, "stats.npz"),
-        mean=mean.astype(np.float32),
-        std=np.maximum(std, STD_FLOOR).astype(np.float32),
-      )
-      meta.update(
-        num_tokens=int(latents.shape[1]),
-        token_dim=int(latents.shape[2]),
-        num_classes=int(labels.max()) + 1,
-      )
-    logging.info(
-      "%s: %d latents %s, reconstruction PSNR %.2f dB -> %s",
-      split,
-      n,
-      tuple(latents.shape[1:]),
-      psnr_sum / n,
-      out,
-    )
+      np.savez(os.path.join(out, "stats.npz"), mean=mean.astype(np.float32),
+               std=np.maximum(std, STD_FLOOR).astype(np.float32))
+      meta.update(num_tokens=int(latents.shape[1]),
+                  token_dim=int(latents.shape[2]),
+                  num_classes=int(labels.max()) + 1)
+    logging.info("%s: %d latents %s, reconstruction PSNR %.2f dB -> %s", split,
+                 n, tuple(latents.shape[1:]), psnr_sum / n, out)
   with open(os.path.join(out, "meta.json"), "w") as f:
     json.dump(meta, f, indent=2)
   return meta
@@ -216,9 +172,8 @@ def read_meta(latent_dir: str) -> dict:
   path = os.path.join(latent_dir, "meta.json")
   if not os.path.exists(path):
     raise cli.NotFoundError(
-      f"No latents in {latent_dir} (no meta.json). Export them from a "
-      f"trained stage-1 workdir first:\n  {export_command(out=latent_dir)}"
-    )
+        f"No latents in {latent_dir} (no meta.json). Export them from a "
+        f"trained stage-1 workdir first:\n  {export_command(out=latent_dir)}")
   with open(path) as f:
     return json.load(f)
 
@@ -246,13 +201,11 @@ class LatentSource:
     meta = read_meta(latent_dir)
     if split not in meta["splits"]:
       raise cli.NotFoundError(
-        f"{latent_dir} has no split {split!r} (has "
-        f"{sorted(meta['splits'])}); rerun {export_command(out=latent_dir)}"
-        f" --splits=...,{split}"
-      )
-    self._latents = np.load(
-      os.path.join(latent_dir, f"{split}_latents.npy"), mmap_mode="r"
-    )
+          f"{latent_dir} has no split {split!r} (has "
+          f"{sorted(meta['splits'])}); rerun {export_command(out=latent_dir)}"
+          f" --splits=...,{split}")
+    self._latents = np.load(os.path.join(latent_dir, f"{split}_latents.npy"),
+                            mmap_mode="r")
     self._labels = np.load(os.path.join(latent_dir, f"{split}_labels.npy"))
     self._mean, self._std = read_stats(latent_dir)
 
@@ -260,9 +213,8 @@ class LatentSource:
     return len(self._labels)
 
   def __getitem__(self, i: int) -> dict[str, np.ndarray]:
-    z = standardize(
-      np.asarray(self._latents[i], np.float32), self._mean, self._std
-    )
+    z = standardize(np.asarray(self._latents[i], np.float32), self._mean,
+                    self._std)
     return {"latents": z.astype(np.float32), "label": self._labels[i]}
 
 

@@ -47,34 +47,21 @@ def guided_denoiser(model, params, labels: jax.Array, scale: float):
   null = jnp.full_like(labels, model.num_classes)
 
   def denoise(x, t):
-    both = apply(
-      jnp.concatenate([x, x]),
-      jnp.concatenate([t, t]),
-      jnp.concatenate([labels, null]),
-    )
+    both = apply(jnp.concatenate([x, x]), jnp.concatenate([t, t]),
+                 jnp.concatenate([labels, null]))
     cond, uncond = jnp.split(both, 2)
     return schedule.guide(cond, uncond, scale)
 
   return denoise
 
 
-def sample_latents(
-  params,
-  rng,
-  labels,
-  *,
-  model,
-  abar: np.ndarray,
-  sample_steps: int,
-  guidance: float,
-) -> jax.Array:
+def sample_latents(params, rng, labels, *, model, abar: np.ndarray,
+                   sample_steps: int, guidance: float) -> jax.Array:
   """Standardised latents [B, R, d] of classes `labels` [B] by DDIM."""
   noise = jax.random.normal(
-    rng, (labels.shape[0], model.num_tokens, model.token_dim)
-  )
-  return schedule.ddim_sample(
-    guided_denoiser(model, params, labels, guidance), noise, abar, sample_steps
-  )
+      rng, (labels.shape[0], model.num_tokens, model.token_dim))
+  return schedule.ddim_sample(guided_denoiser(model, params, labels, guidance),
+                              noise, abar, sample_steps)
 
 
 def nearest_neighbours(samples: np.ndarray, real: np.ndarray):
@@ -91,26 +78,19 @@ def real_images(meta: dict, split: str, max_examples: int, chunk: int = 1000):
   spread evenly over the exported split, with the export's preprocessing."""
   with open(os.path.join(meta["stage1_workdir"], "config.json")) as f:
     cfg = ml_collections.ConfigDict(json.load(f)).input
-  source, transform = datasets.make(
-    cfg.name,
-    split=split,
-    train=False,
-    image_size=cfg.image_size,
-    data_dir=cfg.data_dir,
-    **meta["input_kwargs"],
-  )
+  source, transform = datasets.make(cfg.name, split=split, train=False,
+                                    image_size=cfg.image_size,
+                                    data_dir=cfg.data_dir,
+                                    **meta["input_kwargs"])
   n = len(source)
   idx = np.unique(
-    np.linspace(0, n - 1, min(n, max_examples)).round().astype(int)
-  )
+      np.linspace(0, n - 1, min(n, max_examples)).round().astype(int))
   for start in range(0, len(idx), chunk):
-    elements = [source[int(i)] for i in idx[start : start + chunk]]
-    yield (
-      np.stack([transform(e, None)["image"] for e in elements]),
-      np.asarray(
-        [latents_lib.element_label(cfg.name, split, e) for e in elements]
-      ),
-    )
+    elements = [source[int(i)] for i in idx[start:start + chunk]]
+    yield (np.stack([transform(e, None)["image"] for e in elements]),
+           np.asarray([
+               latents_lib.element_label(cfg.name, split, e) for e in elements
+           ]))
 
 
 class Evaluator:
@@ -128,74 +108,51 @@ class Evaluator:
       self._stage1 = stage1.load_workdir(self.meta["stage1_workdir"])
     return self._stage1
 
-  def sample(
-    self,
-    params,
-    labels: np.ndarray,
-    rng: jax.Array,
-    sample_steps: int,
-    guidance: float,
-    batch_size: int | None = None,
-  ) -> list[tuple[jax.Array, int]]:
+  def sample(self, params, labels: np.ndarray, rng: jax.Array,
+             sample_steps: int, guidance: float,
+             batch_size: int | None = None) -> list[tuple[jax.Array, int]]:
     """Unstandardised latents of classes `labels` [N]: a list of (padded
     batch [batch_size, R, d], number of its real samples)."""
     mesh, model = self.setup.mesh, self.setup.model
     batch_size = batch_size or self.cfg.batch_size
     sharding.check_batch_size(batch_size, mesh, "eval.batch_size")
     d = self.config.diffusion
-    sample_fn = _sampler(
-      model, (d.num_steps, d.beta_start, d.beta_end), sample_steps, guidance
-    )
+    sample_fn = _sampler(model, (d.num_steps, d.beta_start, d.beta_end),
+                         sample_steps, guidance)
     out = []
     for start in range(0, len(labels), batch_size):
-      chunk = labels[start : start + batch_size]
+      chunk = labels[start:start + batch_size]
       # The last batch is padded by repeating its final label.
       padded = np.concatenate(
-        [chunk, np.repeat(chunk[-1:], batch_size - len(chunk))]
-      )
+          [chunk, np.repeat(chunk[-1:], batch_size - len(chunk))])
       z = sample_fn(
-        params,
-        jax.random.fold_in(rng, start),
-        jax.device_put(padded.astype(np.int32), sharding.data_sharded(mesh)),
-      )
-      out.append(
-        (latents_lib.unstandardize(z, self.mean, self.std), len(chunk))
-      )
+          params, jax.random.fold_in(rng, start),
+          jax.device_put(padded.astype(np.int32), sharding.data_sharded(mesh)))
+      out.append((latents_lib.unstandardize(z, self.mean,
+                                            self.std), len(chunk)))
     return out
 
   def decode(self, batches, upsample: int = 1) -> np.ndarray:
     """Images [N, H*u, W*u, 3] in [0, 1] of `sample`'s latents, decoded by
     the frozen stage-1 decoder on a grid `upsample` times denser."""
     config, setup, params = self.stage1()
-    render = _renderer(
-      setup.model, (config.input.image_size,) * 2, config.eval_coord_chunk
-    )
-    return np.concatenate(
-      [
+    render = _renderer(setup.model, (config.input.image_size,) * 2,
+                       config.eval_coord_chunk)
+    return np.concatenate([
         np.clip(
-          np.asarray(jax.device_get(render(params, z, upsample)))[:n], 0.0, 1.0
-        )
-        for z, n in batches
-      ]
-    )
+            np.asarray(jax.device_get(render(params, z, upsample)))[:n], 0.0,
+            1.0) for z, n in batches
+    ])
 
-  def generate(
-    self,
-    params,
-    labels: np.ndarray,
-    rng: jax.Array,
-    sample_steps: int,
-    guidance: float,
-    upsample: int = 1,
-  ) -> np.ndarray:
+  def generate(self, params, labels: np.ndarray, rng: jax.Array,
+               sample_steps: int, guidance: float,
+               upsample: int = 1) -> np.ndarray:
     """Decoded samples [N, H*u, W*u, 3] in [0, 1] of classes `labels` [N]."""
-    return self.decode(
-      self.sample(params, labels, rng, sample_steps, guidance), upsample
-    )
+    return self.decode(self.sample(params, labels, rng, sample_steps, guidance),
+                       upsample)
 
-  def write_grids(
-    self, images: np.ndarray, labels: np.ndarray, directory: str, tag: str
-  ) -> list[str]:
+  def write_grids(self, images: np.ndarray, labels: np.ndarray, directory: str,
+                  tag: str) -> list[str]:
     """One PNG per class (`class_<k>_<name>_<tag>.png`) and `<tag>.png` with
     a row per class; images [N, H, W, 3] of classes labels [N]."""
     names = self.meta["splits"]["train"].get("class_names") or []
@@ -217,51 +174,37 @@ class Evaluator:
     k = min(self.meta["num_classes"], self.cfg.max_classes)
     return np.repeat(np.arange(k), self.cfg.per_class)
 
-  def metrics(
-    self, params, rng: jax.Array, sample_steps: int, guidance: float
-  ) -> dict[str, float]:
+  def metrics(self, params, rng: jax.Array, sample_steps: int,
+              guidance: float) -> dict[str, float]:
     """FID and nearest-neighbour metrics (module doc) of `eval.num_samples`
     samples, classes in turn, against `eval.num_real` real images."""
     cfg = self.cfg
-    extractor = (
-      fid_lib.make_extractor(cfg.fid_extractor, cfg.inception_path)
-      if cfg.fid_extractor
-      else None
-    )
+    extractor = (fid_lib.make_extractor(cfg.fid_extractor, cfg.inception_path)
+                 if cfg.fid_extractor else None)
     labels = np.arange(cfg.num_samples) % self.meta["num_classes"]
     chunk = 16 * cfg.batch_size  # bounds host memory (ImageNet: 50k)
-    fake, real = (
-      {"features": [], "images": []},
-      {"features": [], "images": [], "labels": []},
-    )
+    fake, real = ({"features": [],
+                   "images": []}, {"features": [], "images": [], "labels": []})
     for start in range(0, len(labels), chunk):
-      images = self.generate(
-        params,
-        labels[start : start + chunk],
-        jax.random.fold_in(rng, start),
-        sample_steps,
-        guidance,
-      )
+      images = self.generate(params, labels[start:start + chunk],
+                             jax.random.fold_in(rng, start), sample_steps,
+                             guidance)
       self._collect(fake, images, extractor)
-    for images, real_labels in real_images(
-      self.meta, "train", cfg.num_real, chunk
-    ):
+    for images, real_labels in real_images(self.meta, "train", cfg.num_real,
+                                           chunk):
       self._collect(real, images, extractor)
       if cfg.nn_metrics:
         real["labels"].append(real_labels)
     scalars = {"latents/psnr": self.meta["splits"]["train"]["psnr"]}
     if extractor is not None:
       scalars["sample/fid"] = fid_lib.frechet_distance(
-        *fid_lib.feature_stats(np.concatenate(fake["features"])),
-        *fid_lib.feature_stats(np.concatenate(real["features"])),
-      )
+          *fid_lib.feature_stats(np.concatenate(fake["features"])),
+          *fid_lib.feature_stats(np.concatenate(real["features"])))
     if cfg.nn_metrics:
-      idx, mse = nearest_neighbours(
-        np.concatenate(fake["images"]), np.concatenate(real["images"])
-      )
+      idx, mse = nearest_neighbours(np.concatenate(fake["images"]),
+                                    np.concatenate(real["images"]))
       scalars["sample/nn_accuracy"] = float(
-        np.mean(np.concatenate(real["labels"])[idx] == labels)
-      )
+          np.mean(np.concatenate(real["labels"])[idx] == labels))
       scalars["sample/nn_psnr"] = float(np.mean(-10.0 * np.log10(mse)))
     return scalars
 
@@ -271,16 +214,9 @@ class Evaluator:
     if self.cfg.nn_metrics:
       into["images"].append(images)
 
-  def evaluate(
-    self,
-    params,
-    writer,
-    step: int,
-    workdir: str,
-    sample_steps: int | None = None,
-    guidance: float | None = None,
-    upsample: tuple[int, ...] | None = None,
-  ) -> dict[str, float]:
+  def evaluate(self, params, writer, step: int, workdir: str,
+               sample_steps: int | None = None, guidance: float | None = None,
+               upsample: tuple[int, ...] | None = None) -> dict[str, float]:
     """Grids at each upsampling factor, then the metrics, logged at `step`."""
     cfg = self.cfg
     sample_steps = sample_steps or cfg.sample_steps
@@ -290,24 +226,17 @@ class Evaluator:
     batches = self.sample(params, labels, rng, sample_steps, guidance)
     for factor in upsample or cfg.upsample:
       paths = self.write_grids(
-        self.decode(batches, factor),
-        labels,
-        os.path.join(workdir, "samples"),
-        f"{step:08d}_ddim{sample_steps}_g{guidance:g}_x{factor}",
-      )
+          self.decode(batches,
+                      factor), labels, os.path.join(workdir, "samples"),
+          f"{step:08d}_ddim{sample_steps}_g{guidance:g}_x{factor}")
     scalars = dict(
-      self.metrics(params, rng, sample_steps, guidance),
-      **{"sample/ddim_steps": sample_steps, "sample/guidance": guidance},
-    )
+        self.metrics(params, rng, sample_steps, guidance),
+        **{"sample/ddim_steps": sample_steps, "sample/guidance": guidance})
     writer.write_scalars(step, scalars)
     logging.info(
-      "samples at step %d (%d DDIM steps, guidance %.2f): %s; grid %s",
-      step,
-      sample_steps,
-      guidance,
-      " ".join(f"{k} {v:.4g}" for k, v in scalars.items()),
-      paths[-1],
-    )
+        "samples at step %d (%d DDIM steps, guidance %.2f): %s; grid %s", step,
+        sample_steps, guidance,
+        " ".join(f"{k} {v:.4g}" for k, v in scalars.items()), paths[-1])
     return scalars
 
 
@@ -316,14 +245,8 @@ class Evaluator:
 def _sampler(model, schedule_args: tuple, sample_steps: int, guidance: float):
   abar = schedule.alphas_cumprod(schedule.linear_betas(*schedule_args))
   return jax.jit(
-    functools.partial(
-      sample_latents,
-      model=model,
-      abar=abar,
-      sample_steps=sample_steps,
-      guidance=guidance,
-    )
-  )
+      functools.partial(sample_latents, model=model, abar=abar,
+                        sample_steps=sample_steps, guidance=guidance))
 
 
 @functools.lru_cache(maxsize=16)

@@ -22,9 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def linear_betas(
-  num_steps: int = 1000, start: float = 1e-4, end: float = 0.02
-) -> np.ndarray:
+def linear_betas(num_steps: int = 1000, start: float = 1e-4,
+                 end: float = 0.02) -> np.ndarray:
   """DDPM's linear schedule, float64 [T]."""
   return np.linspace(start, end, num_steps, dtype=np.float64)
 
@@ -34,9 +33,8 @@ def alphas_cumprod(betas: np.ndarray) -> np.ndarray:
   return np.cumprod(1.0 - betas)
 
 
-def q_sample(
-  x0: jax.Array, t: jax.Array, noise: jax.Array, abar: jax.Array
-) -> jax.Array:
+def q_sample(x0: jax.Array, t: jax.Array, noise: jax.Array,
+             abar: jax.Array) -> jax.Array:
   """A draw of x_t ~ q(x_t | x_0).
 
   Args:
@@ -61,9 +59,8 @@ def ddim_timesteps(num_steps: int, sample_steps: int) -> np.ndarray:
   return (np.arange(sample_steps) * num_steps) // sample_steps
 
 
-def ddim_step(
-  x_t: jax.Array, x0: jax.Array, abar_t: jax.Array, abar_s: jax.Array
-) -> jax.Array:
+def ddim_step(x_t: jax.Array, x0: jax.Array, abar_t: jax.Array,
+              abar_s: jax.Array) -> jax.Array:
   """Deterministic DDIM update from x_t to x_s (s < t) given predicted x0.
 
   abar_t and abar_s are scalars; abar_s = 1 at the end of sampling.
@@ -72,9 +69,8 @@ def ddim_step(
   return jnp.sqrt(abar_s) * x0 + jnp.sqrt(1.0 - abar_s) * eps
 
 
-def ddim_sample(
-  denoise, noise: jax.Array, abar: np.ndarray, sample_steps: int
-) -> jax.Array:
+def ddim_sample(denoise, noise: jax.Array, abar: np.ndarray,
+                sample_steps: int) -> jax.Array:
   """DDIM (eta = 0) from x_T = noise to x_0.
 
   Args:

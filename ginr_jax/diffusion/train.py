@@ -36,10 +36,8 @@ def init_state(rng: jax.Array, model: denoiser.Denoiser, tx):
   t = jnp.zeros((1,), jnp.int32)
   params = model.init({"params": rng}, x, t, t)["params"]
   return {
-    "step": jnp.zeros((), jnp.int32),
-    "params": params,
-    "opt": tx.init(params),
-    "ema": params,
+      "step": jnp.zeros((), jnp.int32), "params": params,
+      "opt": tx.init(params), "ema": params
   }
 
 
@@ -48,9 +46,8 @@ def ema_update(ema, params, decay: float):
   return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
 
 
-def drop_labels(
-  rng: jax.Array, labels: jax.Array, rate: float, num_classes: int
-) -> jax.Array:
+def drop_labels(rng: jax.Array, labels: jax.Array, rate: float,
+                num_classes: int) -> jax.Array:
   """Each label replaced by the null class with probability `rate`."""
   drop = jax.random.bernoulli(rng, rate, labels.shape)
   return jnp.where(drop, num_classes, labels)
@@ -66,39 +63,27 @@ def diffusion_loss(params, latents, labels, rng, *, model, abar):
   return jnp.mean(jnp.square(pred - latents))
 
 
-def train_step(
-  state,
-  batch,
-  rng,
-  *,
-  model,
-  tx,
-  lr_schedule,
-  abar,
-  label_drop: float,
-  ema_decay: float,
-):
+def train_step(state, batch, rng, *, model, tx, lr_schedule, abar,
+               label_drop: float, ema_decay: float):
   """One Adam step on a batch of standardised latents; (state, metrics)."""
   rng = jax.random.fold_in(rng, state["step"])
   rng_drop, rng_loss = jax.random.split(rng)
   labels = drop_labels(rng_drop, batch["label"], label_drop, model.num_classes)
-  loss, grads = jax.value_and_grad(diffusion_loss)(
-    state["params"], batch["latents"], labels, rng_loss, model=model, abar=abar
-  )
+  loss, grads = jax.value_and_grad(diffusion_loss)(state["params"],
+                                                   batch["latents"], labels,
+                                                   rng_loss, model=model,
+                                                   abar=abar)
   updates, opt = tx.update(grads, state["opt"], state["params"])
   params = optax.apply_updates(state["params"], updates)
   metrics = {
-    "train/loss": loss,
-    "train/l2_grads": utils.l2_norm(grads),
-    "train/l2_params": utils.l2_norm(params),
-    "train/l2_updates": utils.l2_norm(updates),
-    "train/lr": lr_schedule(state["step"]),
+      "train/loss": loss, "train/l2_grads": utils.l2_norm(grads),
+      "train/l2_params": utils.l2_norm(params),
+      "train/l2_updates": utils.l2_norm(updates),
+      "train/lr": lr_schedule(state["step"])
   }
   return {
-    "step": state["step"] + 1,
-    "params": params,
-    "opt": opt,
-    "ema": ema_update(state["ema"], params, ema_decay),
+      "step": state["step"] + 1, "params": params, "opt": opt,
+      "ema": ema_update(state["ema"], params, ema_decay)
   }, metrics
 
 
@@ -107,10 +92,9 @@ def check_latents(config: ml_collections.ConfigDict, meta: dict):
   for key in ("num_tokens", "token_dim", "num_classes"):
     if config.model[key] != meta[key]:
       raise ValueError(
-        f"config.model.{key}={config.model[key]} but the latents in "
-        f"{config.latents_dir} have {key}={meta[key]}; pass "
-        f"--config.model.{key}={meta[key]}."
-      )
+          f"config.model.{key}={config.model[key]} but the latents in "
+          f"{config.latents_dir} have {key}={meta[key]}; pass "
+          f"--config.model.{key}={meta[key]}.")
 
 
 class Setup:
@@ -124,36 +108,28 @@ class Setup:
     self.tx, self.lr_schedule = optim.make(config.optim, config.total_steps)
     d = config.diffusion
     abar = jnp.asarray(
-      schedule.alphas_cumprod(
-        schedule.linear_betas(d.num_steps, d.beta_start, d.beta_end)
-      ),
-      jnp.float32,
-    )
+        schedule.alphas_cumprod(
+            schedule.linear_betas(d.num_steps, d.beta_start, d.beta_end)),
+        jnp.float32)
     init = functools.partial(init_state, model=self.model, tx=self.tx)
     self.state_shape = jax.eval_shape(init, jax.random.key(config.seed))
-    self.state_sharding = sharding.state_sharding(
-      self.state_shape, self.mesh, **config.sharding.to_dict()
-    )
+    self.state_sharding = sharding.state_sharding(self.state_shape, self.mesh,
+                                                  **config.sharding.to_dict())
     self.init = jax.jit(init, out_shardings=self.state_sharding)
-    self.train_step = functools.partial(
-      train_step,
-      model=self.model,
-      tx=self.tx,
-      lr_schedule=self.lr_schedule,
-      abar=abar,
-      label_drop=d.label_drop,
-      ema_decay=d.ema_decay,
-    )
+    self.train_step = functools.partial(train_step, model=self.model,
+                                        tx=self.tx,
+                                        lr_schedule=self.lr_schedule, abar=abar,
+                                        label_drop=d.label_drop,
+                                        ema_decay=d.ema_decay)
 
   def batch_shape(self, batch_size: int | None = None):
     """ShapeDtypeStructs of a global batch, for ahead-of-time compiles."""
     b = batch_size or self.config.input.batch_size
     m, data = self.model, sharding.data_sharded(self.mesh)
     return {
-      "latents": jax.ShapeDtypeStruct(
-        (b, m.num_tokens, m.token_dim), jnp.float32, sharding=data
-      ),
-      "label": jax.ShapeDtypeStruct((b,), jnp.int32, sharding=data),
+        "latents": jax.ShapeDtypeStruct((b, m.num_tokens, m.token_dim),
+                                        jnp.float32, sharding=data),
+        "label": jax.ShapeDtypeStruct((b,), jnp.int32, sharding=data)
     }
 
 
@@ -164,23 +140,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   run_loop.check_resume(config, workdir)
   setup = Setup(config)
   logging.info(
-    "%d devices, mesh %s; denoiser with %s parameters over %d "
-    "latent tokens x %d channels, %d classes",
-    jax.device_count(),
-    dict(setup.mesh.shape),
-    f"{utils.count_params(setup.state_shape['params']):,}",
-    meta["num_tokens"],
-    meta["token_dim"],
-    meta["num_classes"],
-  )
+      "%d devices, mesh %s; denoiser with %s parameters over %d "
+      "latent tokens x %d channels, %d classes", jax.device_count(),
+      dict(setup.mesh.shape),
+      f"{utils.count_params(setup.state_shape['params']):,}",
+      meta["num_tokens"], meta["token_dim"], meta["num_classes"])
   train_iter = input_pipeline.BatchIterator(
-    latents_lib.dataset(config.latents_dir, "train")
-    .shuffle(seed=config.seed)
-    .repeat(),
-    config.input.batch_size,
-    setup.mesh,
-    config.input.num_threads,
-  )
+      latents_lib.dataset(config.latents_dir,
+                          "train").shuffle(seed=config.seed).repeat(),
+      config.input.batch_size, setup.mesh, config.input.num_threads)
   evaluator = sample.Evaluator(config, setup, meta)
 
   def evaluate(state, writer, step):

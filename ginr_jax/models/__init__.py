@@ -39,8 +39,7 @@ def family(name: str):
   """The module of a model family."""
   if name not in FAMILIES:
     raise cli.ConfigError(
-      f"Unknown model_name {name!r}; use one of {', '.join(FAMILIES)}."
-    )
+        f"Unknown model_name {name!r}; use one of {', '.join(FAMILIES)}.")
   return importlib.import_module(f"ginr_jax.models.{name}")
 
 

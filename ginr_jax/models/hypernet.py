@@ -19,16 +19,8 @@ from ginr_jax.models import transformer
 # The official encoder's config fields (IPC, TransINR and LA-GINR): 9x9
 # patches with 1-pixel padding (178 px -> 180 -> 400 tokens) and the 6-block
 # width-768 transformer, its compute dtype float32.
-ENCODER = dict(
-  patch_size=9,
-  patch_padding=1,
-  width=768,
-  depth=6,
-  num_heads=12,
-  mlp_dim=3072,
-  dropout=0.1,
-  dtype="float32",
-)
+ENCODER = dict(patch_size=9, patch_padding=1, width=768, depth=6, num_heads=12,
+               mlp_dim=3072, dropout=0.1, dtype="float32")
 
 
 class TransformerFields(nn.Module):
@@ -69,31 +61,18 @@ class WeightTokenEncoder(TransformerFields):
     b, num_tokens, _ = tokens.shape
     x = transformer.Linear(self.width, self.dtype, name="patch_embed")(tokens)
     # N(0, 1) as the official pos_emb_latent and weight tokens.
-    pos = self.param(
-      "pos_embed", nn.initializers.normal(1.0), (num_tokens, self.width)
-    )
-    weight_tokens = self.param(
-      "weight_tokens",
-      nn.initializers.normal(1.0),
-      (self.num_weight_tokens, self.width),
-    )
-    x = jnp.concatenate(
-      [
+    pos = self.param("pos_embed", nn.initializers.normal(1.0),
+                     (num_tokens, self.width))
+    weight_tokens = self.param("weight_tokens", nn.initializers.normal(1.0),
+                               (self.num_weight_tokens, self.width))
+    x = jnp.concatenate([
         x + pos.astype(self.dtype),
-        jnp.broadcast_to(weight_tokens, (b, *weight_tokens.shape)).astype(
-          self.dtype
-        ),
-      ],
-      axis=1,
-    )
-    x = transformer.Encoder(
-      self.depth,
-      self.num_heads,
-      self.mlp_dim,
-      self.dropout,
-      self.dtype,
-      name="transformer",
-    )(x, train)
+        jnp.broadcast_to(weight_tokens,
+                         (b, *weight_tokens.shape)).astype(self.dtype)
+    ], axis=1)
+    x = transformer.Encoder(self.depth, self.num_heads, self.mlp_dim,
+                            self.dropout, self.dtype, name="transformer")(x,
+                                                                          train)
     return x[:, num_tokens:].astype(jnp.float32)
 
 
@@ -118,20 +97,14 @@ class HypernetModel(TransformerFields):
   def make_encoder(self, num_weight_tokens: int) -> WeightTokenEncoder:
     """The trunk with this model's transformer fields; a model's setup
     assigns it to `self.encoder` (its parameters' name)."""
-    return WeightTokenEncoder(
-      num_weight_tokens,
-      width=self.width,
-      depth=self.depth,
-      num_heads=self.num_heads,
-      mlp_dim=self.mlp_dim,
-      dropout=self.dropout,
-      dtype=self.dtype,
-    )
+    return WeightTokenEncoder(num_weight_tokens, width=self.width,
+                              depth=self.depth, num_heads=self.num_heads,
+                              mlp_dim=self.mlp_dim, dropout=self.dropout,
+                              dtype=self.dtype)
 
   def weight_token_outputs(self, images: jax.Array, train: bool) -> jax.Array:
     """`self.encoder`'s outputs [B, num_weight_tokens, width] for images in
     [0, 1]; `train` enables dropout (needs a "dropout" rng)."""
-    patches = tokenizers.patchify(
-      images, self.patch_size, self.patch_padding, self.patch_rank
-    )
+    patches = tokenizers.patchify(images, self.patch_size, self.patch_padding,
+                                  self.patch_rank)
     return self.encoder(patches, train)

@@ -76,21 +76,17 @@ class HypoNet:
       raise ValueError(f"fourier={self.fourier!r}; use transinr or nerf.")
     if self.ff_dim % self.input_dim:
       raise ValueError(
-        f"ff_dim={self.ff_dim} must be divisible by input_dim="
-        f"{self.input_dim}: each coordinate axis gets ff_dim/input_dim "
-        "frequencies."
-      )
+          f"ff_dim={self.ff_dim} must be divisible by input_dim="
+          f"{self.input_dim}: each coordinate axis gets ff_dim/input_dim "
+          "frequencies.")
     if self.n_layers < 2:
       raise ValueError(f"n_layers={self.n_layers}: need at least 2 layers.")
 
   @property
   def layer_shapes(self) -> list[tuple[int, int]]:
     """(fan_in, fan_out) of every linear layer."""
-    dims = (
-      [2 * self.ff_dim]
-      + [self.hidden_dim] * (self.n_layers - 1)
-      + [self.output_dim]
-    )
+    dims = ([2 * self.ff_dim] + [self.hidden_dim] * (self.n_layers - 1) +
+            [self.output_dim])
     return list(zip(dims[:-1], dims[1:]))
 
   def frequencies(self) -> np.ndarray:
@@ -98,21 +94,19 @@ class HypoNet:
     or 2**linspace(0, ff_sigma) for fourier="nerf"."""
     n = self.ff_dim // self.input_dim
     if self.fourier == "nerf":
-      return (2.0 ** np.linspace(0.0, self.ff_sigma, n)).astype(np.float32)
+      return (2.0**np.linspace(0.0, self.ff_sigma, n)).astype(np.float32)
     return log_spaced_frequencies(n, self.ff_sigma)
 
   def fourier_features(self, coords: jax.Array) -> jax.Array:
     """[..., input_dim] -> [..., 2*ff_dim], see `fourier_features`."""
-    return fourier_features(
-      coords, self.frequencies(), scale=1.0 if self.fourier == "nerf" else np.pi
-    )
+    return fourier_features(coords, self.frequencies(),
+                            scale=1.0 if self.fourier == "nerf" else np.pi)
 
   def modulated_param(self, module, modulated_layer: int) -> Params:
     """`module`'s parameter "hyponet": this MLP's weights and biases but the
     modulated layer's weight, which `with_weight` supplies per instance."""
     return module.param(
-      "hyponet", lambda rng: self.init(rng, skip_weights=(modulated_layer,))
-    )
+        "hyponet", lambda rng: self.init(rng, skip_weights=(modulated_layer,)))
 
   def init(self, rng: jax.Array, skip_weights: tuple[int, ...] = ()) -> Params:
     """Official initialisation: weights U(+-1/sqrt(fan_out)), biases zero.
@@ -135,15 +129,13 @@ class HypoNet:
       layer = {"b": jnp.zeros((fan_out,), jnp.float32)}
       if i not in skip_weights:
         bound = 1.0 / np.sqrt(fan_out)
-        layer["w"] = jax.random.uniform(
-          rngs[i], (fan_in, fan_out), jnp.float32, -bound, bound
-        )
+        layer["w"] = jax.random.uniform(rngs[i], (fan_in, fan_out), jnp.float32,
+                                        -bound, bound)
       params[layer_name(i)] = layer
     return params
 
-  def apply(
-    self, params: Params, coords: jax.Array, return_activations: bool = False
-  ) -> Any:
+  def apply(self, params: Params, coords: jax.Array,
+            return_activations: bool = False) -> Any:
     """Runs one instance's MLP.
 
     Args:
@@ -167,9 +159,8 @@ class HypoNet:
     out = h.astype(jnp.float32) + self.output_bias
     return (out, activations) if return_activations else out
 
-  def apply_batch(
-    self, params: Params, coords: jax.Array, return_activations: bool = False
-  ) -> Any:
+  def apply_batch(self, params: Params, coords: jax.Array,
+                  return_activations: bool = False) -> Any:
     """Runs B instances whose weights are partly shared.
 
     Args:
@@ -183,9 +174,8 @@ class HypoNet:
     """
     in_axes = self.instance_axes(params)
     coords_axis = 0 if coords.ndim == 3 else None
-    if coords_axis is None and not any(
-      a == 0 for a in jax.tree.leaves(in_axes)
-    ):
+    if coords_axis is None and not any(a == 0
+                                       for a in jax.tree.leaves(in_axes)):
       raise ValueError("apply_batch needs a batched leaf or batched coords.")
     apply = functools.partial(self.apply, return_activations=return_activations)
     return jax.vmap(apply, in_axes=(in_axes, coords_axis))(params, coords)
@@ -204,10 +194,9 @@ class HypoNet:
           axes[name][key] = 0
         else:
           raise ValueError(
-            f"{name}/{key} has shape {leaf.shape}; expected "
-            f"{(fan_in, fan_out) if key == 'w' else (fan_out,)} with an "
-            "optional leading instance axis."
-          )
+              f"{name}/{key} has shape {leaf.shape}; expected "
+              f"{(fan_in, fan_out) if key == 'w' else (fan_out,)} with an "
+              "optional leading instance axis.")
     return axes
 
 
@@ -230,9 +219,8 @@ def log_spaced_frequencies(n: int, sigma: float) -> np.ndarray:
   return np.exp(np.linspace(0.0, np.log(sigma), n)).astype(np.float32)
 
 
-def fourier_features(
-  coords: jax.Array, frequencies, scale: float = np.pi
-) -> jax.Array:
+def fourier_features(coords: jax.Array, frequencies,
+                     scale: float = np.pi) -> jax.Array:
   """[..., D] -> [..., 2*D*n] Fourier features, as the official code.
 
   z = scale * (x_d * f_k) flattened dimension-major (all k for d=0 first),

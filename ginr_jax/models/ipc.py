@@ -61,44 +61,35 @@ class Model(hypernet.HypernetModel):
   def setup(self):
     n_layers = self.hyponet.n_layers
     if not 0 <= self.modulated_layer < n_layers:
-      raise ValueError(
-        f"modulated_layer={self.modulated_layer} must be in "
-        f"[0, {n_layers - 1}] (0-based)."
-      )
+      raise ValueError(f"modulated_layer={self.modulated_layer} must be in "
+                       f"[0, {n_layers - 1}] (0-based).")
     if self.composer_form not in COMPOSER_FORMS:
       raise ValueError(
-        f"composer_form={self.composer_form!r}; use one of {COMPOSER_FORMS}."
-      )
+          f"composer_form={self.composer_form!r}; use one of {COMPOSER_FORMS}.")
     fan_in, fan_out = self.hyponet.layer_shapes[self.modulated_layer]
     if self.composer_form in ("direct", "hadamard") and self.rank != fan_out:
       raise ValueError(
-        f"composer_form={self.composer_form!r} predicts the whole "
-        f"[{fan_in}, {fan_out}] weight: set rank={fan_out} (= fan_out of "
-        f"layer {self.modulated_layer}), not {self.rank}."
-      )
+          f"composer_form={self.composer_form!r} predicts the whole "
+          f"[{fan_in}, {fan_out}] weight: set rank={fan_out} (= fan_out of "
+          f"layer {self.modulated_layer}), not {self.rank}.")
     self.encoder = self.make_encoder(self.rank)
     self.composer_norm = transformer.layer_norm()
     self.composer_head = transformer.Linear(fan_in)
     if self.composer_form == "shared_u":
       self.composer_u = self.param(
-        "composer_u",
-        nn.initializers.normal(1.0 / np.sqrt(self.rank * fan_in)),
-        (self.rank, fan_out),
-      )
+          "composer_u",
+          nn.initializers.normal(1.0 / np.sqrt(self.rank * fan_in)),
+          (self.rank, fan_out))
     elif self.composer_form == "instance_u":
       self.composer_u_head = transformer.Linear(fan_out)
     elif self.composer_form == "hadamard":
       self.composer_u = self.param(
-        "composer_u",
-        lambda rng: self.hyponet.init(rng)[
-          hyponet_lib.layer_name(self.modulated_layer)
-        ]["w"],
-      )
+          "composer_u", lambda rng: self.hyponet.init(rng)[
+              hyponet_lib.layer_name(self.modulated_layer)]["w"])
     self.shared = self.hyponet.modulated_param(self, self.modulated_layer)
 
-  def __call__(
-    self, images: jax.Array, coords: jax.Array, train: bool = False
-  ) -> jax.Array:
+  def __call__(self, images: jax.Array, coords: jax.Array,
+               train: bool = False) -> jax.Array:
     """Predictions [B, N, output_dim] at coords [N, D] or [B, N, D]."""
     return self.decode(self.encode(images, train), coords)
 
@@ -107,24 +98,18 @@ class Model(hypernet.HypernetModel):
 
     `train` enables dropout (needs a "dropout" rng).
     """
-    y = self.composer_norm(
-      self.weight_token_outputs(images, train)
-    )  # [B, r, width]
+    y = self.composer_norm(self.weight_token_outputs(images,
+                                                     train))  # [B, r, width]
     v = self.composer_head(y)  # [B, r, fan_in]
     if self.composer_form == "instance_u":
       v = jnp.concatenate([v, self.composer_u_head(y)], axis=-1)
     return v
 
-  def decode(
-    self,
-    latents: jax.Array,
-    coords: jax.Array,
-    return_activations: bool = False,
-  ):
+  def decode(self, latents: jax.Array, coords: jax.Array,
+             return_activations: bool = False):
     """The hyponet of every instance at coords; see `HypoNet.apply_batch`."""
-    return self.hyponet.apply_batch(
-      self.hypo_params(latents), coords, return_activations
-    )
+    return self.hyponet.apply_batch(self.hypo_params(latents), coords,
+                                    return_activations)
 
   def hypo_params(self, latents: jax.Array):
     """Hyponet weights with the modulated layer's W from latents [B, r, C]."""
@@ -143,9 +128,9 @@ class Model(hypernet.HypernetModel):
 
 NAME = "IPC"
 ARGS = dict(
-  form="shared_u",  # composer form (IPC Table 6), COMPOSER_FORMS
-  layer=2,  # modulated layer, 1-based as IPC Table 7
-  r=256,  # rank r: weight tokens
+    form="shared_u",  # composer form (IPC Table 6), COMPOSER_FORMS
+    layer=2,  # modulated layer, 1-based as IPC Table 7
+    r=256  # rank r: weight tokens
 )
 DECODER_PARAMS = ("hyponet", "composer_u")
 
@@ -156,33 +141,24 @@ def configure(c, args: dict, hyponet: dict):
   shapes = hyponet_lib.HypoNet(**hyponet).layer_shapes
   if not 0 <= layer < len(shapes):
     raise cli.ConfigError(
-      f"layer={args['layer']}: the MLP has layers 1-{len(shapes)}."
-    )
+        f"layer={args['layer']}: the MLP has layers 1-{len(shapes)}.")
   # The official code caps the weight tokens at fan_out.
-  c.model = dict(
-    hypernet.ENCODER,
-    hyponet=hyponet,
-    rank=min(args["r"], shapes[layer][1]),
-    modulated_layer=layer,
-    composer_form=args["form"],
-  )
+  c.model = dict(hypernet.ENCODER, hyponet=hyponet,
+                 rank=min(args["r"], shapes[layer][1]), modulated_layer=layer,
+                 composer_form=args["form"])
 
 
 def tiny(model):
   # r = 3 where the RGB output layer capped it; the whole weight of the
   # 16-wide tiny MLP for the forms that predict it.
-  model["rank"] = (
-    3
-    if model["rank"] == 3
-    else (16 if model["composer_form"] in ("direct", "hadamard") else 8)
-  )
+  model["rank"] = (3 if model["rank"] == 3 else
+                   (16 if model["composer_form"] in ("direct",
+                                                     "hadamard") else 8))
 
 
 def variant(model) -> tuple:
-  return (
-    model["composer_form"],
-    hyponet_lib.edge_layer(model["modulated_layer"], model["hyponet"]),
-  )
+  return (model["composer_form"],
+          hyponet_lib.edge_layer(model["modulated_layer"], model["hyponet"]))
 
 
 def build(cfg: dict) -> Model:

@@ -97,10 +97,9 @@ class Decoder(nn.Module):
       self.attn_out = self._dense("attn_out", d, d)
     else:
       self.composer_u = self.param(
-        "composer_u",
-        nn.initializers.normal(1.0 / np.sqrt(self.num_latents * d)),
-        (self.num_latents, d),
-      )
+          "composer_u",
+          nn.initializers.normal(1.0 / np.sqrt(self.num_latents * d)),
+          (self.num_latents, d))
       self.composer_b = self.param("composer_b", nn.initializers.zeros, (d,))
     if self.multiband:
       levels = range(len(self.sigmas))
@@ -121,40 +120,30 @@ class Decoder(nn.Module):
     def make(rng):
       k_rng, b_rng = jax.random.split(rng)
       return {
-        "kernel": init(k_rng, (fan_in, fan_out)),
-        "bias": init(b_rng, (fan_out,)),
+          "kernel": init(k_rng, (fan_in, fan_out)),
+          "bias": init(b_rng, (fan_out,))
       }
 
     return self.param(name, make)
 
   def _check(self):
     if self.token_aggregation not in TOKEN_AGGREGATIONS:
-      raise ValueError(
-        f"token_aggregation={self.token_aggregation!r}; use one"
-        f" of {TOKEN_AGGREGATIONS}."
-      )
+      raise ValueError(f"token_aggregation={self.token_aggregation!r}; use one"
+                       f" of {TOKEN_AGGREGATIONS}.")
     if self.hidden_dim % self.num_heads:
-      raise ValueError(
-        f"hidden_dim={self.hidden_dim} is not divisible by "
-        f"num_heads={self.num_heads}."
-      )
+      raise ValueError(f"hidden_dim={self.hidden_dim} is not divisible by "
+                       f"num_heads={self.num_heads}.")
     if self.freq_dim < 2 * self.input_dim:
-      raise ValueError(
-        f"freq_dim={self.freq_dim} gives no frequency for "
-        f"{self.input_dim}-D coordinates; use at least "
-        f"{2 * self.input_dim}."
-      )
+      raise ValueError(f"freq_dim={self.freq_dim} gives no frequency for "
+                       f"{self.input_dim}-D coordinates; use at least "
+                       f"{2 * self.input_dim}.")
     if not self.sigmas:
       raise ValueError("sigmas is empty: give at least one level bandwidth.")
-    if (
-      self.multiband
-      and not self.freq_linear
-      and (self.num_frequencies * 2 * self.input_dim != self.hidden_dim)
-    ):
+    if (self.multiband and not self.freq_linear and
+        (self.num_frequencies * 2 * self.input_dim != self.hidden_dim)):
       raise ValueError(
-        "freq_linear=False adds the Fourier features to hidden features: "
-        f"needs freq_dim = hidden_dim = a multiple of {2 * self.input_dim}."
-      )
+          "freq_linear=False adds the Fourier features to hidden features: "
+          f"needs freq_dim = hidden_dim = a multiple of {2 * self.input_dim}.")
 
   @property
   def num_frequencies(self) -> int:
@@ -163,8 +152,7 @@ class Decoder(nn.Module):
 
   def fourier(self, coords: jax.Array, sigma: float) -> jax.Array:
     return hyponet_lib.fourier_features(
-      coords, hyponet_lib.log_spaced_frequencies(self.num_frequencies, sigma)
-    )
+        coords, hyponet_lib.log_spaced_frequencies(self.num_frequencies, sigma))
 
   def coordinate_features(self, coords: jax.Array):
     """The instance-independent part: q_v (Eq. 4) and h_F^l (Eq. 6)."""
@@ -174,8 +162,8 @@ class Decoder(nn.Module):
       for l, sigma in enumerate(self.sigmas):
         gamma = self.fourier(coords, sigma)
         bands.append(
-          jax.nn.relu(self.band_freq[l](gamma) if self.freq_linear else gamma)
-        )
+            jax.nn.relu(self.band_freq[l]
+                        (gamma) if self.freq_linear else gamma))
     return query, bands
 
   def attention_weights(self, latents: jax.Array, query: jax.Array):
@@ -201,8 +189,7 @@ class Decoder(nn.Module):
     """The modulation vectors m_v [B, N, d] (Eq. 5, or IPC's for "weight")."""
     if self.token_aggregation == "weight":
       w = hyponet_lib.normalize_weight(
-        jnp.swapaxes(latents, 1, 2) @ self.composer_u
-      )  # [B, d, d]
+          jnp.swapaxes(latents, 1, 2) @ self.composer_u)  # [B, d, d]
       pattern = "nc,bcd->bnd" if query.ndim == 2 else "bnc,bcd->bnd"
       return jax.nn.relu(jnp.einsum(pattern, query, w) + self.composer_b)
     out = self.attn_out
@@ -223,19 +210,13 @@ class Decoder(nn.Module):
       return [m @ p["kernel"] + p["bias"] for p in self.band_mod]
     out = self.attn_out
     kernel = jnp.concatenate(
-      [out["kernel"] @ p["kernel"] for p in self.band_mod], axis=-1
-    )
+        [out["kernel"] @ p["kernel"] for p in self.band_mod], axis=-1)
     bias = jnp.concatenate(
-      [out["bias"] @ p["kernel"] + p["bias"] for p in self.band_mod]
-    )
+        [out["bias"] @ p["kernel"] + p["bias"] for p in self.band_mod])
     return jnp.split(self.attend(latents, query) @ kernel + bias, levels, -1)
 
-  def __call__(
-    self,
-    latents: jax.Array,
-    coords: jax.Array,
-    return_activations: bool = False,
-  ):
+  def __call__(self, latents: jax.Array, coords: jax.Array,
+               return_activations: bool = False):
     """Outputs [B, N, output_dim] at coords [N, D] (shared) or [B, N, D].
 
     With return_activations, also the hidden features h^l (or the MLP's
@@ -277,24 +258,18 @@ class Model(hypernet.HypernetModel):
     self.latent_norm = transformer.layer_norm()
     self.latent_head = transformer.Linear(self.decoder.hidden_dim)
 
-  def __call__(
-    self, images: jax.Array, coords: jax.Array, train: bool = False
-  ) -> jax.Array:
+  def __call__(self, images: jax.Array, coords: jax.Array,
+               train: bool = False) -> jax.Array:
     """Predictions [B, N, output_dim] at coords [N, D] or [B, N, D]."""
     return self.decode(self.encode(images, train), coords)
 
   def encode(self, images: jax.Array, train: bool = False) -> jax.Array:
     """Latent tokens [B, R, d] of images in [0, 1]."""
     return self.latent_head(
-      self.latent_norm(self.weight_token_outputs(images, train))
-    )
+        self.latent_norm(self.weight_token_outputs(images, train)))
 
-  def decode(
-    self,
-    latents: jax.Array,
-    coords: jax.Array,
-    return_activations: bool = False,
-  ):
+  def decode(self, latents: jax.Array, coords: jax.Array,
+             return_activations: bool = False):
     return self.decoder(latents, coords, return_activations)
 
   def attention_weights(self, latents: jax.Array, coords: jax.Array):
@@ -305,13 +280,13 @@ class Model(hypernet.HypernetModel):
 
 NAME = "LA-GINR"
 ARGS = dict(  # LA-GINR Tables 3, 4 and 7
-  sta=True,  # selective token aggregation (Eq. 5)
-  multiband=True,  # multi-band modulation (Eq. 6-9)
-  heads=2,  # cross-attention heads
-  sigmas=(128.0, 32.0),  # band sigmas sigma_1..sigma_L, as "128-32"
-  sigma_q=16.0,  # query sigma
-  linear6=True,  # the Linear of Eq. 6
-  linear7=True,  # the Linear of Eq. 7
+    sta=True,  # selective token aggregation (Eq. 5)
+    multiband=True,  # multi-band modulation (Eq. 6-9)
+    heads=2,  # cross-attention heads
+    sigmas=(128.0, 32.0),  # band sigmas sigma_1..sigma_L, as "128-32"
+    sigma_q=16.0,  # query sigma
+    linear6=True,  # the Linear of Eq. 6
+    linear7=True  # the Linear of Eq. 7
 )
 DECODER_PARAMS = ("decoder",)
 
@@ -322,29 +297,17 @@ def configure(c, args: dict, hyponet: dict):
   del hyponet
   if args["heads"] < 1 or min(args["sigma_q"], *args["sigmas"]) <= 0:
     raise cli.ConfigError(
-      f"heads={args['heads']}, sigma_q={args['sigma_q']}, sigmas="
-      f"{'-'.join(map(str, args['sigmas']))}: LA-GINR needs a head and "
-      "positive bandwidths."
-    )
+        f"heads={args['heads']}, sigma_q={args['sigma_q']}, sigmas="
+        f"{'-'.join(map(str, args['sigmas']))}: LA-GINR needs a head and "
+        "positive bandwidths.")
   c.model = dict(
-    hypernet.ENCODER,
-    num_latents=256,
-    decoder=dict(
-      input_dim=2,
-      output_dim=3,
-      hidden_dim=256,
-      freq_dim=256,
-      sigma_q=args["sigma_q"],
-      sigmas=tuple(args["sigmas"]),
-      num_heads=args["heads"],
-      output_bias=0.5,
-      token_aggregation="attention" if args["sta"] else "weight",
-      multiband=args["multiband"],
-      mlp_layers=2,
-      freq_linear=args["linear6"],
-      mod_linear=args["linear7"],
-    ),
-  )
+      hypernet.ENCODER, num_latents=256,
+      decoder=dict(input_dim=2, output_dim=3, hidden_dim=256, freq_dim=256,
+                   sigma_q=args["sigma_q"], sigmas=tuple(args["sigmas"]),
+                   num_heads=args["heads"], output_bias=0.5,
+                   token_aggregation="attention" if args["sta"] else "weight",
+                   multiband=args["multiband"], mlp_layers=2,
+                   freq_linear=args["linear6"], mod_linear=args["linear7"]))
 
 
 def tiny(model):
@@ -354,13 +317,8 @@ def tiny(model):
 
 def variant(model) -> tuple:
   d = model["decoder"]
-  return (
-    d["token_aggregation"],
-    d["multiband"],
-    d["freq_linear"],
-    d["mod_linear"],
-    len(d["sigmas"]) > 1,
-  )
+  return (d["token_aggregation"], d["multiband"], d["freq_linear"],
+          d["mod_linear"], len(d["sigmas"]) > 1)
 
 
 def build(cfg: dict) -> Model:

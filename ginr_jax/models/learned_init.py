@@ -33,12 +33,13 @@ class Model(nn.Module):
   adapt_biases: bool = False
 
   def setup(self):
+
     def init_latents(rng):
       latents = {}
       rngs = jax.random.split(rng, self.hyponet.n_layers)
       for i, (fan_in, fan_out) in enumerate(self.hyponet.layer_shapes):
         layer = {
-          "w": jax.random.normal(rngs[i], (fan_in, fan_out)) / np.sqrt(fan_in)
+            "w": jax.random.normal(rngs[i], (fan_in, fan_out)) / np.sqrt(fan_in)
         }
         if self.adapt_biases:
           layer["b"] = jnp.zeros((fan_out,))
@@ -48,18 +49,14 @@ class Model(nn.Module):
     self.init_latents = self.param("init_latents", init_latents)
     if not self.adapt_biases:
       self.biases = self.param(
-        "hyponet",
-        lambda rng: {
-          name: {"b": layer["b"]}
-          for name, layer in self.hyponet.init(
-            rng, skip_weights=tuple(range(self.hyponet.n_layers))
-          ).items()
-        },
-      )
+          "hyponet", lambda rng: {
+              name: {"b": layer["b"]} for name, layer in self.hyponet.init(
+                  rng, skip_weights=tuple(range(self.hyponet.n_layers))).items(
+                  )
+          })
 
-  def __call__(
-    self, images: jax.Array, coords: jax.Array, train: bool = False
-  ) -> jax.Array:
+  def __call__(self, images: jax.Array, coords: jax.Array,
+               train: bool = False) -> jax.Array:
     """Predictions of the unadapted initialisation."""
     return self.decode(self.encode(images, train), coords)
 
@@ -68,17 +65,14 @@ class Model(nn.Module):
     del train
     b = images.shape[0]
     # setup() froze the dict; latents are plain dicts like hyponet weights.
-    return jax.tree.map(
-      lambda x: jnp.broadcast_to(x, (b, *x.shape)),
-      flax.core.unfreeze(self.init_latents),
-    )
+    return jax.tree.map(lambda x: jnp.broadcast_to(x, (b, *x.shape)),
+                        flax.core.unfreeze(self.init_latents))
 
-  def decode(
-    self, latents, coords: jax.Array, return_activations: bool = False
-  ):
+  def decode(self, latents, coords: jax.Array,
+             return_activations: bool = False):
     params = {
-      name: {**layer, **({} if self.adapt_biases else self.biases[name])}
-      for name, layer in latents.items()
+        name: {**layer, **({} if self.adapt_biases else self.biases[name])}
+        for name, layer in latents.items()
     }
     return self.hyponet.apply_batch(params, coords, return_activations)
 

@@ -35,52 +35,38 @@ class Model(nn.Module):
 
   def setup(self):
     if not 0 <= self.modulated_layer < self.hyponet.n_layers:
-      raise ValueError(
-        f"modulated_layer={self.modulated_layer} must be in "
-        f"[0, {self.hyponet.n_layers - 1}]."
-      )
+      raise ValueError(f"modulated_layer={self.modulated_layer} must be in "
+                       f"[0, {self.hyponet.n_layers - 1}].")
     fan_in, fan_out = self.hyponet.layer_shapes[self.modulated_layer]
     r = min(self.rank, fan_out)
-    self.init_latents = self.param(
-      "init_latents", nn.initializers.normal(1.0), (r, fan_in)
-    )
+    self.init_latents = self.param("init_latents", nn.initializers.normal(1.0),
+                                   (r, fan_in))
     self.composer_u = self.param(
-      "composer_u",
-      nn.initializers.normal(1.0 / np.sqrt(r * fan_in)),
-      (r, fan_out),
-    )
+        "composer_u", nn.initializers.normal(1.0 / np.sqrt(r * fan_in)),
+        (r, fan_out))
     self.shared = self.hyponet.modulated_param(self, self.modulated_layer)
 
-  def __call__(
-    self, images: jax.Array, coords: jax.Array, train: bool = False
-  ) -> jax.Array:
+  def __call__(self, images: jax.Array, coords: jax.Array,
+               train: bool = False) -> jax.Array:
     """Predictions of the unadapted V_0 (the trainer adapts in between)."""
     return self.decode(self.encode(images, train), coords)
 
   def encode(self, images: jax.Array, train: bool = False) -> jax.Array:
     """V_0 for each of the B images, [B, r, fan_in]."""
     del train
-    return jnp.broadcast_to(
-      self.init_latents, (images.shape[0], *self.init_latents.shape)
-    )
+    return jnp.broadcast_to(self.init_latents,
+                            (images.shape[0], *self.init_latents.shape))
 
-  def decode(
-    self,
-    latents: jax.Array,
-    coords: jax.Array,
-    return_activations: bool = False,
-  ):
-    return self.hyponet.apply_batch(
-      self.hypo_params(latents), coords, return_activations
-    )
+  def decode(self, latents: jax.Array, coords: jax.Array,
+             return_activations: bool = False):
+    return self.hyponet.apply_batch(self.hypo_params(latents), coords,
+                                    return_activations)
 
   def hypo_params(self, latents: jax.Array):
     """Hyponet weights with W = V @ U from latents [B, r, fan_in]."""
     return hyponet_lib.with_weight(
-      self.shared,
-      self.modulated_layer,
-      jnp.swapaxes(latents, -1, -2) @ self.composer_u,
-    )
+        self.shared, self.modulated_layer,
+        jnp.swapaxes(latents, -1, -2) @ self.composer_u)
 
 
 NAME = "Meta-IPC"

@@ -43,9 +43,8 @@ class Linear(nn.Module):
     return x @ kernel + bias
 
 
-def layer_norm(
-  name: str | None = None, dtype: str | None = None
-) -> nn.LayerNorm:
+def layer_norm(name: str | None = None,
+               dtype: str | None = None) -> nn.LayerNorm:
   # torch's default epsilon; flax computes the statistics in float32.
   return nn.LayerNorm(epsilon=1e-5, dtype=dtype, name=name)
 
@@ -68,9 +67,8 @@ class SelfAttention(nn.Module):
     q = split(Linear(d, self.dtype, name="query")(x) * (h**-0.5))
     k = split(Linear(d, self.dtype, name="key")(x))
     v = split(Linear(d, self.dtype, name="value")(x))
-    logits = jnp.einsum(
-      "bnth,bnsh->bnts", q, k, preferred_element_type=jnp.float32
-    )
+    logits = jnp.einsum("bnth,bnsh->bnts", q, k,
+                        preferred_element_type=jnp.float32)
     probs = jax.nn.softmax(logits, axis=-1).astype(v.dtype)
     y = jnp.einsum("bnts,bnsh->bnth", probs, v).transpose(0, 2, 1, 3)
     return Linear(d, self.dtype, name="out")(y.reshape(b, t, d))
@@ -87,9 +85,8 @@ class Block(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     drop = nn.Dropout(self.dropout, deterministic=not train)
-    y = SelfAttention(self.num_heads, self.dtype, name="attn")(
-      layer_norm("ln_1", self.dtype)(x)
-    )
+    y = SelfAttention(self.num_heads, self.dtype,
+                      name="attn")(layer_norm("ln_1", self.dtype)(x))
     x = x + drop(y)
     y = layer_norm("ln_2", self.dtype)(x)
     y = Linear(self.mlp_dim, self.dtype, name="mlp_in")(y)
@@ -113,11 +110,6 @@ class Encoder(nn.Module):
     if self.dtype is not None:
       x = x.astype(self.dtype)
     for i in range(self.depth):
-      x = Block(
-        self.num_heads,
-        self.mlp_dim,
-        self.dropout,
-        self.dtype,
-        name=f"block_{i}",
-      )(x, train)
+      x = Block(self.num_heads, self.mlp_dim, self.dropout, self.dtype,
+                name=f"block_{i}")(x, train)
     return x

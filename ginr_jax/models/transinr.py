@@ -29,10 +29,8 @@ def group_counts(hyponet: hyponet_lib.HypoNet, groups: int) -> list[int]:
   for i, (_, fan_out) in enumerate(hyponet.layer_shapes):
     g = min(groups, fan_out)
     if fan_out % g:
-      raise ValueError(
-        f"groups={groups} does not divide fan_out={fan_out} of "
-        f"layer {i}; pick a divisor of the MLP width."
-      )
+      raise ValueError(f"groups={groups} does not divide fan_out={fan_out} of "
+                       f"layer {i}; pick a divisor of the MLP width.")
     counts.append(g)
   return counts
 
@@ -57,9 +55,8 @@ class Model(hypernet.HypernetModel):
     self.group_heads = [transformer.Linear(fan_in) for fan_in, _ in shapes]
     self.shared = self.param("hyponet", self.hyponet.init)
 
-  def __call__(
-    self, images: jax.Array, coords: jax.Array, train: bool = False
-  ) -> jax.Array:
+  def __call__(self, images: jax.Array, coords: jax.Array,
+               train: bool = False) -> jax.Array:
     """Predictions [B, N, output_dim] at coords [N, D] or [B, N, D]."""
     return self.decode(self.encode(images, train), coords)
 
@@ -68,20 +65,17 @@ class Model(hypernet.HypernetModel):
     tokens = self.weight_token_outputs(images, train)
     latents, start = {}, 0
     for i, g in enumerate(self.counts):
-      y = tokens[:, start : start + g]
+      y = tokens[:, start:start + g]
       latents[hyponet_lib.layer_name(i)] = self.group_heads[i](
-        self.group_norms[i](y)
-      )
+          self.group_norms[i](y))
       start += g
     return latents
 
-  def decode(
-    self, latents, coords: jax.Array, return_activations: bool = False
-  ):
+  def decode(self, latents, coords: jax.Array,
+             return_activations: bool = False):
     """The hyponet of every instance at coords; see `HypoNet.apply_batch`."""
-    return self.hyponet.apply_batch(
-      self.hypo_params(latents), coords, return_activations
-    )
+    return self.hyponet.apply_batch(self.hypo_params(latents), coords,
+                                    return_activations)
 
   def hypo_params(self, latents):
     """Per-instance W_l = W_base_l * tile(G_l) for every layer."""
@@ -92,16 +86,15 @@ class Model(hypernet.HypernetModel):
       reps = fan_out // g.shape[-1]
       tiled = jnp.tile(g, (1,) * (g.ndim - 1) + (reps,))  # unit j: j mod g
       params[name] = {
-        "w": self.shared[name]["w"] * tiled,
-        "b": self.shared[name]["b"],
+          "w": self.shared[name]["w"] * tiled, "b": self.shared[name]["b"]
       }
     return params
 
 
 NAME = "TransINR"
 ARGS = dict(
-  groups=64,  # weight groups per layer
-  recipe="ipc",  # "ipc" (IPC's baseline) | "original" (TransINR's)
+    groups=64,  # weight groups per layer
+    recipe="ipc"  # "ipc" (IPC's baseline) | "original" (TransINR's)
 )
 DECODER_PARAMS = ("hyponet",)
 

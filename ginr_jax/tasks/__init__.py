@@ -48,21 +48,12 @@ def build(config: ml_collections.ConfigDict):
   if name == "signal":
     key = cfg.pop("key", "image")
     if key not in spec:
-      raise cli.ConfigError(
-        f"task.key={key!r}, but dataset "
-        f"{config.input.name!r} yields {sorted(spec)}."
-      )
-    return signal.Signal(
-      key=key,
-      shape=spec[key],
-      jitter=config.train.coord_jitter,
-      subsample=config.train.coord_subsample,
-      **cfg,
-    )
+      raise cli.ConfigError(f"task.key={key!r}, but dataset "
+                            f"{config.input.name!r} yields {sorted(spec)}.")
+    return signal.Signal(key=key, shape=spec[key],
+                         jitter=config.train.coord_jitter,
+                         subsample=config.train.coord_subsample, **cfg)
   if name == "views":
-    return views.Views(
-      support_shape=spec["support_image"],
-      query_shape=spec["query_image"],
-      **cfg,
-    )
+    return views.Views(support_shape=spec["support_image"],
+                       query_shape=spec["query_image"], **cfg)
   raise cli.ConfigError(f"task.name={name!r}; use one of {NAMES}.")

@@ -41,9 +41,8 @@ class Signal:
 
   def grid(self, spatial=None, upsample: int = 1) -> np.ndarray:
     """[*spatial * upsample, D] cell-centre coordinates."""
-    return coords_lib.grid(
-      spatial or self.spatial, -self.coord_range, self.coord_range, upsample
-    )
+    return coords_lib.grid(spatial or self.spatial, -self.coord_range,
+                           self.coord_range, upsample)
 
   def flat_grid(self, spatial=None) -> jax.Array:
     spatial = spatial or self.spatial
@@ -65,13 +64,11 @@ class Signal:
     grid = self.flat_grid(tuple(spatial))
     coords, targets = grid, signals.reshape(b, -1, c)
     if self.jitter:
-      coords = coords_lib.jitter(
-        rng_jitter, grid, b, cell=2.0 * self.coord_range / spatial[0]
-      )
+      coords = coords_lib.jitter(rng_jitter, grid, b,
+                                 cell=2.0 * self.coord_range / spatial[0])
     if self.subsample < 1.0:
-      coords, targets = coords_lib.subsample(
-        rng_subsample, coords, targets, self.subsample
-      )
+      coords, targets = coords_lib.subsample(rng_subsample, coords, targets,
+                                             self.subsample)
     return coords, targets
 
   def eval_inputs(self, batch):
@@ -84,9 +81,8 @@ class Signal:
     del rng
     return decode(latents, coords)
 
-  def write_artefacts(
-    self, sample, encode, predict, out, *, upsample=(1,), inner_steps: int = 0
-  ):
+  def write_artefacts(self, sample, encode, predict, out, *, upsample=(1,),
+                      inner_steps: int = 0):
     """Images: grids of the targets over their reconstructions at each
     `upsample` factor, and over the predictions after 0, 1, ...,
     `inner_steps` inner steps (IPC Fig. 7). Audio: the clips and their
@@ -109,42 +105,27 @@ class Signal:
 
     latents = encode()
     if self.key == "audio":
-      out.audio(
-        f"audio_{out.step:08d}",
-        signals,
-        reconstruct(latents),
-        librispeech.SAMPLE_RATE,
-      )
+      out.audio(f"audio_{out.step:08d}", signals, reconstruct(latents),
+                librispeech.SAMPLE_RATE)
       return
     grids = {}  # file name: (TensorBoard tag, image)
     for factor in upsample:
       grids[f"recon_{out.step:08d}_x{factor}.png"] = (
-        f"images/recon_x{factor}",
-        evaluators.grid_canvas(
-          [
-            evaluators.upscale_nearest(signals, factor),
-            reconstruct(latents, factor),
-          ],
-          labels=("target", f"reconstruction x{factor}"),
-        ),
-      )
+          f"images/recon_x{factor}",
+          evaluators.grid_canvas([
+              evaluators.upscale_nearest(signals, factor),
+              reconstruct(latents, factor)
+          ], labels=("target", f"reconstruction x{factor}")))
     if inner_steps:
       grids[f"inner_{out.step:08d}.png"] = (
-        "images/inner_steps",
-        evaluators.grid_canvas(
-          [signals, *(reconstruct(encode(k)) for k in range(inner_steps + 1))],
-          labels=(
-            "target",
-            *(
-              f"{k} inner step{'' if k == 1 else 's'}"
-              for k in range(inner_steps + 1)
-            ),
-          ),
-        ),
-      )
+          "images/inner_steps",
+          evaluators.grid_canvas([
+              signals, *(reconstruct(encode(k)) for k in range(inner_steps + 1))
+          ], labels=("target", *(f"{k} inner step{'' if k == 1 else 's'}"
+                                 for k in range(inner_steps + 1)))))
     out.images(grids)
 
   def dummy_batch(self, batch_size: int, rng: np.random.Generator):
     return {
-      self.key: rng.uniform(size=(batch_size, *self.shape)).astype(np.float32)
+        self.key: rng.uniform(size=(batch_size, *self.shape)).astype(np.float32)
     }

@@ -75,12 +75,11 @@ class Views:
   def __post_init__(self):
     if self.render not in RENDERS:
       raise cli.ConfigError(
-        f"task.render={self.render!r}; use one of {RENDERS}."
-      )
+          f"task.render={self.render!r}; use one of {RENDERS}.")
     rays = int(np.prod(self.query_shape[:-1]))
     if self.num_rays > rays:
       raise cli.ConfigError(
-        f"task.num_rays={self.num_rays}, but the query views have {rays} rays."
+          f"task.num_rays={self.num_rays}, but the query views have {rays} rays."
       )
 
   @property
@@ -101,24 +100,20 @@ class Views:
     return rendering.plucker(origins, directions)
 
   def init_inputs(self):
-    return (
-      jnp.zeros((1, *self.support_shape[:-1], 9)),
-      jnp.zeros((1, self.coord_dim)),
-    )
+    return (jnp.zeros(
+        (1, *self.support_shape[:-1], 9)), jnp.zeros((1, self.coord_dim)))
 
   def encoder_input(self, batch) -> jax.Array:
     """[B, S, H, W, 9]: RGB and the ray channels of every support pixel."""
-    origins, directions = self.rays(
-      batch["support_image"], batch["support_pose"], batch["focal"]
-    )
+    origins, directions = self.rays(batch["support_image"],
+                                    batch["support_pose"], batch["focal"])
     rays = self.ray_features(origins, directions) * self.ray_scale
     return jnp.concatenate([batch["support_image"], rays], -1)
 
   def _all_rays(self, batch, which: str):
     images = batch[f"{which}_image"]
-    origins, directions = self.rays(
-      images, batch[f"{which}_pose"], batch["focal"]
-    )
+    origins, directions = self.rays(images, batch[f"{which}_pose"],
+                                    batch["focal"])
     b = images.shape[0]
     coords = self.ray_features(origins, directions).reshape(b, -1, 6)
     return coords, images.reshape(b, -1, 3)
@@ -134,9 +129,8 @@ class Views:
   def train_inputs(self, rng: jax.Array, batch, step):
     """`num_rays` query rays per object and their colours."""
     coords, targets = self.eval_inputs(batch)
-    indices = sample_rays(
-      rng, targets, self.num_rays, adaptive=step < self.adaptive_steps
-    )
+    indices = sample_rays(rng, targets, self.num_rays, adaptive=step
+                          < self.adaptive_steps)
     take = lambda x: jnp.take_along_axis(x, indices[..., None], axis=1)
     return take(coords), take(targets)
 
@@ -150,19 +144,11 @@ class Views:
       raw = decode(latents, points.reshape(b, -1, 3))
       return raw.reshape(*points.shape[:-1], raw.shape[-1])
 
-    return rendering.render_rays(
-      field,
-      coords[..., :3],
-      coords[..., 3:],
-      rng,
-      self.near,
-      self.far,
-      self.num_points,
-    )
+    return rendering.render_rays(field, coords[..., :3], coords[..., 3:], rng,
+                                 self.near, self.far, self.num_points)
 
-  def write_artefacts(
-    self, sample, encode, predict, out, *, upsample=(1,), inner_steps: int = 0
-  ):
+  def write_artefacts(self, sample, encode, predict, out, *, upsample=(1,),
+                      inner_steps: int = 0):
     """A grid of the sample's objects: their support views, then each
     query view's target and prediction (`evaluators.views_grid`).
 
@@ -176,38 +162,30 @@ class Views:
     """
     del upsample, inner_steps
     pred = predict(encode(), self.eval_inputs(sample)[0])
-    out.images(
-      {
-        f"views_{out.step:08d}.png": (
-          "images/views",
-          evaluators.views_grid(
-            sample, pred.reshape(sample["query_image"].shape)
-          ),
-        )
-      }
-    )
+    out.images({
+        f"views_{out.step:08d}.png":
+            ("images/views",
+             evaluators.views_grid(sample,
+                                   pred.reshape(sample["query_image"].shape)))
+    })
 
   def dummy_batch(self, batch_size: int, rng: np.random.Generator):
     """Random views seen by cameras at distance 4 looking at the origin."""
     s, q = self.support_shape[0], self.query_shape[0]
-    poses = np.stack(
-      [scenes.camera_poses(rng, s + q) for _ in range(batch_size)]
-    ).astype(np.float32)
+    poses = np.stack([
+        scenes.camera_poses(rng, s + q) for _ in range(batch_size)
+    ]).astype(np.float32)
     size = self.support_shape[1]
     return {
-      "support_image": rng.uniform(
-        size=(batch_size, *self.support_shape)
-      ).astype(np.float32),
-      "support_pose": poses[:, :s],
-      "query_image": rng.uniform(size=(batch_size, *self.query_shape)).astype(
-        np.float32
-      ),
-      "query_pose": poses[:, s:],
-      "focal": np.full(
-        (batch_size,),
-        rendering.focal_length(size, scenes.CAMERA_ANGLE_X),
-        np.float32,
-      ),
+        "support_image": rng.uniform(size=(batch_size, *self.support_shape)
+                                    ).astype(np.float32),
+        "support_pose": poses[:, :s],
+        "query_image": rng.uniform(size=(batch_size, *self.query_shape)
+                                  ).astype(np.float32), "query_pose": poses[:,
+                                                                            s:],
+        "focal": np.full((batch_size,),
+                         rendering.focal_length(size, scenes.CAMERA_ANGLE_X),
+                         np.float32)
     }
 
 
@@ -219,8 +197,7 @@ def other_support(batch: dict, shift: int = 1, first: int = 0) -> dict:
   for key in ("support_image", "support_pose"):
     x = batch[key]
     out[key] = jnp.concatenate(
-      [x[:, :first], jnp.roll(x[:, first:], shift, axis=0)], axis=1
-    )
+        [x[:, :first], jnp.roll(x[:, first:], shift, axis=0)], axis=1)
   return out
 
 
@@ -234,9 +211,8 @@ def first_view_repeated(batch: dict) -> dict:
   return out
 
 
-def sample_rays(
-  rng: jax.Array, colours: jax.Array, num_rays: int, adaptive
-) -> jax.Array:
+def sample_rays(rng: jax.Array, colours: jax.Array, num_rays: int,
+                adaptive) -> jax.Array:
   """Ray indices [B, num_rays] per object, the official RaySubSampler.
 
   Args:
@@ -252,8 +228,7 @@ def sample_rays(
   b, n, _ = colours.shape
   keys = jax.random.split(rng, 3)
   uniform = jax.vmap(lambda k: jax.random.permutation(k, n)[:num_rays])(
-    jax.random.split(keys[0], b)
-  )
+      jax.random.split(keys[0], b))
   half = num_rays // 2
   foreground = jnp.min(colours, axis=-1) < 1.0  # [B, N]
   # Foreground first, in random order: sort by noise + 2 on the background.
@@ -261,12 +236,11 @@ def sample_rays(
   order = jnp.argsort(score, axis=-1)[:, :half]
   count = jnp.sum(foreground, axis=-1, keepdims=True)  # [B, 1]
   repeat = jnp.floor(
-    jax.random.uniform(keys[2], (b, half)) * jnp.maximum(count, 1)
-  ).astype(jnp.int32)
+      jax.random.uniform(keys[2],
+                         (b, half)) * jnp.maximum(count, 1)).astype(jnp.int32)
   slot = jnp.arange(half)
   pick = jnp.where((slot < count) | (count == 0), slot, repeat)
   adaptive_indices = jnp.concatenate(
-    [jnp.take_along_axis(order, pick, axis=1), uniform[:, : num_rays - half]],
-    axis=1,
-  )
+      [jnp.take_along_axis(order, pick, axis=1), uniform[:, :num_rays - half]],
+      axis=1)
   return jnp.where(adaptive, adaptive_indices, uniform)
