@@ -161,9 +161,8 @@ class Decoder(nn.Module):
     if self.multiband:
       for l, sigma in enumerate(self.sigmas):
         gamma = self.fourier(coords, sigma)
-        bands.append(
-            jax.nn.relu(self.band_freq[l]
-                        (gamma) if self.freq_linear else gamma))
+        band = self.band_freq[l](gamma) if self.freq_linear else gamma
+        bands.append(jax.nn.relu(band))
     return query, bands
 
   def attention_weights(self, latents: jax.Array, query: jax.Array):
