@@ -128,6 +128,39 @@ def test_trace_colours_the_part_each_pixel_sees():
     np.testing.assert_allclose(ratio, ratio[:, :1].repeat(3, 1), atol=0.03)
 
 
+def test_view_cache_traces_once_and_drops_the_least_recent():
+  cache = scenes.ViewCache(max_bytes=2 * 64)
+  traced = []
+
+  def view(k):
+
+    def trace_view():
+      traced.append(k)
+      return np.full((4, 4, 4), k, np.uint8)  # 64 bytes
+
+    return trace_view
+
+  cache.get("a", view(1))
+  cache.get("b", view(2))
+  np.testing.assert_array_equal(cache.get("a", view(1)), 1)
+  assert traced == [1, 2]
+  cache.get("c", view(3))  # past 128 bytes: "b", the least recently read
+  cache.get("a", view(1))
+  cache.get("b", view(2))
+  assert traced == [1, 2, 3, 2]
+
+
+def test_examples_from_the_view_cache_equal_traced_ones(monkeypatch):
+  _, transform = scenes.make(split="train", train=True, image_size=8,
+                             n_support=2, objects="figure")
+  first, cached = (transform(3, np.random.default_rng(0)) for _ in range(2))
+  monkeypatch.setattr(scenes, "_VIEWS", scenes.ViewCache(max_bytes=0))
+  traced = transform(3, np.random.default_rng(0))
+  for key in first:
+    np.testing.assert_array_equal(cached[key], first[key])
+    np.testing.assert_array_equal(traced[key], first[key])
+
+
 def test_make_repeats_objects_and_pickles(scene_dir):
   source, transform = shapenet.make(split="train", train=True,
                                     category="chairs", n_support=2,

@@ -19,10 +19,12 @@ its examples are those of `shapenet.load_example`, PNG quantisation
 included.
 """
 
+import collections
 import colorsys
 import functools
 import json
 import os
+import threading
 
 import grain
 import numpy as np
@@ -241,14 +243,55 @@ def scene(seed: tuple[int, ...], num_views: int, objects: str = "random"):
   return OBJECTS[objects](rng), camera_poses(rng, num_views)
 
 
+class ViewCache:
+  """Traced views (RGBA uint8) by key, kept up to `max_bytes`, the least
+  recently read out first; safe across the input pipeline's threads."""
+
+  def __init__(self, max_bytes: int):
+    self.max_bytes = max_bytes
+    self._views = collections.OrderedDict()
+    self._bytes = 0
+    self._lock = threading.Lock()
+
+  def get(self, key, trace_view) -> np.ndarray:
+    """The view of `key`, from `trace_view()` the first time."""
+    with self._lock:
+      if key in self._views:
+        self._views.move_to_end(key)
+        return self._views[key]
+    rgba = trace_view()
+    with self._lock:
+      if key not in self._views:
+        self._views[key] = rgba
+        self._bytes += rgba.nbytes
+      while self._bytes > self.max_bytes:
+        _, old = self._views.popitem(last=False)
+        self._bytes -= old.nbytes
+    return rgba
+
+
+# Training reads each object's views again every epoch, and tracing them
+# took half of the NVS demo's step on a CPU: keep them (all the views the
+# demo reads, 32 px, take 48 MB).
+_VIEWS = ViewCache(max_bytes=256 * 2**20)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scene(seed: tuple[int, ...], num_views: int, objects: str):
+  return scene(seed, num_views, objects)
+
+
 def _example(index, rng, *, split_id, seed, num_views, image_size, n_support,
              n_query, train, objects="random"):
-  shapes, poses = scene((seed, split_id, int(index)), num_views, objects)
+  key = (seed, split_id, int(index))
+  shapes, poses = _scene(key, num_views, objects)
   support, query = shapenet.draw_views(rng, num_views, n_support, n_query,
                                        train)
 
   def view(i):
-    rgba = trace(shapes, poses[i], image_size).astype(np.float32) / 255.0
+    rgba = _VIEWS.get((key, num_views, objects, int(i), image_size),
+                      lambda: trace(shapes, poses[i], image_size))
+    rgba = rgba.astype(np.float32) / 255.0
     return rgba[..., :3] * rgba[..., 3:] + (1.0 - rgba[..., 3:])
 
   return {
