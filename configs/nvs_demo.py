@@ -18,7 +18,7 @@ configs/shapenet.py's with every size divided by 4: 3 blocks of width 128
 over 16 tokens of 8x8 patches per view; IPC / TransINR with the NeRF
 hyponet of d = 64 (r = 64; TransINR 8 groups, 44 tokens), 32 stratified
 samples per ray; LA-GINR with a d = d_F = 64 light-field decoder and 64
-latent tokens. Batch 8, Adam 1e-3, 3,000 steps; query rays per object and
+latent tokens. Batch 8, Adam 1e-3, 5,000 steps; query rays per object and
 step: 128 for volume rendering, 256 for the light field (whose rays cost
 less); foreground-weighted for the official 2 epochs (100 steps).
 
@@ -113,6 +113,6 @@ def get_config(arg=None):
   c.task.ray_scale = 1.0 / scenes.CAMERA_RADIUS
   c.optim.lr = 1e-3
   c.log_steps = 100
-  c.total_steps, c.ckpt_steps, c.eval_steps = 3000, 1000, 1000
+  c.total_steps, c.ckpt_steps, c.eval_steps = 5000, 1000, 1000
   c.num_images = 8
   return common.shrink_for_tiny(c) if arg.tiny else c
