@@ -36,6 +36,9 @@ object"):
   - 3 support views by default (configs/shapenet.py's is IPC Table 4's 1): on
     these objects one view leaves 15% of a novel view's object pixels on
     parts it does not show (tools/unseen_parts.py), 3 views 1%.
+  - 5,000 steps (the views are traced once and cached, so a step costs
+    little more than the model's): at 3,000 the predictions were blurrier
+    and the swap test's drop 0.2-1.0 dB smaller.
 
 Target (IPC Fig. 5 / Table 5, LA-GINR Fig. 4a): the novel view well above
 the mean-colour baseline, read from the support views (it gets worse from
@@ -59,18 +62,20 @@ written here by `python -m ginr_jax.cli.paper_rows`):
   views=3,model=la_ginr   LA-GINR Fig. 4a, generated objects: the rise with
                           support views, small (no paper number here)
 
-Measured from a fresh clone at seed 0 on a 2-core CPU (README, Results):
-test PSNR of the novel view at 3,000 steps (mean-colour baseline 9.81 dB),
-from another object's support views (`ginr_jax.cli.support_check`), and
-after 100 steps of test-time optimisation of the latents (Adam 1e-3) / all
-weights (1e-4), over 8 test objects for IPC and 32 for LA-GINR:
-  views=1                   16.09 dB, other 14.40, TTO 16.11 -> 16.50 / 17.28
-  views=3 (default)         16.61 dB, other 14.13, TTO 16.66 -> 16.99 / 18.39
-  model=la_ginr, views=1    16.00 dB, other 14.42, TTO 16.10 / 16.06
-  model=la_ginr (views=3)   16.41 dB, other 14.18, TTO 16.51 / 17.00
+Measured from a clean checkout at seed 0 on a 2-core CPU (README,
+Results): test PSNR of the novel view at 5,000 steps (mean-colour baseline
+9.81 dB), from another object's support views (`ginr_jax.cli.support_check`),
+and before -> after 100 steps of test-time optimisation of the latents (Adam
+1e-3) / all weights (1e-4), over 8 test objects for IPC and 32 for LA-GINR;
+minutes of training:
+                          own    other  TTO latents / all        minutes
+  views=1                 16.49  14.21  16.42 -> 16.71 / 17.61   11.6
+  views=3 (default)       16.74  14.05  16.75 -> 17.07 / 18.60   12.5
+  model=la_ginr, views=1  16.27  14.45  16.27 -> 16.42 / 16.51    4.7
+  model=la_ginr           17.14  13.89  17.14 -> 17.38 / 18.00    6.0
 
-Arguments: `views` (1-5, default 3), `tiny` (3 steps, tiny sizes) and the model
-arguments (`model`, `precision`, the family's ARGS in `ginr_jax/models/`).
+Arguments: `views` (1-5, default 3), `tiny` (3 steps, tiny sizes) and the
+model arguments (`model`, `precision`, the family's ARGS in `ginr_jax/models/`).
 """
 
 from ginr_jax import config_lib as common
