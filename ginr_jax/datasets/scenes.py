@@ -13,10 +13,10 @@ demo) see exactly what the real data looks like:
 
   python -m ginr_jax.cli.prepare scenes --data_dir=data
 
-`make` serves the same objects without files, traced when an example is
-read (the dataset "scenes": `:tiny` NVS configs, tests and the NVS demo);
-its examples are those of `shapenet.load_example`, PNG quantisation
-included.
+`make` serves the same objects without files, each view traced when it is
+first read and then kept (the dataset "scenes": `:tiny` NVS configs, tests
+and the NVS demo); its examples are those of `shapenet.load_example`, PNG
+quantisation included.
 """
 
 import collections
@@ -307,7 +307,7 @@ def make(*, split: str, train: bool, image_size: int, n_support: int,
          n_query: int = 1, train_objects: int = 24, test_objects: int = 8,
          num_views: int = 50, seed: int = 0, objects: str = "random",
          data_dir=None, **unused_shapenet_kwargs):
-  """Generated objects as a dataset, views traced on reading.
+  """Generated objects as a dataset, views traced on first reading.
 
   Args:
     split: "train" or "test" (different objects).
