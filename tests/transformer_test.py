@@ -1,6 +1,7 @@
 """The hypernetwork's self-attention against the formula, one head at a time."""
 
 from absl.testing import absltest
+from absl.testing import parameterized
 import jax
 import numpy as np
 
@@ -21,16 +22,35 @@ def numpy_attention(p, x, heads):
   return lin("out", np.concatenate(outs, -1))
 
 
-class SelfAttentionTest(absltest.TestCase):
+class SelfAttentionTest(parameterized.TestCase):
 
-  def test_matches_per_head_formula(self):
+  @parameterized.parameters("auto", "xla", "einsum")
+  def test_matches_per_head_formula(self, implementation):
     x = jax.random.normal(jax.random.key(0), (2, 7, 12))
-    attn = transformer.SelfAttention(num_heads=3)
+    attn = transformer.SelfAttention(num_heads=3, implementation=implementation)
     params = attn.init(jax.random.key(1), x)["params"]
     p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
     expected = [numpy_attention(p, np.asarray(xi, np.float64), 3) for xi in x]
     np.testing.assert_allclose(attn.apply({"params": params}, x),
                                np.stack(expected), rtol=1e-5, atol=1e-5)
+
+  @parameterized.parameters(None, "bfloat16")
+  def test_dot_product_attention_equals_the_einsum_path(self, dtype):
+    x = jax.random.normal(jax.random.key(0), (3, 40, 64))
+    make = lambda impl: transformer.SelfAttention(4, dtype, implementation=impl)
+    params = make("einsum").init(jax.random.key(1), x)
+    einsum = make("einsum").apply(params, x)
+    xla = make("xla").apply(params, x)
+    self.assertEqual(xla.dtype, einsum.dtype)
+    # float32: to rounding; bfloat16: logits and softmax in float32 in both.
+    tol = 1e-6 if dtype is None else 1e-2
+    np.testing.assert_allclose(np.asarray(xla, np.float32),
+                               np.asarray(einsum, np.float32), atol=tol)
+
+  def test_unknown_implementation_is_refused(self):
+    with self.assertRaisesRegex(ValueError, "flash.*einsum"):
+      transformer.SelfAttention(2, implementation="flash").init(
+          jax.random.key(0), np.zeros((1, 3, 4), np.float32))
 
   def test_width_not_divisible_by_heads_is_refused(self):
     with self.assertRaisesRegex(ValueError, "not divisible by 5 heads"):

@@ -49,11 +49,43 @@ def layer_norm(name: str | None = None,
   return nn.LayerNorm(epsilon=1e-5, dtype=dtype, name=name)
 
 
+# How attention is computed: "xla" and "cudnn" are jax.nn.dot_product_attention's
+# implementations, "einsum" the explicit softmax(q k^T) v in heads-major
+# layout; "auto" is jax.nn.dot_product_attention's own choice on GPUs (cuDNN's
+# fused kernel where it applies) and "einsum" elsewhere, where it is faster
+# (fwd + bwd of one block on a 2-core CPU: dot_product_attention 1.21x the
+# time at width 128 and 80 tokens, 1.33x at width 768 and 656 tokens).
+IMPLEMENTATIONS = ("auto", "xla", "cudnn", "einsum")
+
+
+def attend(q: jax.Array, k: jax.Array, v: jax.Array,
+           implementation: str = "auto") -> jax.Array:
+  """softmax(q k^T) v per head: q [B, T, heads, h], already scaled, k and v
+  [B, S, heads, h] -> [B, T, heads, h]; logits and softmax in float32."""
+  if implementation not in IMPLEMENTATIONS:
+    raise ValueError(f"attention implementation {implementation!r}: use one "
+                     f"of {IMPLEMENTATIONS}.")
+  if implementation == "auto":
+    implementation = "gpu" if jax.default_backend() == "gpu" else "einsum"
+  if implementation != "einsum":
+    return jax.nn.dot_product_attention(
+        q, k, v, scale=1.0,
+        implementation=None if implementation == "gpu" else implementation)
+  # [B, heads, T, h]: heads-major operands make both products plain batched
+  # matmuls for XLA (about 10% faster attention on CPU than [B, T, heads, h]).
+  q, k, v = (a.transpose(0, 2, 1, 3) for a in (q, k, v))
+  logits = jnp.einsum("bnth,bnsh->bnts", q, k,
+                      preferred_element_type=jnp.float32)
+  probs = jax.nn.softmax(logits, axis=-1).astype(v.dtype)
+  return jnp.einsum("bnts,bnsh->bnth", probs, v).transpose(0, 2, 1, 3)
+
+
 class SelfAttention(nn.Module):
   """Multi-head self-attention, no mask (bidirectional)."""
 
   num_heads: int
   dtype: str | None = None
+  implementation: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -61,16 +93,11 @@ class SelfAttention(nn.Module):
     if d % self.num_heads:
       raise ValueError(f"width {d} is not divisible by {self.num_heads} heads.")
     h = d // self.num_heads
-    # [B, heads, T, h]: heads-major operands make both products plain batched
-    # matmuls for XLA (about 10% faster attention on CPU than [B, T, heads, h]).
-    split = lambda y: y.reshape(b, t, self.num_heads, h).transpose(0, 2, 1, 3)
+    split = lambda y: y.reshape(b, t, self.num_heads, h)
     q = split(Linear(d, self.dtype, name="query")(x) * (h**-0.5))
     k = split(Linear(d, self.dtype, name="key")(x))
     v = split(Linear(d, self.dtype, name="value")(x))
-    logits = jnp.einsum("bnth,bnsh->bnts", q, k,
-                        preferred_element_type=jnp.float32)
-    probs = jax.nn.softmax(logits, axis=-1).astype(v.dtype)
-    y = jnp.einsum("bnts,bnsh->bnth", probs, v).transpose(0, 2, 1, 3)
+    y = attend(q, k, v, self.implementation)
     return Linear(d, self.dtype, name="out")(y.reshape(b, t, d))
 
 
