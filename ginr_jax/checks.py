@@ -33,6 +33,8 @@ MAY_CHANGE = (
     "eval_coord_chunk",
     "num_images",
     "render_upsample",
+    # How attention is computed, not what: the same function and parameters.
+    "model.attention",
     "input.data_dir",
     "input.eval_batch_size",
     "input.num_threads",

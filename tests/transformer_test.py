@@ -5,6 +5,7 @@ from absl.testing import parameterized
 import jax
 import numpy as np
 
+from ginr_jax.models import hypernet
 from ginr_jax.models import transformer
 
 
@@ -46,6 +47,17 @@ class SelfAttentionTest(parameterized.TestCase):
     tol = 1e-6 if dtype is None else 1e-2
     np.testing.assert_allclose(np.asarray(xla, np.float32),
                                np.asarray(einsum, np.float32), atol=tol)
+
+  def test_the_encoder_passes_its_attention_to_every_block(self):
+    tokens = jax.random.normal(jax.random.key(0), (2, 9, 12))
+    make = lambda impl: hypernet.WeightTokenEncoder(
+        4, width=16, depth=2, num_heads=2, mlp_dim=32, attention=impl)
+    params = make("einsum").init(jax.random.key(1), tokens, False)
+    einsum = make("einsum").apply(params, tokens, False)
+    np.testing.assert_allclose(
+        make("xla").apply(params, tokens, False), einsum, atol=1e-6)
+    with self.assertRaisesRegex(ValueError, "flash"):
+      make("flash").apply(params, tokens, False)
 
   def test_unknown_implementation_is_refused(self):
     with self.assertRaisesRegex(ValueError, "flash.*einsum"):

@@ -20,7 +20,7 @@ from ginr_jax.models import transformer
 # patches with 1-pixel padding (178 px -> 180 -> 400 tokens) and the 6-block
 # width-768 transformer, its compute dtype float32.
 ENCODER = dict(patch_size=9, patch_padding=1, width=768, depth=6, num_heads=12,
-               mlp_dim=3072, dropout=0.1, dtype="float32")
+               mlp_dim=3072, dropout=0.1, dtype="float32", attention="auto")
 
 
 class TransformerFields(nn.Module):
@@ -35,6 +35,8 @@ class TransformerFields(nn.Module):
     dropout: residual dropout rate.
     dtype: compute dtype of the transformer ("bfloat16" for mixed
       precision); parameters and the returned tokens are float32.
+    attention: how self-attention is computed (transformer.IMPLEMENTATIONS;
+      "auto": cuDNN's fused attention on GPUs where it applies).
   """
 
   _: dataclasses.KW_ONLY
@@ -44,6 +46,7 @@ class TransformerFields(nn.Module):
   mlp_dim: int = 3072
   dropout: float = 0.1
   dtype: str = "float32"
+  attention: str = "auto"
 
 
 class WeightTokenEncoder(TransformerFields):
@@ -71,8 +74,8 @@ class WeightTokenEncoder(TransformerFields):
                          (b, *weight_tokens.shape)).astype(self.dtype)
     ], axis=1)
     x = transformer.Encoder(self.depth, self.num_heads, self.mlp_dim,
-                            self.dropout, self.dtype, name="transformer")(x,
-                                                                          train)
+                            self.dropout, self.dtype, self.attention,
+                            name="transformer")(x, train)
     return x[:, num_tokens:].astype(jnp.float32)
 
 
@@ -100,7 +103,7 @@ class HypernetModel(TransformerFields):
     return WeightTokenEncoder(num_weight_tokens, width=self.width,
                               depth=self.depth, num_heads=self.num_heads,
                               mlp_dim=self.mlp_dim, dropout=self.dropout,
-                              dtype=self.dtype)
+                              dtype=self.dtype, attention=self.attention)
 
   def weight_token_outputs(self, images: jax.Array, train: bool) -> jax.Array:
     """`self.encoder`'s outputs [B, num_weight_tokens, width] for images in

@@ -108,11 +108,12 @@ class Block(nn.Module):
   mlp_dim: int
   dropout: float
   dtype: str | None = None
+  attention: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     drop = nn.Dropout(self.dropout, deterministic=not train)
-    y = SelfAttention(self.num_heads, self.dtype,
+    y = SelfAttention(self.num_heads, self.dtype, self.attention,
                       name="attn")(layer_norm("ln_1", self.dtype)(x))
     x = x + drop(y)
     y = layer_norm("ln_2", self.dtype)(x)
@@ -124,13 +125,15 @@ class Block(nn.Module):
 
 class Encoder(nn.Module):
   """A stack of `depth` pre-LN blocks over [B, T, D] tokens, computed in
-  `dtype` (None: the input's) with float32 parameters."""
+  `dtype` (None: the input's) with float32 parameters, attention by
+  `attention` (IMPLEMENTATIONS)."""
 
   depth: int = 6
   num_heads: int = 12
   mlp_dim: int = 3072
   dropout: float = 0.1
   dtype: str | None = None
+  attention: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
@@ -138,5 +141,5 @@ class Encoder(nn.Module):
       x = x.astype(self.dtype)
     for i in range(self.depth):
       x = Block(self.num_heads, self.mlp_dim, self.dropout, self.dtype,
-                name=f"block_{i}")(x, train)
+                self.attention, name=f"block_{i}")(x, train)
     return x
