@@ -32,11 +32,10 @@ def unseen_fractions(kind: str, objects: int, size: int,
     target = scenes.part_ids(shapes, poses[query[0]], size)
     shown = [scenes.part_ids(shapes, poses[i], size) for i in support]
     for s in SUPPORT:
-      seen = [
-          i for i in range(len(shapes)) if sum(
-              np.sum(view == i) for view in shown[:s]) >= 2
-      ]
-      unseen = (target >= 0) & ~np.isin(target, seen)
+      pixels = sum(
+          np.bincount(view[view >= 0], minlength=len(shapes))
+          for view in shown[:s])
+      unseen = (target >= 0) & ~np.isin(target, np.flatnonzero(pixels >= 2))
       fractions[s].append(unseen.sum() / max((target >= 0).sum(), 1))
   return {s: float(np.mean(f)) for s, f in fractions.items()}
 

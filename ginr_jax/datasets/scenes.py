@@ -271,7 +271,7 @@ class ViewCache:
 
 
 # Training reads each object's views again every epoch, and tracing them
-# took half of the NVS demo's step on a CPU: keep them (all the views the
+# took over half of the NVS demo's step on a CPU: keep them (all the views the
 # demo reads, 32 px, take 48 MB).
 _VIEWS = ViewCache(max_bytes=256 * 2**20)
 

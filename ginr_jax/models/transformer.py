@@ -65,12 +65,11 @@ def attend(q: jax.Array, k: jax.Array, v: jax.Array,
   if implementation not in IMPLEMENTATIONS:
     raise ValueError(f"attention implementation {implementation!r}: use one "
                      f"of {IMPLEMENTATIONS}.")
-  if implementation == "auto":
-    implementation = "gpu" if jax.default_backend() == "gpu" else "einsum"
+  if implementation == "auto":  # None: dot_product_attention's own choice
+    implementation = None if jax.default_backend() == "gpu" else "einsum"
   if implementation != "einsum":
-    return jax.nn.dot_product_attention(
-        q, k, v, scale=1.0,
-        implementation=None if implementation == "gpu" else implementation)
+    return jax.nn.dot_product_attention(q, k, v, scale=1.0,
+                                        implementation=implementation)
   # [B, heads, T, h]: heads-major operands make both products plain batched
   # matmuls for XLA (about 10% faster attention on CPU than [B, T, heads, h]).
   q, k, v = (a.transpose(0, 2, 1, 3) for a in (q, k, v))
