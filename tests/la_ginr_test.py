@@ -36,9 +36,15 @@ def relu(x):
 
 
 def reference(dec, params, latents, x):
-  """Eq. 2-9 written out in numpy, one instance and one head at a time."""
+  """Eq. 2-9 written out in numpy, one instance and one head at a time; with
+  weight_norm, the Linears of Eq. 3-9 use W / ||W|| per output unit."""
   p = jax.tree.map(np.asarray, params)
+  unit = lambda w: w / np.linalg.norm(w, axis=0, keepdims=True)
   lin = lambda name, h: h @ p[name]["kernel"] + p[name]["bias"]
+  if dec.weight_norm:
+    attn = ("attn_query", "attn_key", "attn_value", "attn_out")
+    lin = lambda name, h: h @ (p[name]["kernel"] if name in attn else unit(p[
+        name]["kernel"])) + p[name]["bias"]
   n = dec.freq_dim // 4
   q = relu(lin("query_freq", fourier(x, dec.sigma_q, n)))  # Eq. 4
   heads, dh = dec.num_heads, D // dec.num_heads
@@ -71,6 +77,43 @@ class DecoderTest(parameterized.TestCase):
     np.testing.assert_allclose(dec.apply({"params": params}, latents, x),
                                reference(dec, params, latents, np.asarray(x)),
                                atol=1e-5)
+
+  def test_weight_norm_matches_equations(self):
+    dec = decoder(weight_norm=True)
+    latents, x = inputs()
+    params = dec.init(jax.random.key(1), latents, x)["params"]
+    got = dec.apply({"params": params}, latents, x)
+    np.testing.assert_allclose(got,
+                               reference(dec, params, latents, np.asarray(x)),
+                               atol=1e-5)
+    plain = decoder().apply({"params": params}, latents, x)
+    self.assertGreater(float(jnp.abs(got - plain).max()), 1e-2)
+
+  def test_mha_init_is_torch_multihead_attentions(self):
+    d = 256  # 65,536 draws per kernel: the variance within a few percent
+    dec = decoder(hidden_dim=d, freq_dim=d, attention_init="mha")
+    latents = jnp.zeros((1, R, d))
+    params = dec.init(jax.random.key(0), latents, inputs()[1])["params"]
+    xavier = np.sqrt(6 / (d + 3 * d))  # over the stacked [3d, d] in-proj
+    for name in ("attn_query", "attn_key", "attn_value", "attn_out"):
+      bound = 1 / np.sqrt(d) if name == "attn_out" else xavier
+      kernel = np.asarray(params[name]["kernel"])
+      self.assertLessEqual(np.abs(kernel).max(), bound)
+      np.testing.assert_allclose(kernel.var(), bound**2 / 3, rtol=0.03)
+      np.testing.assert_array_equal(params[name]["bias"], 0.0)
+    # The decoder's own Linears keep torch's init: U(+-1/sqrt(fan_in)).
+    bias = np.asarray(params["query_freq"]["bias"])
+    self.assertGreater(np.abs(bias).max(), 0.5 / np.sqrt(d))
+
+  @parameterized.parameters(((N, 2),), ((B, N, 2),))
+  def test_fused_attention_equals_einsum(self, coords_shape):
+    latents, x = inputs()
+    x = jnp.broadcast_to(x, coords_shape)
+    dec = decoder(num_heads=2, attention="einsum")
+    params = dec.init(jax.random.key(1), latents, x)
+    np.testing.assert_allclose(
+        decoder(num_heads=2, attention="xla").apply(params, latents, x),
+        dec.apply(params, latents, x), atol=1e-6)
 
   def test_attention_weights_sum_to_one(self):
     dec = decoder(num_heads=4)
@@ -154,6 +197,8 @@ class DecoderTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, "freq_dim = hidden_dim"):
       decoder(freq_dim=16, freq_linear=False).init(jax.random.key(0), latents,
                                                    x)
+    with self.assertRaisesRegex(ValueError, "attention_init='xavier'"):
+      decoder(attention_init="xavier").init(jax.random.key(0), latents, x)
 
 
 class ModelTest(absltest.TestCase):
@@ -178,6 +223,32 @@ class ModelTest(absltest.TestCase):
         tiny.apply(variables, latents, x, method="decode"), atol=1e-6)
     w = tiny.apply(variables, latents, x, method="attention_weights")
     self.assertEqual(w.shape, (B, 2, N, R))
+
+  def test_latent_projections(self):
+    images = jax.random.uniform(jax.random.key(0), (B, 16, 16, 3))
+    _, x = inputs()
+    encoder = dict(patch_size=8, patch_padding=0, depth=1, num_heads=2,
+                   mlp_dim=32)
+    outputs = lambda model, v: model.apply(
+        v, images, method=(lambda m, i: m.weight_token_outputs(i, False)))
+    linear = la_ginr.Model(decoder=decoder(), width=16,
+                           latent_projection="linear", **encoder)
+    v = linear.init(jax.random.key(1), images, x)
+    self.assertNotIn("latent_norm", v["params"])
+    head = jax.tree.map(np.asarray, v["params"]["latent_head"])
+    np.testing.assert_allclose(
+        linear.apply(v, images, method="encode"),
+        np.asarray(outputs(linear, v)) @ head["kernel"] + head["bias"],
+        atol=1e-5)
+    none = la_ginr.Model(decoder=decoder(), width=D, latent_projection="none",
+                         **encoder)
+    v = none.init(jax.random.key(1), images, x)
+    self.assertNotIn("latent_head", v["params"])
+    np.testing.assert_array_equal(none.apply(v, images, method="encode"),
+                                  outputs(none, v))
+    with self.assertRaisesRegex(ValueError, r"width \(16\) = the decoder"):
+      la_ginr.Model(decoder=decoder(), width=16, latent_projection="none",
+                    **encoder).init(jax.random.key(1), images, x)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,24 @@ Decoder (§3.3), for a coordinate v and latents Z:
 Everything before Eq. 5 depends on the coordinate only, so with coordinates
 shared by the batch ([N, D]) it is computed once for all instances.
 
-Choices the paper leaves open:
+Choices the paper leaves open (README, "LA-GINR's open choices", measures
+each at the papers' recipe):
   - The attention is torch.nn.MultiheadAttention-shaped: Linear q, k, v and
     output projections of width d with bias, head dim d / heads, softmax over
     the R tokens, scale 1/sqrt(head dim); no LayerNorm.
-  - Every Linear has torch's default init (the paper builds on the IPC code);
-    layers are not weight-normalised (the equations have plain W, b).
+  - `attention_init`: "linear" gives the projections torch.nn.Linear's
+    default init, U(+-1/sqrt(d)) for weights and biases (as the IPC code's
+    layers); "mha" torch.nn.MultiheadAttention's: the stacked [3d, d]
+    in-projection Xavier-uniform, U(+-sqrt(6 / 4d)), the out-projection's
+    weight U(+-1/sqrt(d)), every bias zero.
+  - `weight_norm`: the decoder's Linears of Eq. 3-9 (not the attention's
+    projections) use W / ||W|| per output unit, as the IPC code's hyponet
+    normalises each of its layers; False: plain W, b as in the equations.
   - The output gets the constant `output_bias` (0.5 for images) as IPC's
     hyponet.
+  - `Model.latent_projection`: the encoder's outputs become latents through
+    LayerNorm -> Linear(width, d) ("layernorm_linear", as IPC's V head),
+    Linear alone ("linear"), or as they are ("none", width = d).
 Ablations (LA-GINR Tables 3 and 7):
   - token_aggregation="weight" (w/o STA): IPC's weight modulation replaces
     Eq. 5, m_v = ReLU(q_v normalize(V U) + b) with V the latents as columns
@@ -49,6 +59,30 @@ from ginr_jax.models import hyponet as hyponet_lib
 from ginr_jax.models import transformer
 
 TOKEN_AGGREGATIONS = ("attention", "weight")
+ATTENTION_INITS = ("linear", "mha")
+LATENT_PROJECTIONS = ("layernorm_linear", "linear", "none")
+
+
+def uniform_init(bound: float):
+  return lambda rng, shape, dtype=jnp.float32: jax.random.uniform(
+      rng, shape, dtype, -bound, bound)
+
+
+class NormLinear(nn.Module):
+  """A Linear (torch's init) whose kernel is used as W / ||W|| per output
+  unit when `normalize`, as the IPC code's hyponet layers."""
+
+  features: int
+  normalize: bool = False
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    init = transformer.torch_uniform_init(x.shape[-1])
+    kernel = self.param("kernel", init, (x.shape[-1], self.features))
+    bias = self.param("bias", init, (self.features,))
+    if self.normalize:
+      kernel = hyponet_lib.normalize_weight(kernel)
+    return x @ kernel + bias
 
 
 class Decoder(nn.Module):
@@ -69,6 +103,10 @@ class Decoder(nn.Module):
     mlp_layers: hidden layers of the plain MLP when multiband is False.
     freq_linear: the Linear of Eq. 6.
     mod_linear: the Linear of Eq. 7.
+    attention_init: the attention projections' init (ATTENTION_INITS).
+    weight_norm: W / ||W|| per output unit in the Linears of Eq. 3-9.
+    attention: how the cross-attention is computed
+      (transformer.IMPLEMENTATIONS).
   """
 
   num_latents: int
@@ -85,16 +123,26 @@ class Decoder(nn.Module):
   mlp_layers: int = 2
   freq_linear: bool = True
   mod_linear: bool = True
+  attention_init: str = "linear"
+  weight_norm: bool = False
+  attention: str = "auto"
 
   def setup(self):
     d = self.hidden_dim
     self._check()
-    self.query_freq = transformer.Linear(d)
+    linear = lambda features: NormLinear(features, self.weight_norm)
+    self.query_freq = linear(d)
     if self.token_aggregation == "attention":
-      self.attn_query = transformer.Linear(d)
-      self.attn_key = transformer.Linear(d)
-      self.attn_value = transformer.Linear(d)
-      self.attn_out = self._dense("attn_out", d, d)
+      # "mha": torch.nn.MultiheadAttention's Xavier-uniform over its [3d, d]
+      # in-projection, zero biases.
+      mha = self.attention_init == "mha"
+      inits = dict(kernel_init=uniform_init(np.sqrt(6 / (4 * d))),
+                   bias_init=nn.initializers.zeros) if mha else {}
+      self.attn_query = transformer.Linear(d, **inits)
+      self.attn_key = transformer.Linear(d, **inits)
+      self.attn_value = transformer.Linear(d, **inits)
+      self.attn_out = self._dense(
+          "attn_out", d, d, bias_init=nn.initializers.zeros if mha else None)
     else:
       self.composer_u = self.param(
           "composer_u",
@@ -104,32 +152,43 @@ class Decoder(nn.Module):
     if self.multiband:
       levels = range(len(self.sigmas))
       if self.freq_linear:
-        self.band_freq = [transformer.Linear(d) for _ in levels]
+        self.band_freq = [linear(d) for _ in levels]
       if self.mod_linear:
         self.band_mod = [self._dense(f"band_mod_{l}", d, d) for l in levels]
-      self.compose = [transformer.Linear(d) for _ in levels[1:]]
-      self.heads = [transformer.Linear(self.output_dim) for _ in levels]
+      self.compose = [linear(d) for _ in levels[1:]]
+      self.heads = [linear(self.output_dim) for _ in levels]
     else:
-      self.mlp = [transformer.Linear(d) for _ in range(self.mlp_layers)]
-      self.heads = [transformer.Linear(self.output_dim)]
+      self.mlp = [linear(d) for _ in range(self.mlp_layers)]
+      self.heads = [linear(self.output_dim)]
 
-  def _dense(self, name: str, fan_in: int, fan_out: int):
-    """A Linear's {"kernel", "bias"} as one parameter, for folding (below)."""
-    init = transformer.torch_uniform_init(fan_in)
+  def _dense(self, name: str, fan_in: int, fan_out: int, kernel_init=None,
+             bias_init=None):
+    """A Linear's {"kernel", "bias"} as one parameter, for folding (below);
+    torch's init unless given."""
+    kernel_init = kernel_init or transformer.torch_uniform_init(fan_in)
+    bias_init = bias_init or transformer.torch_uniform_init(fan_in)
 
     def make(rng):
       k_rng, b_rng = jax.random.split(rng)
       return {
-          "kernel": init(k_rng, (fan_in, fan_out)),
-          "bias": init(b_rng, (fan_out,))
+          "kernel": kernel_init(k_rng, (fan_in, fan_out)),
+          "bias": bias_init(b_rng, (fan_out,))
       }
 
     return self.param(name, make)
+
+  def _kernel(self, p: dict) -> jax.Array:
+    """A folded layer's kernel as it is applied (weight-normalised or not)."""
+    return (hyponet_lib.normalize_weight(p["kernel"])
+            if self.weight_norm else p["kernel"])
 
   def _check(self):
     if self.token_aggregation not in TOKEN_AGGREGATIONS:
       raise ValueError(f"token_aggregation={self.token_aggregation!r}; use one"
                        f" of {TOKEN_AGGREGATIONS}.")
+    if self.attention_init not in ATTENTION_INITS:
+      raise ValueError(f"attention_init={self.attention_init!r}; use one of "
+                       f"{ATTENTION_INITS}.")
     if self.hidden_dim % self.num_heads:
       raise ValueError(f"hidden_dim={self.hidden_dim} is not divisible by "
                        f"num_heads={self.num_heads}.")
@@ -165,23 +224,36 @@ class Decoder(nn.Module):
         bands.append(jax.nn.relu(band))
     return query, bands
 
+  def _heads(self, name: str, x: jax.Array) -> jax.Array:
+    """A projection of x [..., d] split into heads, [..., heads, d / heads]."""
+    heads = self.num_heads
+    return getattr(self, name)(x).reshape(*x.shape[:-1], heads,
+                                          self.hidden_dim // heads)
+
   def attention_weights(self, latents: jax.Array, query: jax.Array):
     """Softmax weights [B, heads, N, R] of queries [N, d] or [B, N, d]."""
-    b, r, _ = latents.shape
-    heads, dh = self.num_heads, self.hidden_dim // self.num_heads
-    q = self.attn_query(query).reshape(*query.shape[:-1], heads, dh)
-    k = self.attn_key(latents).reshape(b, r, heads, dh)
+    q = self._heads("attn_query", query)
+    k = self._heads("attn_key", latents)
     pattern = "nhc,brhc->bhnr" if query.ndim == 2 else "bnhc,brhc->bhnr"
-    logits = jnp.einsum(pattern, q, k) / np.sqrt(dh)
+    logits = jnp.einsum(pattern, q, k) / np.sqrt(q.shape[-1])
     return jax.nn.softmax(logits, axis=-1)
 
   def attend(self, latents: jax.Array, query: jax.Array) -> jax.Array:
-    """Eq. 5 before the output projection: heads concatenated, [B, N, d]."""
-    b, r, d = latents.shape
-    heads, dh = self.num_heads, d // self.num_heads
-    weights = self.attention_weights(latents, query)
-    v = self.attn_value(latents).reshape(b, r, heads, dh)
-    out = jnp.einsum("bhnr,brhc->bnhc", weights, v)
+    """Eq. 5 before the output projection: heads concatenated, [B, N, d].
+
+    With "einsum" (the CPU's "auto"), shared queries [N, d] stay unbatched;
+    transformer.attend's fused kernels take them broadcast to [B, N, d].
+    """
+    b, _, d = latents.shape
+    v = self._heads("attn_value", latents)
+    if transformer.resolve(self.attention) == "einsum":
+      out = jnp.einsum("bhnr,brhc->bnhc",
+                       self.attention_weights(latents, query), v)
+    else:
+      q = self._heads("attn_query", query)
+      q = jnp.broadcast_to(q, (b, *q.shape[-3:])) / np.sqrt(q.shape[-1])
+      out = transformer.attend(q, self._heads("attn_key", latents), v,
+                               self.attention)
     return out.reshape(*out.shape[:2], d)
 
   def aggregate(self, latents: jax.Array, query: jax.Array) -> jax.Array:
@@ -206,12 +278,12 @@ class Decoder(nn.Module):
       return [self.aggregate(latents, query)] * levels
     if self.token_aggregation == "weight":
       m = self.aggregate(latents, query)
-      return [m @ p["kernel"] + p["bias"] for p in self.band_mod]
+      return [m @ self._kernel(p) + p["bias"] for p in self.band_mod]
     out = self.attn_out
     kernel = jnp.concatenate(
-        [out["kernel"] @ p["kernel"] for p in self.band_mod], axis=-1)
+        [out["kernel"] @ self._kernel(p) for p in self.band_mod], axis=-1)
     bias = jnp.concatenate(
-        [out["bias"] @ p["kernel"] + p["bias"] for p in self.band_mod])
+        [out["bias"] @ self._kernel(p) + p["bias"] for p in self.band_mod])
     return jnp.split(self.attend(latents, query) @ kernel + bias, levels, -1)
 
   def __call__(self, latents: jax.Array, coords: jax.Array,
@@ -248,14 +320,27 @@ class Model(hypernet.HypernetModel):
 
   Attributes:
     decoder: the INR decoder (its num_latents is R).
+    latent_projection: how encoder outputs become latents (LATENT_PROJECTIONS).
   """
 
   decoder: Decoder
+  latent_projection: str = "layernorm_linear"
 
   def setup(self):
+    if self.latent_projection not in LATENT_PROJECTIONS:
+      raise ValueError(f"latent_projection={self.latent_projection!r}; use "
+                       f"one of {LATENT_PROJECTIONS}.")
+    if (self.latent_projection == "none" and
+        self.width != self.decoder.hidden_dim):
+      raise ValueError(
+          f"latent_projection='none' uses the encoder's outputs as latents: needs "
+          f"width ({self.width}) = the decoder's hidden_dim "
+          f"({self.decoder.hidden_dim}).")
     self.encoder = self.make_encoder(self.decoder.num_latents)
-    self.latent_norm = transformer.layer_norm()
-    self.latent_head = transformer.Linear(self.decoder.hidden_dim)
+    if self.latent_projection == "layernorm_linear":
+      self.latent_norm = transformer.layer_norm()
+    if self.latent_projection != "none":
+      self.latent_head = transformer.Linear(self.decoder.hidden_dim)
 
   def __call__(self, images: jax.Array, coords: jax.Array,
                train: bool = False) -> jax.Array:
@@ -264,8 +349,10 @@ class Model(hypernet.HypernetModel):
 
   def encode(self, images: jax.Array, train: bool = False) -> jax.Array:
     """Latent tokens [B, R, d] of images in [0, 1]."""
-    return self.latent_head(
-        self.latent_norm(self.weight_token_outputs(images, train)))
+    z = self.weight_token_outputs(images, train)
+    if self.latent_projection == "layernorm_linear":
+      z = self.latent_norm(z)
+    return z if self.latent_projection == "none" else self.latent_head(z)
 
   def decode(self, latents: jax.Array, coords: jax.Array,
              return_activations: bool = False):
@@ -285,7 +372,10 @@ ARGS = dict(  # LA-GINR Tables 3, 4 and 7
     sigmas=(128.0, 32.0),  # band sigmas sigma_1..sigma_L, as "128-32"
     sigma_q=16.0,  # query sigma
     linear6=True,  # the Linear of Eq. 6
-    linear7=True  # the Linear of Eq. 7
+    linear7=True,  # the Linear of Eq. 7
+    attn_init="linear",  # the attention projections' init (ATTENTION_INITS)
+    weight_norm=False,  # W / ||W|| in the decoder's Linears of Eq. 3-9
+    latents="layernorm_linear"  # encoder outputs -> latents (LATENT_PROJECTIONS)
 )
 DECODER_PARAMS = ("decoder",)
 
@@ -299,14 +389,21 @@ def configure(c, args: dict, hyponet: dict):
         f"heads={args['heads']}, sigma_q={args['sigma_q']}, sigmas="
         f"{'-'.join(map(str, args['sigmas']))}: LA-GINR needs a head and "
         "positive bandwidths.")
+  for name, allowed in (("attn_init", ATTENTION_INITS), ("latents",
+                                                         LATENT_PROJECTIONS)):
+    if args[name] not in allowed:
+      raise cli.ConfigError(f"{name}={args[name]}: use one of "
+                            f"{', '.join(allowed)}.")
   c.model = dict(
-      hypernet.ENCODER, num_latents=256,
+      hypernet.ENCODER, num_latents=256, latent_projection=args["latents"],
       decoder=dict(input_dim=2, output_dim=3, hidden_dim=256, freq_dim=256,
                    sigma_q=args["sigma_q"], sigmas=tuple(args["sigmas"]),
                    num_heads=args["heads"], output_bias=0.5,
                    token_aggregation="attention" if args["sta"] else "weight",
                    multiband=args["multiband"], mlp_layers=2,
-                   freq_linear=args["linear6"], mod_linear=args["linear7"]))
+                   freq_linear=args["linear6"], mod_linear=args["linear7"],
+                   attention_init=args["attn_init"],
+                   weight_norm=args["weight_norm"]))
 
 
 def tiny(model):
@@ -324,5 +421,6 @@ def build(cfg: dict) -> Model:
   cfg = dict(cfg)
   decoder_cfg = dict(cfg.pop("decoder"))
   decoder_cfg["sigmas"] = tuple(decoder_cfg["sigmas"])
-  decoder = Decoder(num_latents=cfg.pop("num_latents"), **decoder_cfg)
+  decoder = Decoder(num_latents=cfg.pop("num_latents"),
+                    attention=cfg.get("attention", "auto"), **decoder_cfg)
   return Model(decoder=decoder, **cfg)

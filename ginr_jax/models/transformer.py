@@ -7,6 +7,8 @@ Linear and LayerNorm layers use PyTorch's default initialisation so that
 training starts where the official code starts.
 """
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import flax.linen as nn
@@ -27,17 +29,21 @@ class Linear(nn.Module):
   """Dense layer with torch.nn.Linear's default initialisation.
 
   Parameters are float32; `dtype` (e.g. "bfloat16") is the compute dtype of
-  the product and of the output (None: the input's).
+  the product and of the output (None: the input's). `kernel_init` and
+  `bias_init` replace torch's init where a module's own differs.
   """
 
   features: int
   dtype: str | None = None
+  kernel_init: Callable | None = None
+  bias_init: Callable | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     init = torch_uniform_init(x.shape[-1])
-    kernel = self.param("kernel", init, (x.shape[-1], self.features))
-    bias = self.param("bias", init, (self.features,))
+    kernel = self.param("kernel", self.kernel_init or init,
+                        (x.shape[-1], self.features))
+    bias = self.param("bias", self.bias_init or init, (self.features,))
     if self.dtype is not None:
       x, kernel, bias = (a.astype(self.dtype) for a in (x, kernel, bias))
     return x @ kernel + bias
@@ -58,6 +64,14 @@ def layer_norm(name: str | None = None,
 IMPLEMENTATIONS = ("auto", "xla", "cudnn", "einsum")
 
 
+def resolve(implementation: str) -> str | None:
+  """"auto" as this backend runs it: None (dot_product_attention's own
+  choice) on GPUs, "einsum" elsewhere."""
+  if implementation == "auto":
+    return None if jax.default_backend() == "gpu" else "einsum"
+  return implementation
+
+
 def attend(q: jax.Array, k: jax.Array, v: jax.Array,
            implementation: str = "auto") -> jax.Array:
   """softmax(q k^T) v per head: q [B, T, heads, h], already scaled, k and v
@@ -65,8 +79,7 @@ def attend(q: jax.Array, k: jax.Array, v: jax.Array,
   if implementation not in IMPLEMENTATIONS:
     raise ValueError(f"attention implementation {implementation!r}: use one "
                      f"of {IMPLEMENTATIONS}.")
-  if implementation == "auto":  # None: dot_product_attention's own choice
-    implementation = None if jax.default_backend() == "gpu" else "einsum"
+  implementation = resolve(implementation)
   if implementation != "einsum":
     return jax.nn.dot_product_attention(q, k, v, scale=1.0,
                                         implementation=implementation)
