@@ -48,11 +48,11 @@ def main():
 
   def render(svg: pathlib.Path) -> str:
     split = split_of(svg.name)
+    size = str(args.size)
+    out = os.path.join(args.out, split, svg.stem + ".png")
     subprocess.run([
-        "rsvg-convert", "-w", str(args.size), "-h", str(args.size),
-        "--background-color=white", "-o",
-        os.path.join(args.out, split, svg.stem + ".png"),
-        str(svg)
+        "rsvg-convert", "-w", size, "-h", size, "--background-color=white",
+        "-o", out, str(svg)
     ], check=True)
     return split
 
