@@ -51,8 +51,9 @@ def main():
     size = str(args.size)
     out = os.path.join(args.out, split, svg.stem + ".png")
     subprocess.run([
-        "rsvg-convert", "-w", size, "-h", size, "--background-color=white",
-        "-o", out, str(svg)
+        "rsvg-convert", "-w", size, "-h", size, "-o", out,
+        "--background-color=white",
+        svg.as_posix()
     ], check=True)
     return split
 
