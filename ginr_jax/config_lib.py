@@ -278,10 +278,13 @@ def base_config() -> ml_collections.ConfigDict:
   # name: a dataset of ginr_jax/datasets; kwargs: its extra options; augment:
   # use its training augmentation (random crop + flip where it has one);
   # skip_bad_files: replace an unreadable image file by the next readable one
-  # (each logged) instead of stopping the run with its name.
+  # (each logged) instead of stopping the run with its name. num_workers:
+  # grain worker processes making the training batches, capped at the host's
+  # cores less one (0: none, in the training process); num_threads: the
+  # threads making them in that process or in each worker.
   c.input = dict(name="", data_dir="data", image_size=178, batch_size=16,
-                 eval_batch_size=16, augment=True, num_threads=8, kwargs={},
-                 skip_bad_files=False)
+                 eval_batch_size=16, augment=True, num_threads=8, num_workers=0,
+                 kwargs={}, skip_bad_files=False)
   # The modality (ginr_jax/tasks): "signal" (images; audio with key="audio")
   # or "views" (novel view synthesis).
   c.task = dict(name="signal", key="image", coord_range=1.0)
@@ -370,6 +373,7 @@ def shrink_for_tiny(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     c.input.image_size = side
   c.input.batch_size = c.input.eval_batch_size = 8
   c.input.num_threads = 2
+  c.input.num_workers = 0
   if "hyponet" in m:
     m.hyponet.hidden_dim = 16
     # ff_dim is a multiple of the coordinate dimension (NeRF points: 3).
