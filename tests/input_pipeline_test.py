@@ -109,9 +109,8 @@ class BenchmarkInputTest(absltest.TestCase):
         sys.executable, "-m", "ginr_jax.cli.benchmark_input",
         "--config=configs/imagenette.py",
         f"--config.input.data_dir={config.input.data_dir}",
-        "--config.input.image_size=32", "--config.input.batch_size=4",
-        "--batches=4", "--warmup=1", "--workers=1", "--threads=2",
-        "--target=100"
+        "--config.input.batch_size=4", "--batches=8", "--warmup=1",
+        "--workers=1", "--threads=2", "--target=100"
     ], cwd=ROOT, capture_output=True, text=True, timeout=120)
     self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
     result = json.loads(proc.stdout.splitlines()[-1])
@@ -120,11 +119,11 @@ class BenchmarkInputTest(absltest.TestCase):
             k: result[k] for k in ("dataset", "image_size", "batch_size",
                                   "workers", "threads", "batches")
         },
-        dict(dataset="imagenette", image_size=32, batch_size=4, workers=1,
-             threads=2, batches=4))
-    self.assertAlmostEqual(result["examples_per_sec"], 16 / result["wall_sec"])
+        dict(dataset="imagenette", image_size=178, batch_size=4, workers=1,
+             threads=2, batches=8))
+    self.assertAlmostEqual(result["examples_per_sec"], 32 / result["wall_sec"])
     self.assertAlmostEqual(result["examples_per_cpu_sec"],
-                           16 / result["cpu_sec"])
+                           32 / result["cpu_sec"])
     self.assertEqual(result["workers_for_target"],
                      math.ceil(100 / result["examples_per_cpu_sec"]))
 

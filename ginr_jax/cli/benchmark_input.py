@@ -90,6 +90,9 @@ def benchmark_input(config, batches: int, warmup: int, workers: int | None,
   finally:
     data.close()
   examples = batches * config.input.batch_size
+  if not cpu:  # /proc counts in ticks of 10 ms
+    raise cli.ConfigError(f"{batches} batches took too little CPU time to "
+                          "measure; raise --batches.")
   per_cpu_sec = examples / cpu
   return {
       "dataset": config.input.name, "image_size": config.input.image_size,
