@@ -225,6 +225,7 @@ def get_config(arg=None):
   # ffhqvalidation.txt, a different 60k/10k split.
   c.input.kwargs = dict(train_list="", test_list="")
   c.input.image_size = arg.res
+  common.set_input_workers(c)
   la_patch, la_padding, heads, scale = _LA_GINR[arg.res]
   if arg.model == "la_ginr":
     patch, padding, batch = la_patch, la_padding, 16

@@ -152,6 +152,8 @@ _TRAIN_IMAGES = 9469
 def get_config(arg=None):
   arg, c = common.image_dataset_config(arg, "imagenette",
                                        tfds_name="imagenette/320px-v2")
+  if arg.source == "folder":
+    common.set_input_workers(c)
   common.set_model(c, arg, ff_sigma=128.0)
   c.train.coord_jitter = True
   original = arg.model_args.get("recipe") == "original"

@@ -38,6 +38,7 @@ MAY_CHANGE = (
     "input.data_dir",
     "input.eval_batch_size",
     "input.num_threads",
+    "input.num_workers",
     "input.skip_bad_files",
     # The schedule keeps the optimizer state's structure: lowering the
     # learning rate of a resumed run is a common choice.

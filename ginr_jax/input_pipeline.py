@@ -6,9 +6,16 @@ augmentation keyed by the global position. Process p of P then reads, for
 global batch i, the positions i*G + p*L ... i*G + (p+1)*L - 1 (G global, L =
 G/P local batch), and the local arrays become one global array sharded on
 "data". The data order is therefore the same on 1 or N processes, and the
-iterator state (the next local position) is checkpointed with the model.
+iterator state (the next local batch) is checkpointed with the model.
+
+Each process reads its batches in `input.num_threads` threads, or in
+`input.num_workers` grain worker processes (`mp_prefetch`, worker w making
+batches w, w + W, ...): the same batches in the same order either way, and
+the state does not depend on the worker count, so a run may resume with
+another (README, Throughput: what each dataset needs).
 """
 
+import os
 from typing import Any, Iterator
 
 import grain
@@ -52,48 +59,87 @@ def _process_slice(global_ds: grain.MapDataset, global_batch: int,
                                 local).map(lambda k: global_ds[position(k)])
 
 
+def worker_count(num_workers: int) -> int:
+  """The worker processes to start for `input.num_workers` on this host: at
+  most its cores less one, which the training process keeps (0: none, the
+  batches are made in the training process)."""
+  return max(0, min(num_workers, len(os.sched_getaffinity(0)) - 1))
+
+
 class BatchIterator:
   """Infinite iterator of global batches of `global_ds`, an endless
   MapDataset of examples in their global order (e.g. shuffle -> repeat).
 
-  `get_state` / `set_state` make it checkpointable (JSON-serialisable state).
+  Local batches are made in `num_threads` threads of this process, or of
+  each of `num_workers` worker processes when that is positive.
+  `get_state` / `set_state` make it checkpointable (JSON-serialisable state:
+  the index of the next local batch, whatever the threads and workers).
   """
 
   def __init__(self, global_ds: grain.MapDataset, batch_size: int, mesh,
-               num_threads: int):
+               num_threads: int, num_workers: int = 0):
     sharding.check_batch_size(batch_size, mesh, "input.batch_size")
     local = local_batch_size(batch_size)
     # repeat() is effectively infinite; bound the index space to int64.
     num_batches = (2**62) // batch_size
-    ds = _process_slice(global_ds, batch_size,
-                        num_batches).batch(local, drop_remainder=True)
-    self._iter = ds.to_iter_dataset(
-        grain.ReadOptions(num_threads=num_threads,
-                          prefetch_buffer_size=max(4, num_threads))).__iter__()
+    self._batches = _process_slice(global_ds, batch_size,
+                                   num_batches).batch(local,
+                                                      drop_remainder=True)
+    self._read = grain.ReadOptions(num_threads=num_threads,
+                                   prefetch_buffer_size=max(4, num_threads))
+    self._workers = num_workers
+    self._next = 0
+    # Started at the first batch, so that a resume's set_state starts no
+    # workers in vain.
+    self._iter = None
     self._sharding = sharding.data_sharded(mesh)
+
+  def _start(self):
+    ds = self._batches[self._next:].to_iter_dataset(self._read)
+    if self._workers:
+      ds = ds.mp_prefetch(
+          grain.MultiprocessingOptions(num_workers=self._workers,
+                                       per_worker_buffer_size=2))
+    return iter(ds)
 
   def __iter__(self):
     return self
 
   def __next__(self) -> dict[str, jax.Array]:
-    return to_global(next(self._iter), self._sharding)
+    if self._iter is None:
+      self._iter = self._start()
+    batch = next(self._iter)
+    self._next += 1
+    return to_global(batch, self._sharding)
 
   def get_state(self) -> dict[str, Any]:
-    return self._iter.get_state()
+    # grain's in-process iterator's state, so older checkpoints resume.
+    return {"next_index": self._next}
 
   def set_state(self, state: dict[str, Any]):
-    self._iter.set_state(state)
+    self.close()
+    self._next = int(state["next_index"])
+
+  def close(self):
+    """Stops the threads and worker processes; the next batch restarts
+    them."""
+    if self._iter is not None:
+      self._iter.close()
+      self._iter = None
 
 
 class TrainIterator(BatchIterator):
   """The training batches of `config.input` (e.g. {"image": [B, H, W, C]}),
-  reshuffled every epoch and augmented."""
+  reshuffled every epoch and augmented; made by `worker_count(
+  cfg.num_workers)` workers, or by exactly `num_workers` when given."""
 
-  def __init__(self, cfg: ml_collections.ConfigDict, mesh, seed: int):
+  def __init__(self, cfg: ml_collections.ConfigDict, mesh, seed: int,
+               num_workers: int | None = None):
     source, transform = _dataset(cfg, "train", train=cfg.augment)
     super().__init__(
         source.shuffle(seed=seed).repeat().random_map(transform, seed=seed + 1),
-        cfg.batch_size, mesh, cfg.num_threads)
+        cfg.batch_size, mesh, cfg.num_threads,
+        worker_count(cfg.num_workers) if num_workers is None else num_workers)
 
 
 def eval_batches(

@@ -254,7 +254,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   def evaluate(state, writer, step):
     setup.evaluate(state["params"], writer, step, workdir)
 
-  return run_loop.train(setup, train_iter, workdir, evaluate, "eval/")
+  try:
+    return run_loop.train(setup, train_iter, workdir, evaluate, "eval/")
+  finally:
+    train_iter.close()  # its worker processes, if any
 
 
 def evaluate_checkpoint(config: ml_collections.ConfigDict | None, workdir: str,

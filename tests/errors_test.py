@@ -142,7 +142,10 @@ def command_results():
           (main, ["--config=configs/diffusion_demo.py:tiny",
                   wd("w")]), "stage1_config_to_diffusion":
                       ("ginr_jax.cli.diffusion", [*tiny, wd("w")]),
-      "negative_total_steps": tiny_main("--config.total_steps=-5", wd("w")),
+      "benchmark_input_zero_batches":
+          ("ginr_jax.cli.benchmark_input", [*tiny, "--batches=0"]
+          ), "negative_total_steps": tiny_main("--config.total_steps=-5",
+                                               wd("w")),
       "zero_batch_size": tiny_main("--config.input.batch_size=0", wd("w")),
       "batch_not_divisible": tiny_main("--config.input.batch_size=6", wd("w")),
       "wrong_patch_size": tiny_main("--config.input.image_size=15", wd("w")),
@@ -195,6 +198,10 @@ class CommandLineTest(absltest.TestCase):
     for text in expected:
       self.assertIn(text, errors[0])
     return errors[0]
+
+  def test_benchmark_input_bad_flag(self):
+    self.assert_error("benchmark_input_zero_batches", "--batches=0",
+                      "not a positive integer")
 
   def test_typo_in_config_argument_suggests_the_option(self):
     self.assert_error(

@@ -8,12 +8,17 @@ This program owns getting the folder datasets onto disk:
   python -m ginr_jax.cli.prepare ffhq --data_dir=DATA
   python -m ginr_jax.cli.prepare scenes --data_dir=DATA
   python -m ginr_jax.cli.prepare photos --data_dir=DATA
+  python -m ginr_jax.cli.prepare imagenette_like --data_dir=DATA
+  python -m ginr_jax.cli.prepare ffhq_like --data_dir=DATA
 
 `scenes` writes generated objects (`scenes.py`) in learnit's ShapeNet layout
 for cars, chairs and lamps, refusing to touch a category that exists.
 `photos` writes random crops of the photographs that ship with scikit-image
 (`embedded.py`) as PNG files, a folder of images for `configs/folder.py`
 split by source photo: DATA/{train,test}/<photo>/<i>.png.
+`imagenette_like` and `ffhq_like` write a few hundred files of the real
+datasets' layout, size and format made of the same photos (`write_lookalike`),
+to time the real decoding without the download (`cli/benchmark_input.py`).
 
 `imagenette` streams imagenette2-320.tgz (about 330 MB) to a temporary file
 inside DATA, extracts it there, moves `imagenette2-320/` into place and checks
@@ -38,6 +43,7 @@ from PIL import Image
 from ginr_jax import cli
 from ginr_jax.datasets import embedded
 from ginr_jax.datasets import images
+from ginr_jax.datasets import preprocess
 from ginr_jax.datasets import scenes
 from ginr_jax.datasets import shapenet
 
@@ -220,7 +226,91 @@ def prepare_photos(data_dir: str, crops: dict[str, int] = PHOTO_CROPS,
   }
 
 
-_GENERATED = ("scenes", "photos")
+# The ten ImageNette classes (WordNet ids), as the class folders are named.
+IMAGENETTE_CLASSES = ("n01440764", "n02102040", "n02979186", "n03000684",
+                      "n03028079", "n03394916", "n03417042", "n03425413",
+                      "n03445777", "n03888605")
+# Images per split of the look-alike datasets.
+LOOKALIKE_COUNTS = {
+    "imagenette": {"train": 200, "test": 50}, "ffhq": {"train": 120, "test": 8}
+}
+# Aspect ratios (width / height) of the look-alike ImageNette images and their
+# shares: ImageNet's photos are mostly 4:3 landscape.
+_ASPECTS = ((4 / 3, 0.6), (3 / 4, 0.2), (1.0, 0.1), (3 / 2, 0.1))
+# Grey noise (std, in 8-bit levels) on the upscaled FFHQ look-alikes: real
+# photo grain that brings the PNGs to FFHQ's ~1.3 MB (89 GB / 70,000) from
+# the ~1.0 MB the smooth upscaled photos compress to.
+_FFHQ_NOISE = 1.0
+
+
+def _imagenette_like(photo, rng):
+  """A random window of `photo` resized to a 320-pixel short side."""
+  aspect = _ASPECTS[rng.choice(len(_ASPECTS), p=[p for _, p in _ASPECTS])][0]
+  h, w = photo.shape[:2]
+  scale = rng.uniform(0.6, 1.0)
+  crop_h = int(scale * min(h, w / aspect))
+  crop_w = int(crop_h * aspect)
+  top = rng.integers(h - crop_h + 1)
+  left = rng.integers(w - crop_w + 1)
+  window = Image.fromarray(photo[top:top + crop_h, left:left + crop_w])
+  return preprocess.resize_short_side(window, 320)
+
+
+def _ffhq_like(photo, rng):
+  """A random 1024 x 1024 window of `photo` with grain."""
+  h, w = photo.shape[:2]
+  top = rng.integers(h - 1024 + 1)
+  left = rng.integers(w - 1024 + 1)
+  window = photo[top:top + 1024, left:left + 1024]
+  grain = rng.normal(0.0, _FFHQ_NOISE, window.shape)
+  return Image.fromarray(np.clip(window + grain, 0, 255).astype(np.uint8))
+
+
+def write_lookalike(name: str, data_dir: str,
+                    counts: dict[str, int] | None = None,
+                    seed: int = 0) -> dict[str, int]:
+  """ImageNette or FFHQ files in the real layout, size and format, made of
+  random windows of the embedded photos; images per split.
+
+  "imagenette": imagenette2-320/{train,val}/<class>/<class>_<i>.JPEG, a
+  320-pixel short side (mostly 4:3), JPEG quality 90 (~32 KB; the real
+  ones average ~24 KB). "ffhq": ffhq/<index>.png, 1024 x 1024 PNGs at PIL's default
+  compression (~1.4 MB), train from 00000 and test from 60000 as the
+  default split. Decoding and preprocessing them costs what the real files
+  cost; their content is not the real datasets'.
+
+  Raises:
+    cli.ExistsError: the dataset's folder exists under `data_dir`.
+  """
+  counts = counts or LOOKALIKE_COUNTS[name]
+  folder = os.path.join(
+      data_dir,
+      images.IMAGENETTE_FOLDER if name == "imagenette" else images.FFHQ_FOLDER)
+  if os.path.exists(folder):
+    raise cli.ExistsError(
+        f"{folder} exists; write the {name} look-alike into another "
+        "--data_dir.")
+  rng = np.random.default_rng(seed)
+  names = [n for split in embedded.PHOTOS.values() for n in split]
+  for split, count in counts.items():
+    for i in range(count):
+      photo_name = names[rng.integers(len(names))]
+      if name == "imagenette":
+        cls = IMAGENETTE_CLASSES[i % len(IMAGENETTE_CLASSES)]
+        path = os.path.join(folder, images.IMAGENETTE_SPLITS[split], cls,
+                            f"{cls}_{i}.JPEG")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        _imagenette_like(embedded.photo(photo_name, 480),
+                         rng).save(path, quality=90)
+      else:
+        index = i + (0 if split == "train" else images.FFHQ_NUM_TRAIN)
+        os.makedirs(folder, exist_ok=True)
+        _ffhq_like(embedded.photo(photo_name, 1024),
+                   rng).save(os.path.join(folder, f"{index:05d}.png"))
+  return validate(name, data_dir)
+
+
+_GENERATED = ("scenes", "photos", "imagenette_like", "ffhq_like")
 
 
 def main(argv):
@@ -233,6 +323,13 @@ def main(argv):
     counts = prepare_photos(data_dir)
     print(f"wrote photo crops to {os.path.abspath(data_dir)}: " + ", ".join(
         f"{split} {count} images" for split, count in counts.items()))
+    return 0
+  if name.endswith("_like"):
+    dataset = name[:-len("_like")]
+    counts = write_lookalike(dataset, data_dir)
+    print(f"wrote {dataset} look-alike files to {os.path.abspath(data_dir)}: " +
+          ", ".join(
+              f"{split} {count} images" for split, count in counts.items()))
     return 0
   if name == "scenes":
     counts = prepare_scenes(data_dir)
