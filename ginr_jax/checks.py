@@ -33,6 +33,7 @@ MAY_CHANGE = (
     "eval_coord_chunk",
     "num_images",
     "render_upsample",
+    "profile_steps",
     # How attention is computed, not what: the same function and parameters.
     "model.attention",
     "input.data_dir",
@@ -56,7 +57,8 @@ def check_config(config: ml_collections.ConfigDict, training: bool = True):
   """Fails on values that would crash or silently do nothing later.
 
   Raises:
-    cli.ConfigError: a non-positive step count or batch size.
+    cli.ConfigError: a non-positive step count or batch size, or a negative
+      profile_steps.
   """
   keys = ["input.eval_batch_size"]
   if training:
@@ -71,6 +73,9 @@ def check_config(config: ml_collections.ConfigDict, training: bool = True):
     if node < 1:
       raise cli.ConfigError(f"config.{key}={node}: it must be at least 1; "
                             f"set --config.{key}=N with N >= 1.")
+  if training and config.profile_steps < 0:
+    raise cli.ConfigError(f"config.profile_steps={config.profile_steps}: "
+                          "the steps to trace, 0 for none.")
 
 
 def check_sections(config: ml_collections.ConfigDict,
