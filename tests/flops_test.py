@@ -16,46 +16,65 @@ from ginr_jax import train
 from ginr_jax.cli import benchmark
 
 
-def xla_forward_backward_flops(setup) -> float:
+def xla_forward_backward_flops(setup) -> tuple[float, float]:
   """XLA's FLOPs of the loss and its gradient, the part of a step that
-  model FLOPs count: without the optimizer's update and the metrics'
-  norms (tens of FLOPs per parameter, which model FLOPs leave out), and
-  with the coordinates drawn outside, as inputs."""
+  model FLOPs count, and of the decoder's part alone (the gradient of the
+  loss of given latents with respect to the parameters and the latents):
+  without the optimizer's update and the metrics' norms (tens of FLOPs per
+  parameter, which model FLOPs leave out), and with the coordinates drawn
+  outside, as inputs."""
   config = setup.config
   batch = setup.task.dummy_batch(config.input.batch_size,
                                  np.random.default_rng(0))
   coords, targets = setup.task.train_inputs(jax.random.key(0), batch)
+  inputs = setup.task.encoder_input(batch)
+  params = setup.state_shape["params"]
+
+  def decoder_loss(params, latents, coords, targets):
+    pred = setup.model.apply({"params": params}, latents, coords,
+                             method="decode")
+    return losses.mse_and_psnr(pred, targets)[0]
 
   def loss(params, inputs, coords, targets):
     latents = setup.model.apply({"params": params}, inputs, train=True,
                                 rngs={"dropout": jax.random.key(1)},
                                 method="encode")
-    pred = setup.model.apply({"params": params}, latents, coords,
-                             method="decode")
-    return losses.mse_and_psnr(pred, targets)[0]
+    return decoder_loss(params, latents, coords, targets)
 
-  compiled = jax.jit(jax.value_and_grad(loss)).lower(
-      setup.state_shape["params"], setup.task.encoder_input(batch), coords,
-      targets).compile()
-  cost = compiled.cost_analysis()
-  return float((cost[0] if isinstance(cost, list) else cost)["flops"])
+  latents = jax.eval_shape(
+      lambda p: setup.model.apply({"params": p}, inputs, method="encode"),
+      params)
+  counts = []
+  for fn, args in ((jax.value_and_grad(loss), (params, inputs)),
+                   (jax.value_and_grad(decoder_loss,
+                                       argnums=(0, 1)), (params, latents))):
+    cost = jax.jit(fn).lower(*args, coords, targets).compile().cost_analysis()
+    counts.append(float((cost[0] if isinstance(cost, list) else cost)["flops"]))
+  return tuple(counts)
 
 
 class FlopsTest(parameterized.TestCase):
 
   # The demo models (3 blocks of width 128 over 80 tokens, 64-wide decoders
   # on 32 x 32 coordinates), where matrix products are ~97% of XLA's count.
-  # XLA counts the backward of the first layers (patch embedding, a shared
-  # first hyponet layer, LA-GINR's coordinate Linears) as 1x, not 2x, their
-  # forward: they have no input to differentiate; it counts every
-  # elementwise op (ReLU, LayerNorm, softmax, weight normalisation) too.
+  # XLA counts elementwise ops (ReLU, LayerNorm, softmax, weight
+  # normalisation) too, and the backward of the first layers (patch
+  # embedding, the hyponet's first layer, LA-GINR's coordinate Linears) as
+  # 1x, not 2x, their forward: they have no input to differentiate. The
+  # decoder alone is held closer: within 5% where its first layers run once
+  # for the batch (shared coordinates), and 5-15% above XLA's count where
+  # they run per instance (TransINR, jittered or subsampled coordinates),
+  # by those layers' input gradient.
   @parameterized.named_parameters(
-      ("ipc_shared_coords", "model=ipc", {}),
-      ("ipc_subsampled", "model=ipc", {"coord_subsample": 0.25}),
-      ("transinr", "model=transinr", {}),
-      ("la_ginr_shared_coords", "model=la_ginr", {}),
-      ("la_ginr_jittered", "model=la_ginr", {"coord_jitter": True}))
-  def test_within_10_percent_of_xla(self, arg, train_options):
+      ("ipc_shared_coords", "model=ipc", {}, False),
+      ("ipc_subsampled", "model=ipc", {"coord_subsample": 0.25}, True),
+      ("transinr", "model=transinr", {}, True),
+      ("la_ginr_shared_coords", "model=la_ginr", {}, False),
+      ("la_ginr_jittered", "model=la_ginr", {"coord_jitter": True}, True),
+      ("la_ginr_without_sta", "model=la_ginr,sta=false", {}, False),
+      ("la_ginr_one_band", "model=la_ginr,multiband=false", {}, False))
+  def test_within_10_percent_of_xla(self, arg, train_options,
+                                    first_layer_per_instance):
     config = demo.get_config(arg)
     config.input.batch_size = 4
     config.train.update(train_options)
@@ -64,9 +83,11 @@ class FlopsTest(parameterized.TestCase):
     self.assertEqual(
         counted["model_flops_per_step"],
         counted["encoder_flops_per_step"] + counted["decoder_flops_per_step"])
-    ratio = (counted["model_flops_per_step"] /
-             xla_forward_backward_flops(setup))
-    self.assertBetween(ratio, 0.9, 1.1)
+    step, decoder = xla_forward_backward_flops(setup)
+    self.assertBetween(counted["model_flops_per_step"] / step, 0.9, 1.1)
+    self.assertBetween(
+        counted["decoder_flops_per_step"] / decoder,
+        *((1.05, 1.15) if first_layer_per_instance else (0.95, 1.05)))
 
   def test_shared_coordinates_are_counted_once(self):
     counts = {}
