@@ -121,7 +121,8 @@ def markdown(report: dict) -> str:
   notes = {r["mfu_note"] for r in report["benchmarks"] if r.get("mfu_note")}
   lines += [
       "", "Model FLOPs: forward + backward (2x forward), `ginr_jax/flops.py`; "
-      "XLA's count adds the elementwise work and the optimizer. Compiled GB: "
+      "XLA's count (of one device's share) adds the elementwise work and "
+      "the optimizer. Compiled GB: "
       "XLA's memory analysis of the variant's step; process peak: the "
       "benchmark process's, over both precisions."
   ] + [f"MFU —: {n}." for n in sorted(notes)]

@@ -9,7 +9,8 @@
 Feeds random images of the config's shape (the input pipeline is not timed),
 compiles the jitted step, runs `--warmup` untimed steps and `--steps` timed
 ones, and prints, last, one JSON line with steps_per_sec, examples_per_sec,
-compile_sec, XLA's flops_per_step and bytes_accessed_per_step,
+compile_sec, XLA's flops_per_step and bytes_accessed_per_step (of one
+device's share of the step, the whole step on one device),
 peak_memory_bytes (the accelerator's peak allocation, or the process's peak
 resident memory on CPU) and compiled_memory_bytes (XLA's memory analysis of
 the compiled step: arguments + outputs - donated + temporaries, per device;
@@ -158,7 +159,8 @@ class _Timed:
         # host_memory's malloc settings, when the process runs with them.
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
         "compile_sec": self.compile_sec,
-        # XLA's count for the compiled step (0 where the backend has none).
+        # XLA's count for one device's program of the compiled step (0
+        # where the backend has none).
         "flops_per_step": self.flops,
         "bytes_accessed_per_step": self.bytes_accessed,
         **self.model_flops,
