@@ -109,8 +109,8 @@ def la_ginr_decoder_forward(decoder: dict, latents: int, coords: int,
   """LA-GINR's decoder (models/la_ginr.py, Eq. 2-9) for B instances."""
   d, out = decoder["hidden_dim"], decoder["output_dim"]
   levels = len(decoder["sigmas"])
-  multiband, attention = decoder["multiband"], (
-      decoder["token_aggregation"] == "attention")
+  multiband = decoder["multiband"]
+  attention = decoder["token_aggregation"] == "attention"
   # Coordinate-only: q_v (Eq. 4), the bands' Linears (Eq. 6) and the
   # attention's query projection.
   coordinate = matmul(coords, decoder["freq_dim"], d)
@@ -143,7 +143,7 @@ def la_ginr_decoder_forward(decoder: dict, latents: int, coords: int,
       instance += matmul(coords, d, d)  # Eq. 5's output projection
     instance += decoder["mlp_layers"] * matmul(coords, d, d)
     instance += matmul(coords, d, out)
-  return ((1 if shared else batch) * coordinate + batch * instance + once)
+  return (1 if shared else batch) * coordinate + batch * instance + once
 
 
 def train_step(config, signal_shape) -> dict[str, int]:
