@@ -52,6 +52,11 @@ MAY_CHANGE = (
     "latents_dir",
     "eval")
 
+# Top-level keys added after models were exported that only steer a
+# training run (the trainer reads them from the command's config): a
+# config.json without them still evaluates and loads.
+TRAINING_ONLY = ("profile_steps",)
+
 
 def check_config(config: ml_collections.ConfigDict, training: bool = True):
   """Fails on values that would crash or silently do nothing later.
@@ -81,12 +86,13 @@ def check_config(config: ml_collections.ConfigDict, training: bool = True):
 def check_sections(config: ml_collections.ConfigDict,
                    expected: ml_collections.ConfigDict):
   """Fails on a config without a top-level key of `expected` (the
-  trainer's base config), e.g. a config.json of an older version.
+  trainer's base config) but TRAINING_ONLY's, e.g. a config.json of an
+  older version.
 
   Raises:
     cli.ConfigError: the missing keys.
   """
-  missing = sorted(set(expected) - set(config))
+  missing = sorted(set(expected) - set(config) - set(TRAINING_ONLY))
   if missing:
     raise cli.ConfigError(f"the config has no {', '.join(missing)}; start "
                           "from a config of configs/ (a config.json written "

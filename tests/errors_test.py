@@ -328,6 +328,12 @@ class ConfigChecksTest(absltest.TestCase):
     with self.assertRaisesRegex(cli.ConfigError, "the config has no meta;"):
       train.Setup(saved)
 
+  def test_a_config_json_without_training_only_keys_still_loads(self):
+    saved = demo.get_config("tiny")
+    del saved["profile_steps"]  # a model exported before it existed
+    train.Setup(saved)
+    checks.check_config(saved, training=False)
+
   def test_bare_word_still_fills_the_first_option(self):
     self.assertEqual(
         config_lib.parse_arg("la_ginr", tiny=False, model="ipc").model,
