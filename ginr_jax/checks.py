@@ -33,6 +33,7 @@ MAY_CHANGE = (
     "eval_coord_chunk",
     "num_images",
     "render_upsample",
+    "profile_steps",
     # How attention is computed, not what: the same function and parameters.
     "model.attention",
     "input.data_dir",
@@ -52,12 +53,18 @@ MAY_CHANGE = (
     "latents_dir",
     "eval")
 
+# Top-level keys added after models were exported that only steer a
+# training run (the trainer reads them from the command's config): a
+# config.json without them still evaluates and loads.
+TRAINING_ONLY = ("profile_steps",)
+
 
 def check_config(config: ml_collections.ConfigDict, training: bool = True):
   """Fails on values that would crash or silently do nothing later.
 
   Raises:
-    cli.ConfigError: a non-positive step count or batch size.
+    cli.ConfigError: a non-positive step count or batch size, or a negative
+      profile_steps.
   """
   keys = ["input.eval_batch_size"]
   if training:
@@ -72,17 +79,21 @@ def check_config(config: ml_collections.ConfigDict, training: bool = True):
     if node < 1:
       raise cli.ConfigError(f"config.{key}={node}: it must be at least 1; "
                             f"set --config.{key}=N with N >= 1.")
+  if training and config.profile_steps < 0:
+    raise cli.ConfigError(f"config.profile_steps={config.profile_steps}: "
+                          "the steps to trace, 0 for none.")
 
 
 def check_sections(config: ml_collections.ConfigDict,
                    expected: ml_collections.ConfigDict):
   """Fails on a config without a top-level key of `expected` (the
-  trainer's base config), e.g. a config.json of an older version.
+  trainer's base config) but TRAINING_ONLY's, e.g. a config.json of an
+  older version.
 
   Raises:
     cli.ConfigError: the missing keys.
   """
-  missing = sorted(set(expected) - set(config))
+  missing = sorted(set(expected) - set(config) - set(TRAINING_ONLY))
   if missing:
     raise cli.ConfigError(f"the config has no {', '.join(missing)}; start "
                           "from a config of configs/ (a config.json written "

@@ -318,6 +318,10 @@ def set_optim_and_loop(c: ml_collections.ConfigDict, eval_steps: int):
   c.eval_steps = eval_steps
   c.keep_checkpoints = 2
   c.checkpoint_dir = ""  # "": WORKDIR/checkpoints; gs://... for pods
+  # Steps to record in a jax.profiler trace in WORKDIR/profile (TensorBoard's
+  # profile plugin opens it), starting after the process's first step, which
+  # compiles; 0: none.
+  c.profile_steps = 0
 
 
 # Worker processes making the training batches of a folder dataset, for a

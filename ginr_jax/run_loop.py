@@ -10,7 +10,8 @@ in WORKDIR/config.json, the state and the data iterator resume from the
 latest checkpoint, and the loop logs, saves and evaluates on the config's
 cadence. A non-finite loss stops the run naming the last good checkpoint;
 SIGTERM (preemption) saves and stops; Ctrl-C or an unreadable file saves
-before raising. `load_workdir` restores a trained workdir's checkpoint.
+before raising. `config.profile_steps` steps after the first are traced
+into WORKDIR/profile. `load_workdir` restores a trained workdir's checkpoint.
 """
 
 import os
@@ -61,6 +62,32 @@ def jit_step(setup):
       out_shardings=(setup.state_sharding, sharding.replicated(setup.mesh)))
 
 
+class Profiler:
+  """A jax.profiler trace of the `steps` steps after step `start` (0 steps:
+  none) into `directory`."""
+
+  def __init__(self, directory: str, start: int, steps: int):
+    self.directory, self.start, self.stop = directory, start, start + steps
+    self.active = False
+
+  def after(self, step: int, state):
+    """Starts or stops the trace after `step`, whose `state` it waits for
+    so that the trace holds whole steps."""
+    if step == self.start < self.stop:
+      jax.block_until_ready(state)
+      jax.profiler.start_trace(self.directory)
+      self.active = True
+    elif step == self.stop and self.active:
+      jax.block_until_ready(state)
+      self.close()
+
+  def close(self):
+    """Stops the trace (a run may end inside it)."""
+    if self.active:
+      jax.profiler.stop_trace()
+      self.active = False
+
+
 def train(setup, data_iter, workdir: str,
           evaluate: Callable[[dict, utils.MetricWriter, int],
                              object], eval_prefix: str):
@@ -98,6 +125,8 @@ def train(setup, data_iter, workdir: str,
 
   step, data_state = first_step, data_iter.get_state()
   preemption = distributed.Preemption()
+  profiler = Profiler(os.path.join(workdir, "profile"), first_step + 1,
+                      cfg.profile_steps)
   try:
     # A run killed while evaluating the checkpoint it resumes from.
     if (first_step and
@@ -107,6 +136,7 @@ def train(setup, data_iter, workdir: str,
     while step < cfg.total_steps:
       state, metrics = update_fn(state, next(data_iter), rng)
       step, data_state = step + 1, data_iter.get_state()
+      profiler.after(step, state)
       last = step == cfg.total_steps
       stop = preemption.reached(step)
       if (step % cfg.log_steps == 0 or step % cfg.ckpt_steps == 0 or last or
@@ -143,6 +173,7 @@ def train(setup, data_iter, workdir: str,
       save(step, data_state)
     raise
   finally:
+    profiler.close()
     preemption.close()
     checkpoint.finish(manager)
     writer.close()

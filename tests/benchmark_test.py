@@ -41,6 +41,12 @@ class BenchmarkTest(absltest.TestCase):
       self.assertLen(result["step_sec_all"], 2)
       self.assertGreater(result["steps_per_sec"], 0)
       self.assertGreater(result["flops_per_step"], 0)
+      # Model FLOPs are XLA's (for one device's share) but the elementwise
+      # work and Adam's update, which weigh much at these tiny sizes.
+      xla = result["flops_per_step"] * int(result["devices"].split("x")[0])
+      self.assertBetween(result["model_flops_per_step"], 0.5 * xla, xla)
+      self.assertIsNone(result["mfu"])  # no CPU peak in the table
+      self.assertIn("--peak_tflops", result["mfu_note"])
     self.assertEqual(ratios["step_time_vs_first"]["tiny"], 1.0)
     self.assertAlmostEqual(ratios["step_time_vs_first"]["model=la_ginr,tiny"],
                            la_ginr["step_sec_median"] / ipc["step_sec_median"],

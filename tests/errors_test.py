@@ -147,7 +147,11 @@ def command_results():
           ), "negative_total_steps": tiny_main("--config.total_steps=-5",
                                                wd("w")),
       "zero_batch_size": tiny_main("--config.input.batch_size=0", wd("w")),
-      "batch_not_divisible": tiny_main("--config.input.batch_size=6", wd("w")),
+      "negative_profile_steps": tiny_main("--config.profile_steps=-1", wd("w")),
+      "zero_peak_tflops":
+          ("ginr_jax.cli.benchmark", [*tiny, "--peak_tflops=0"]
+          ), "batch_not_divisible": tiny_main("--config.input.batch_size=6",
+                                              wd("w")),
       "wrong_patch_size": tiny_main("--config.input.image_size=15", wd("w")),
       "workdir_is_a_file": tiny_main(wd("a_file")), "missing_dataset": (main, [
           "--config=configs/imagenette.py",
@@ -239,7 +243,12 @@ class CommandLineTest(absltest.TestCase):
     self.assert_error("negative_total_steps",
                       "config.total_steps=-5: it must be at least 1")
     self.assert_error("zero_batch_size", "config.input.batch_size=0")
+    self.assert_error("negative_profile_steps", "config.profile_steps=-1",
+                      "0 for none")
     self.assertFalse(os.path.exists(os.path.join(self.root, "w")))
+
+  def test_benchmark_peak_must_be_positive(self):
+    self.assert_error("zero_peak_tflops", "--peak_tflops=0.0", "above 0")
 
   def test_batch_not_divisible_by_devices(self):
     self.assert_error("batch_not_divisible",
@@ -312,6 +321,7 @@ class ConfigChecksTest(absltest.TestCase):
     requested.total_steps, requested.eval_max_examples = 10, 2
     requested.input.data_dir = "elsewhere"
     requested.optim.lr = 0.5
+    requested.profile_steps = 5
     self.assertEmpty(checks.differences(saved, requested))
     requested.optim.name, requested.seed = "adamw", 3
     self.assertEqual(checks.differences(saved, requested),
@@ -324,6 +334,12 @@ class ConfigChecksTest(absltest.TestCase):
                   checks.differences(saved, requested))
     with self.assertRaisesRegex(cli.ConfigError, "the config has no meta;"):
       train.Setup(saved)
+
+  def test_a_config_json_without_training_only_keys_still_loads(self):
+    saved = demo.get_config("tiny")
+    del saved["profile_steps"]  # a model exported before it existed
+    train.Setup(saved)
+    checks.check_config(saved, training=False)
 
   def test_bare_word_still_fills_the_first_option(self):
     self.assertEqual(

@@ -2,6 +2,7 @@
 NaN handling and checkpoint evaluation, on `:tiny` configs."""
 
 import dataclasses
+import glob
 import json
 import os
 
@@ -60,7 +61,9 @@ class TrainLoopTest(absltest.TestCase):
   def test_resume_equals_uninterrupted_and_writes_outputs(self):
     root = self.create_tempdir().full_path
     straight, resumed = os.path.join(root, "a"), os.path.join(root, "b")
-    final = train.train_and_evaluate(tiny_config(total_steps=4), straight)
+    # Traced steps 2-3: a profile, and a config that may still evaluate.
+    final = train.train_and_evaluate(
+        tiny_config(total_steps=4, profile_steps=2), straight)
     train.train_and_evaluate(tiny_config(total_steps=2), resumed)
     again = train.train_and_evaluate(tiny_config(total_steps=4), resumed)
     leaves_close(final["params"], again["params"], atol=1e-6)
@@ -92,6 +95,11 @@ class TrainLoopTest(absltest.TestCase):
                            f"recon_00000004_x{factor}.png")))
     self.assertNotEmpty(os.listdir(os.path.join(straight, "tensorboard")))
     self.assertIn("4", os.listdir(os.path.join(straight, "checkpoints")))
+    self.assertLen(
+        glob.glob(
+            os.path.join(straight, "profile", "plugins", "profile", "*",
+                         "*.xplane.pb")), 1)
+    self.assertFalse(os.path.exists(os.path.join(resumed, "profile")))
 
     # Evaluating the saved checkpoint reproduces the end-of-training eval.
     scalars = train.evaluate_checkpoint(tiny_config(total_steps=4), straight)

@@ -9,7 +9,8 @@
 Feeds random images of the config's shape (the input pipeline is not timed),
 compiles the jitted step, runs `--warmup` untimed steps and `--steps` timed
 ones, and prints, last, one JSON line with steps_per_sec, examples_per_sec,
-compile_sec, XLA's flops_per_step and bytes_accessed_per_step,
+compile_sec, XLA's flops_per_step and bytes_accessed_per_step (of one
+device's share of the step, the whole step on one device),
 peak_memory_bytes (the accelerator's peak allocation, or the process's peak
 resident memory on CPU) and compiled_memory_bytes (XLA's memory analysis of
 the compiled step: arguments + outputs - donated + temporaries, per device;
@@ -32,6 +33,20 @@ is built with the same --config.* overrides and their steps alternate (A B A
 B ...), so that a noisy machine slows them alike; one JSON line per variant,
 then one with each variant's median step time relative to the first. Peak
 memory is then the process's, over all variants.
+
+Each line also has the model FLOPs of a step, counted from the config's
+shapes (`flops.py`: model_flops_per_step, the encoder's and the decoder's;
+null with model_flops_note where a model is not counted), and mfu: model
+FLOPs per second over the dense peak of the devices' chips for the
+transformer's compute dtype (`flops.PEAK_TFLOPS`; peak_tflops and
+peak_source say which). --peak_tflops=X sets a chip's peak instead; a
+device missing from the table, like a CPU, gets mfu null and mfu_note says
+why.
+
+--profile_dir=DIR records a jax.profiler trace of --profile_steps more
+steps after the timed ones (not timed: tracing slows them) into
+DIR/plugins/profile/<run>/, which TensorBoard's profile plugin opens
+(`tensorboard --logdir=DIR`).
 
 On a CPU-only install the process first restarts itself with the glibc
 malloc settings of `host_memory` (recorded as glibc_tunables in the result);
@@ -58,6 +73,7 @@ from ml_collections import config_flags
 
 from ginr_jax import checkpoint
 from ginr_jax import cli
+from ginr_jax import flops
 from ginr_jax import run_loop
 from ginr_jax import sharding
 from ginr_jax import train
@@ -77,6 +93,14 @@ _COMPILE_ONLY = flags.DEFINE_bool(
 _BATCH_SIZES = flags.DEFINE_list(
     "batch_sizes", [], "With --compile_only: compile at each of these global "
     "batch sizes (e.g. 1,2,4,8) to find the largest that fits a device.")
+_PEAK_TFLOPS = flags.DEFINE_float(
+    "peak_tflops", None, "Dense peak TFLOP/s of one chip for the mfu, instead "
+    "of flops.PEAK_TFLOPS' figure for the device.")
+_PROFILE_DIR = flags.DEFINE_string(
+    "profile_dir", None, "Write a jax.profiler trace of --profile_steps "
+    "untimed steps after the timed ones here.")
+_PROFILE_STEPS = flags.DEFINE_integer("profile_steps", 3,
+                                      "Steps in the --profile_dir trace.")
 flags.mark_flags_as_required(["config"])
 
 
@@ -116,6 +140,14 @@ class _Timed:
     self.flops = float(cost.get("flops", 0.0))
     self.bytes_accessed = float(cost.get("bytes accessed", 0.0))
     self.times = []
+    self.devices = setup.mesh.size
+    self.dtype = config.model.get("dtype", "float32")
+    try:
+      self.model_flops = flops.train_step(config, setup.task.shape)
+    except flops.Unsupported as e:
+      self.model_flops = {
+          "model_flops_per_step": None, "model_flops_note": str(e)
+      }
 
   def compiled_result(self) -> dict:
     """What compiling tells: size, cost and memory of the step."""
@@ -127,9 +159,11 @@ class _Timed:
         # host_memory's malloc settings, when the process runs with them.
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""),
         "compile_sec": self.compile_sec,
-        # XLA's count for the compiled step (0 where the backend has none).
+        # XLA's count for one device's program of the compiled step (0
+        # where the backend has none).
         "flops_per_step": self.flops,
         "bytes_accessed_per_step": self.bytes_accessed,
+        **self.model_flops,
         **utils.compiled_memory(self.compiled)
     }
 
@@ -140,29 +174,59 @@ class _Timed:
     if timed:
       self.times.append(time.perf_counter() - start)
 
-  def result(self) -> dict:
+  def result(self, peak_tflops: float | None = None) -> dict:
     sec = float(np.median(self.times))
     return {
         **self.compiled_result(), "step_sec_median": sec,
-        "step_sec_all": [round(t, 4) for t in self.times],
-        "steps_per_sec": 1.0 / sec,
+        "step_sec_all": [round(t, 4) for t in self.times
+                        ], "steps_per_sec": 1.0 / sec,
         "examples_per_sec": self.config.input.batch_size / sec,
-        "peak_memory_bytes": peak_memory_bytes()
+        "peak_memory_bytes": peak_memory_bytes(),
+        **self.utilisation(1.0 / sec, peak_tflops)
     }
 
+  def utilisation(self, steps_per_sec: float,
+                  peak_tflops: float | None) -> dict:
+    """mfu: model FLOP/s over the peak of every device of the mesh."""
+    result = {"compute_dtype": self.dtype}
+    if peak_tflops is None:
+      peak_tflops, source = flops.peak_tflops(
+          jax.devices()[0].device_kind, self.dtype,
+          jax.config.jax_default_matmul_precision)
+    else:
+      source = "--peak_tflops"
+    model_flops = self.model_flops["model_flops_per_step"]
+    if model_flops is None:
+      return dict(result, mfu=None, mfu_note="no model FLOPs count")
+    if peak_tflops is None:
+      return dict(result, mfu=None, mfu_note=source)
+    achieved = model_flops * steps_per_sec
+    return dict(result, peak_tflops=peak_tflops, peak_source=source,
+                mfu=achieved / (peak_tflops * 1e12 * self.devices))
 
-def benchmark_interleaved(configs, steps: int, warmup: int) -> list[dict]:
-  """Compiles every config, then alternates their steps; one result each."""
+
+def benchmark_interleaved(configs, steps: int, warmup: int,
+                          peak_tflops: float | None = None,
+                          profile_dir: str | None = None,
+                          profile_steps: int = 3) -> list[dict]:
+  """Compiles every config, then alternates their steps; one result each.
+  With `profile_dir`, then traces `profile_steps` more steps of each."""
   timed = [_Timed(c) for c in configs]
   for i in range(warmup + steps):
     for t in timed:
       t.step(timed=i >= warmup)
-  return [t.result() for t in timed]
+  if profile_dir:  # one trace: a run folder per trace, named by the second
+    with jax.profiler.trace(profile_dir):
+      for _ in range(profile_steps):
+        for t in timed:
+          t.step(timed=False)
+  return [t.result(peak_tflops) for t in timed]
 
 
-def benchmark(config, steps: int, warmup: int) -> dict[str, float]:
-  """Compiles and times `steps` training steps; returns the figures."""
-  return benchmark_interleaved([config], steps, warmup)[0]
+def benchmark(config, steps: int, warmup: int, **kwargs) -> dict[str, float]:
+  """Compiles and times `steps` training steps; returns the figures
+  (`benchmark_interleaved`'s keyword arguments apply)."""
+  return benchmark_interleaved([config], steps, warmup, **kwargs)[0]
 
 
 def variant_configs(variants: list[str]):
@@ -183,6 +247,14 @@ def variant_configs(variants: list[str]):
 
 def main(argv):
   del argv
+  if _PEAK_TFLOPS.value is not None and _PEAK_TFLOPS.value <= 0:
+    raise cli.UserError(f"--peak_tflops={_PEAK_TFLOPS.value}: give a chip's "
+                        "dense peak in TFLOP/s, above 0.")
+  if _PROFILE_STEPS.value < 1:
+    raise cli.UserError(f"--profile_steps={_PROFILE_STEPS.value}: trace at "
+                        "least 1 step.")
+  options = dict(peak_tflops=_PEAK_TFLOPS.value, profile_dir=_PROFILE_DIR.value,
+                 profile_steps=_PROFILE_STEPS.value)
   if _COMPILE_ONLY.value:
     configs = (variant_configs(_VARIANTS.value)
                if _VARIANTS.value else [_CONFIG.value])
@@ -195,12 +267,12 @@ def main(argv):
               flush=True)
     return
   if not _VARIANTS.value:
-    result = benchmark(_CONFIG.value, _STEPS.value, _WARMUP.value)
+    result = benchmark(_CONFIG.value, _STEPS.value, _WARMUP.value, **options)
     logging.info("benchmark: %s", result)
     print(json.dumps(result), flush=True)
     return
   results = benchmark_interleaved(variant_configs(_VARIANTS.value),
-                                  _STEPS.value, _WARMUP.value)
+                                  _STEPS.value, _WARMUP.value, **options)
   for variant, result in zip(_VARIANTS.value, results):
     print(json.dumps(dict(result, variant=variant)), flush=True)
   first = results[0]["step_sec_median"]
