@@ -71,7 +71,8 @@ def encoder_forward(model: dict, model_name: str, signal_shape) -> int:
         for g, (fan_in, _) in zip(counts, net.layer_shapes))
   else:
     weight_tokens = model["num_latents"]
-    heads = matmul(weight_tokens, width, model["decoder"]["hidden_dim"])
+    heads = (0 if model.get("latent_projection") == "none" else matmul(
+        weight_tokens, width, model["decoder"]["hidden_dim"]))
   return (matmul(tokens, patch_dim, width) + transformer_forward(
       tokens + weight_tokens, width, model["depth"], model["mlp_dim"]) + heads)
 
