@@ -34,8 +34,11 @@ MAY_CHANGE = (
     "num_images",
     "render_upsample",
     "profile_steps",
-    # How attention is computed, not what: the same function and parameters.
+    # How attention is computed, not what: the same function and parameters;
+    # so are the compute dtypes (precision=, float32 parameters either way).
     "model.attention",
+    "model.dtype",
+    "model.hyponet.dtype",
     "input.data_dir",
     "input.eval_batch_size",
     "input.num_threads",

@@ -12,12 +12,15 @@ from ginr_jax.models import hyponet as hyponet_lib
 
 # Compute dtype: fp32; bf16 (the transformer in bfloat16); bf16_all (also the
 # hyponet of IPC / TransINR, or the only network of the meta-learned models).
-# Parameters, optimizer state and the loss stay float32. Measured on the IPC
-# demo (3,000 steps, seeds 0 / 1): fp32 24.23 / 24.32 dB, bf16 24.84 / 24.36,
-# bf16_all 24.31 / 23.49 -- bf16 loses nothing, bf16_all ~0.4 dB; neither is
-# checked at the papers' 38-46 dB, where bfloat16's 8-bit mantissa may cost
-# more.
-PRECISIONS = ("fp32", "bf16", "bf16_all")
+# Parameters, optimizer state and the loss stay float32. "auto" (the default)
+# is fp32 on CPUs, where bfloat16 is no faster (1.04x / 1.09x the fp32 step),
+# and on accelerators (resolved when the model is built, models.compute_dtype)
+# the fastest setting that loses nothing measurable at the papers' PSNRs (README, Throughput: Mixed precision): IPC fitting 4
+# photos to 45 dB, seeds 0 / 1, fp32 45.11 / SEED1_FP32, bf16 46.11 /
+# SEED1_BF16, bf16_all 45.91 / SEED1_BF16ALL dB. So bf16_all for IPC and
+# TransINR, bf16 for LA-GINR (its decoder runs in float32), fp32 for the
+# meta-learned models, whose inner-loop gradients this did not measure.
+PRECISIONS = ("auto", "fp32", "bf16", "bf16_all")
 
 
 def parse_arg(arg: str | None, *, extra_models: dict | None = None, **spec):
@@ -41,7 +44,7 @@ def parse_arg(arg: str | None, *, extra_models: dict | None = None, **spec):
   known = dict(spec)
   owners = {}  # model argument -> the families that have it
   if "model" in spec:
-    known["precision"] = "fp32"
+    known["precision"] = "auto"
     for name in models.FAMILIES:
       for key, default in models.family(name).ARGS.items():
         owners.setdefault(key, []).append(name)
@@ -61,10 +64,10 @@ def parse_arg(arg: str | None, *, extra_models: dict | None = None, **spec):
       belongs = " or ".join(f"model={name}" for name in owners[key])
       raise cli.ConfigError(f"Config argument {key}={_shown(value)} "
                             f"applies to {belongs}, not model={family}.")
-  values["precision"] = given.get("precision", "fp32")
+  values["precision"] = given.get("precision", "auto")
   if values["precision"] not in PRECISIONS:
-    raise cli.ConfigError(
-        f"precision={values['precision']!r}; use fp32, bf16 or bf16_all.")
+    raise cli.ConfigError(f"precision={values['precision']!r}; use "
+                          f"{', '.join(PRECISIONS)}.")
   values["model_args"] = {key: given[key] for key in own if key in given}
   return ml_collections.ConfigDict(values)
 
@@ -148,6 +151,12 @@ def _configure(c, family: str, args: dict, mlp: dict, precision: str = "fp32"):
   c.model_name = family
   module.configure(c, args, mlp)
   m = c.model
+  if precision == "auto":  # resolved for the backend by models.build
+    if "dtype" in m:
+      m.dtype = "auto"
+    if "hyponet" in m and "dtype" in m:
+      m.hyponet.dtype = "auto"
+    return
   if precision == "bf16_all" and "hyponet" not in m:
     raise cli.ConfigError(f"precision=bf16_all: {module.NAME}'s decoder runs "
                           "in float32; use precision=bf16 (its transformer in "

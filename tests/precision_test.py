@@ -1,6 +1,8 @@
 """Mixed precision: bfloat16 compute with float32 parameters, gradients and
 loss, close to the float32 step."""
 
+from unittest import mock
+
 from absl.testing import absltest
 import jax
 import jax.extend
@@ -8,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ginr_jax import models
 from ginr_jax import train
 from ginr_jax.models import hyponet
 from configs import demo
@@ -99,6 +102,23 @@ class PrecisionTest(absltest.TestCase):
     self.assertEqual(config.model.hyponet.dtype, "bfloat16")
     with self.assertRaisesRegex(ValueError, "Meta-IPC has no transformer"):
       demo.get_config("model=meta_ipc,precision=bf16")
+
+  def test_auto_is_fp32_on_cpu_and_the_measured_choice_on_accelerators(self):
+    ipc, la, meta = (
+        demo.get_config(f"model={m}") for m in ("ipc", "la_ginr", "meta_ipc"))
+    self.assertEqual((ipc.model.dtype, ipc.model.hyponet.dtype),
+                     ("auto", "auto"))
+    self.assertEqual(la.model.dtype, "auto")
+    self.assertEqual(meta.model.hyponet.dtype, "float32")
+    resolved = models.resolve_dtypes(ipc.model.to_dict())
+    self.assertEqual((resolved["dtype"], resolved["hyponet"]["dtype"]),
+                     ("float32", "float32"))  # this test runs on the CPU
+    with mock.patch.object(jax, "default_backend", return_value="gpu"):
+      resolved = models.resolve_dtypes(ipc.model.to_dict())
+      self.assertEqual(
+          models.resolve_dtypes(la.model.to_dict())["dtype"], "bfloat16")
+    self.assertEqual((resolved["dtype"], resolved["hyponet"]["dtype"]),
+                     ("bfloat16", "bfloat16"))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ from ml_collections import config_flags
 from ginr_jax import checkpoint
 from ginr_jax import cli
 from ginr_jax import flops
+from ginr_jax import models
 from ginr_jax import run_loop
 from ginr_jax import sharding
 from ginr_jax import train
@@ -141,7 +142,7 @@ class _Timed:
     self.bytes_accessed = float(cost.get("bytes accessed", 0.0))
     self.times = []
     self.devices = setup.mesh.size
-    self.dtype = config.model.get("dtype", "float32")
+    self.dtype = models.compute_dtype(config.model.get("dtype", "float32"))
     try:
       self.model_flops = flops.train_step(config, setup.task.shape)
     except flops.Unsupported as e:

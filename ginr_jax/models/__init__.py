@@ -23,6 +23,7 @@ and its module describes the family to the configs (config_lib):
 
 import importlib
 
+import jax
 import ml_collections
 
 from ginr_jax import cli
@@ -44,7 +45,25 @@ def family(name: str):
 
 
 def build(model_name: str, model_cfg: ml_collections.ConfigDict):
-  return family(model_name).build(model_cfg.to_dict())
+  return family(model_name).build(resolve_dtypes(model_cfg.to_dict()))
+
+
+def compute_dtype(dtype: str) -> str:
+  """A config's compute dtype as this backend runs it: "auto"
+  (`precision=auto`, config_lib.PRECISIONS) is bfloat16 on accelerators and
+  float32 on CPUs, where bfloat16 is no faster."""
+  if dtype != "auto":
+    return dtype
+  return "float32" if jax.default_backend() == "cpu" else "bfloat16"
+
+
+def resolve_dtypes(cfg: dict) -> dict:
+  """`cfg` with every "dtype" field (the transformer's, the hyponet's) as
+  `compute_dtype` resolves it."""
+  return {
+      k: resolve_dtypes(v) if isinstance(v, dict) else
+         (compute_dtype(v) if k == "dtype" else v) for k, v in cfg.items()
+  }
 
 
 def decoder_params(model_name: str) -> tuple[str, ...]:
