@@ -232,6 +232,19 @@ class Setup:
         inner_steps=self.meta["inner_steps"])
 
 
+def set_precision(config: ml_collections.ConfigDict,
+                  trained: ml_collections.ConfigDict | None = None):
+  """Replaces the compute dtypes "auto" (precision=auto) of `config.model`
+  by those of the `trained` model config, else by this backend's, so that a
+  workdir's config.json records, and evaluation uses, the precision the
+  model was trained in: a model trained in bfloat16 loses 0.3 dB at 45 dB
+  when evaluated in float32 (README, Throughput: Mixed precision)."""
+  for m, t in ((config.model, trained), (config.model.get("hyponet"),
+                                         trained and trained.get("hyponet"))):
+    if m is not None and m.get("dtype") == "auto":
+      m.dtype = t.dtype if t is not None else models.compute_dtype("auto")
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   """Trains (resuming from the workdir's latest checkpoint), then evaluates.
 
@@ -241,6 +254,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str):
   """
   checks.check_config(config)
   run_loop.check_resume(config, workdir)
+  set_precision(config)
   setup = Setup(config)
   logging.info("%d devices, mesh %s; model %s with %s parameters",
                jax.device_count(), dict(setup.mesh.shape), config.model_name,
@@ -283,6 +297,7 @@ def evaluate_checkpoint(config: ml_collections.ConfigDict | None, workdir: str,
     config = checks.read_config(workdir)
   elif os.path.exists(checks.config_path(workdir)):
     checks.check_same_run(workdir, config, "evaluate")
+    set_precision(config, checks.read_config(workdir).model)
   checks.check_config(config, training=False)
   setup, state = run_loop.restore(Setup, config, workdir, step)
   writer = utils.MetricWriter(workdir, "eval_metrics.jsonl",

@@ -120,6 +120,17 @@ class PrecisionTest(absltest.TestCase):
     self.assertEqual((resolved["dtype"], resolved["hyponet"]["dtype"]),
                      ("bfloat16", "bfloat16"))
 
+  def test_workdirs_record_and_evaluate_in_the_trained_precision(self):
+    config = demo.get_config("model=ipc")
+    train.set_precision(config)  # what a training run writes to config.json
+    self.assertEqual((config.model.dtype, config.model.hyponet.dtype),
+                     ("float32", "float32"))
+    trained_on_gpu = demo.get_config("model=ipc,precision=bf16_all").model
+    config = demo.get_config("model=ipc")
+    train.set_precision(config, trained_on_gpu)  # evaluating such a workdir
+    self.assertEqual((config.model.dtype, config.model.hyponet.dtype),
+                     ("bfloat16", "bfloat16"))
+
 
 if __name__ == "__main__":
   absltest.main()
