@@ -14,12 +14,12 @@ from ginr_jax.models import hyponet as hyponet_lib
 # hyponet of IPC / TransINR, or the only network of the meta-learned models).
 # Parameters, optimizer state and the loss stay float32. "auto" (the default)
 # is fp32 on CPUs, where bfloat16 is no faster (1.04x / 1.09x the fp32 step),
-# and on accelerators (resolved when the model is built, models.compute_dtype)
-# the fastest setting that loses nothing measurable at the papers' PSNRs (README, Throughput: Mixed precision): IPC fitting 4
-# photos to 45 dB, seeds 0 / 1, fp32 45.11 / SEED1_FP32, bf16 46.11 /
-# SEED1_BF16, bf16_all 45.91 / SEED1_BF16ALL dB. So bf16_all for IPC and
-# TransINR, bf16 for LA-GINR (its decoder runs in float32), fp32 for the
-# meta-learned models, whose inner-loop gradients this did not measure.
+# and bf16 on accelerators (resolved for the backend when a run starts,
+# train.set_precision): the fastest setting that lost nothing at 45 dB (README,
+# Throughput: Mixed precision; IPC fitting 4 photos, trained and evaluated in
+# each precision, seeds 0 / 1: fp32 45.11 / 44.18, bf16 46.11 / 44.00,
+# bf16_all 45.91 / 43.64 dB) nor on the 24 dB demo (bf16_all lost 0.4 dB).
+# The meta-learned models, without a transformer, stay fp32.
 PRECISIONS = ("auto", "fp32", "bf16", "bf16_all")
 
 
@@ -151,11 +151,9 @@ def _configure(c, family: str, args: dict, mlp: dict, precision: str = "fp32"):
   c.model_name = family
   module.configure(c, args, mlp)
   m = c.model
-  if precision == "auto":  # resolved for the backend by models.build
+  if precision == "auto":  # resolved for the backend by models.compute_dtype
     if "dtype" in m:
       m.dtype = "auto"
-    if "hyponet" in m and "dtype" in m:
-      m.hyponet.dtype = "auto"
     return
   if precision == "bf16_all" and "hyponet" not in m:
     raise cli.ConfigError(f"precision=bf16_all: {module.NAME}'s decoder runs "

@@ -107,7 +107,7 @@ class PrecisionTest(absltest.TestCase):
     ipc, la, meta = (
         demo.get_config(f"model={m}") for m in ("ipc", "la_ginr", "meta_ipc"))
     self.assertEqual((ipc.model.dtype, ipc.model.hyponet.dtype),
-                     ("auto", "auto"))
+                     ("auto", "float32"))
     self.assertEqual(la.model.dtype, "auto")
     self.assertEqual(meta.model.hyponet.dtype, "float32")
     resolved = models.resolve_dtypes(ipc.model.to_dict())
@@ -118,18 +118,18 @@ class PrecisionTest(absltest.TestCase):
       self.assertEqual(
           models.resolve_dtypes(la.model.to_dict())["dtype"], "bfloat16")
     self.assertEqual((resolved["dtype"], resolved["hyponet"]["dtype"]),
-                     ("bfloat16", "bfloat16"))
+                     ("bfloat16", "float32"))
 
   def test_workdirs_record_and_evaluate_in_the_trained_precision(self):
     config = demo.get_config("model=ipc")
     train.set_precision(config)  # what a training run writes to config.json
     self.assertEqual((config.model.dtype, config.model.hyponet.dtype),
                      ("float32", "float32"))
-    trained_on_gpu = demo.get_config("model=ipc,precision=bf16_all").model
+    trained_on_gpu = demo.get_config("model=ipc,precision=bf16").model
     config = demo.get_config("model=ipc")
     train.set_precision(config, trained_on_gpu)  # evaluating such a workdir
     self.assertEqual((config.model.dtype, config.model.hyponet.dtype),
-                     ("bfloat16", "bfloat16"))
+                     ("bfloat16", "float32"))
 
 
 if __name__ == "__main__":

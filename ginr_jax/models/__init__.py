@@ -49,9 +49,9 @@ def build(model_name: str, model_cfg: ml_collections.ConfigDict):
 
 
 def compute_dtype(dtype: str) -> str:
-  """A config's compute dtype as this backend runs it: "auto"
-  (`precision=auto`, config_lib.PRECISIONS) is bfloat16 on accelerators and
-  float32 on CPUs, where bfloat16 is no faster."""
+  """A config's compute dtype as this backend runs it: "auto" (the
+  transformer's at `precision=auto`, config_lib.PRECISIONS) is bfloat16 on
+  accelerators and float32 on CPUs, where bfloat16 is no faster."""
   if dtype != "auto":
     return dtype
   return "float32" if jax.default_backend() == "cpu" else "bfloat16"
