@@ -25,10 +25,11 @@ the paper's 1e-4, because the run is 3,000 steps instead of millions.
 Target: test PSNR at least 3 dB above the mean-colour baseline (each test
 crop predicted as its own mean colour), and the papers' ordering TransINR <
 IPC < LA-GINR (LA-GINR Table 1, Fig. 1).
-Measured on a 2-core CPU after 3,000 steps (seed 0; baseline 17.68 dB):
-  model=transinr  23.43 dB   9 min 8 s
-  (default, IPC)  24.58 dB   7 min 20 s
-  model=la_ginr   26.36 dB   14 min 52 s
+Measured on a 2-core CPU after 3,000 steps (seed 0; baseline 17.68 dB;
+the current code, the three runs sharing the CPU with other training):
+  model=transinr  22.72 dB   13 min 7 s
+  (default, IPC)  24.23 dB   11 min 0 s   (2 min 46 s alone)
+  model=la_ginr   26.76 dB   19 min 9 s
   model=meta_ipc  25.01 dB   (12.56 / 23.13 dB before inner steps 1 / 2)
   model=maml      24.32 dB   (9.42 / 21.71 dB)
 (README, Results: learning curves and locality maps.) Later code changes

@@ -29,7 +29,7 @@ Results: "LA-GINR's open choices"; none closes LA-GINR's gap to IPC there):
     init, the stacked [3d, d] in-projection Xavier-uniform, U(+-sqrt(6 / 4d)),
     the out-projection's weight U(+-1/sqrt(d)), every bias zero: what a
     PyTorch "MultiHeadAttention" most likely used, and +0.25 dB at 3,000
-    steps. "linear": torch.nn.Linear's default, U(+-1/sqrt(d)) for weights
+    steps (+0.49 dB with the Linear latents below). "linear": torch.nn.Linear's default, U(+-1/sqrt(d)) for weights
     and biases (as the IPC code's layers).
   - `weight_norm` False (default): plain W, b as in the equations; True uses
     W / ||W|| per output unit in the decoder's Linears of Eq. 3-9, as the IPC
