@@ -87,7 +87,7 @@ class BatchIterator:
                                                       drop_remainder=True)
     self._read = grain.ReadOptions(num_threads=num_threads,
                                    prefetch_buffer_size=max(4, num_threads))
-    self._workers = num_workers
+    self.num_workers = num_workers
     self._next = 0
     # Started at the first batch, so that a resume's set_state starts no
     # workers in vain.
@@ -96,9 +96,9 @@ class BatchIterator:
 
   def _start(self):
     ds = self._batches[self._next:].to_iter_dataset(self._read)
-    if self._workers:
+    if self.num_workers:
       ds = ds.mp_prefetch(
-          grain.MultiprocessingOptions(num_workers=self._workers,
+          grain.MultiprocessingOptions(num_workers=self.num_workers,
                                        per_worker_buffer_size=2))
     return iter(ds)
 

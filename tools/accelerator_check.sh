@@ -48,7 +48,9 @@ for size in imagenette178 ffhq1024; do
   file="${sizes[$size]%%:*}" arg="${sizes[$size]#*:}"
   for model in ipc transinr la_ginr; do
     name="$out/bench/${size}_${model}"
-    variants=("${arg}model=$model$tiny" "${arg}model=$model,precision=bf16$tiny")
+    # fp32 named: precision=auto would be bf16 on an accelerator.
+    variants=("${arg}model=$model,precision=fp32$tiny"
+              "${arg}model=$model,precision=bf16$tiny")
     echo "${size}_${model}" >> "$out/bench/plan"
     printf '%s\n' "${variants[@]}" > "$name.variants"
     left=$((deadline - SECONDS))

@@ -177,10 +177,10 @@ class _Timed:
 
   def result(self, peak_tflops: float | None = None) -> dict:
     sec = float(np.median(self.times))
+    times = [round(t, 4) for t in self.times]
     return {
-        **self.compiled_result(), "step_sec_median": sec,
-        "step_sec_all": [round(t, 4) for t in self.times
-                        ], "steps_per_sec": 1.0 / sec,
+        **self.compiled_result(), "step_sec_median": sec, "step_sec_all": times,
+        "steps_per_sec": 1.0 / sec,
         "examples_per_sec": self.config.input.batch_size / sec,
         "peak_memory_bytes": peak_memory_bytes(),
         **self.utilisation(1.0 / sec, peak_tflops)

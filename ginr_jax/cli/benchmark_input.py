@@ -94,12 +94,11 @@ def benchmark_input(config, batches: int, warmup: int, workers: int | None,
     raise cli.ConfigError(f"{batches} batches took too little CPU time to "
                           "measure; raise --batches.")
   per_cpu_sec = examples / cpu
+  cores = len(os.sched_getaffinity(0))
   return {
       "dataset": config.input.name, "image_size": config.input.image_size,
-      "batch_size": config.input.batch_size, "workers":
-          (input_pipeline.worker_count(config.input.num_workers) if workers
-           is None else workers), "threads": config.input.num_threads,
-      "cores": len(os.sched_getaffinity(0)), "batches": batches,
+      "batch_size": config.input.batch_size, "workers": data.num_workers,
+      "threads": config.input.num_threads, "cores": cores, "batches": batches,
       "wall_sec": wall, "examples_per_sec": examples / wall, "cpu_sec": cpu,
       "examples_per_cpu_sec": per_cpu_sec, "target_examples_per_sec": target,
       "workers_for_target": math.ceil(target / per_cpu_sec),

@@ -274,10 +274,10 @@ def write_lookalike(name: str, data_dir: str,
 
   "imagenette": imagenette2-320/{train,val}/<class>/<class>_<i>.JPEG, a
   320-pixel short side (mostly 4:3), JPEG quality 90 (~32 KB; the real
-  ones average ~24 KB). "ffhq": ffhq/<index>.png, 1024 x 1024 PNGs at PIL's default
-  compression (~1.4 MB), train from 00000 and test from 60000 as the
-  default split. Decoding and preprocessing them costs what the real files
-  cost; their content is not the real datasets'.
+  ones average ~24 KB). "ffhq": ffhq/<index>.png, 1024 x 1024 PNGs at
+  PIL's default compression (~1.4 MB), train from 00000 and test from
+  60000 as the default split. Decoding and preprocessing them costs what
+  the real files cost; their content is not the real datasets'.
 
   Raises:
     cli.ExistsError: the dataset's folder exists under `data_dir`.

@@ -58,12 +58,9 @@ def compute_dtype(dtype: str) -> str:
 
 
 def resolve_dtypes(cfg: dict) -> dict:
-  """`cfg` with every "dtype" field (the transformer's, the hyponet's) as
-  `compute_dtype` resolves it."""
-  return {
-      k: resolve_dtypes(v) if isinstance(v, dict) else
-         (compute_dtype(v) if k == "dtype" else v) for k, v in cfg.items()
-  }
+  """A model config with its transformer's compute dtype (the only one
+  `precision=auto` sets) as `compute_dtype` resolves it."""
+  return dict(cfg, dtype=compute_dtype(cfg["dtype"])) if "dtype" in cfg else cfg
 
 
 def decoder_params(model_name: str) -> tuple[str, ...]:
